@@ -1,0 +1,9 @@
+//! `wsusfix probe-script`.
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("not yet built")
+}

@@ -1,0 +1,55 @@
+//! `wsusfix`: the command-line face of wsusfix-core.
+//!
+//! This binary is deliberately thin: it parses arguments into the request values core
+//! expects, turns core's events into progress bars, and prints results. Every decision
+//! about hosts, versions and steps lives in `wsusfix-core`.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Find, plan, rehearse, apply and document the KB954960 fix across a fleet of WSUS servers.
+///
+/// WSUS 3.0 and 3.0 SP1 servers stop delivering every update to clients that run Office 2003
+/// (Microsoft advisory 954960). wsusfix finds the affected servers over SSH, writes a plan you
+/// can review, rehearses it on simulated twins, applies it in safe batches and writes the
+/// change-request paperwork.
+#[derive(Parser)]
+#[command(name = "wsusfix", version, propagate_version = true, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load and validate an inventory; list the selected hosts with their merged variables.
+    #[command(subcommand)]
+    Inventory(cmd::inventory::InventoryCommand),
+    /// Print the one-line probe for a person to run by hand on a server without SSH.
+    ProbeScript(cmd::probe_script::Args),
+    /// Assess saved probe output offline, with the same parsers and rules as a live scan.
+    Assess(cmd::assess::Args),
+    /// The simulated fleet: serve simulated WSUS servers over real SSH on loopback.
+    #[command(subcommand)]
+    Lab(cmd::lab::LabCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inventory(c) => cmd::inventory::run(c),
+        Command::ProbeScript(a) => cmd::probe_script::run(a),
+        Command::Assess(a) => cmd::assess::run(a),
+        Command::Lab(c) => cmd::lab::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {}", cmd::error_paragraph(&err));
+            ExitCode::from(1)
+        }
+    }
+}

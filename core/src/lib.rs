@@ -1,0 +1,6 @@
+//! wsusfix-core: the engine behind `wsusfix`.
+//!
+//! It finds WSUS servers affected by Microsoft advisory KB954960, decides what to do about
+//! each one, and does it. It never prints to a terminal: it returns data and emits events,
+//! and the `wsusfix` binary renders them. See `ARCHITECTURE.md` at the repository root for
+//! the map of modules and the flow of data.
