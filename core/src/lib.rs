@@ -4,3 +4,12 @@
 //! each one, and does it. It never prints to a terminal: it returns data and emits events,
 //! and the `wsusfix` binary renders them. See `ARCHITECTURE.md` at the repository root for
 //! the map of modules and the flow of data.
+
+pub mod advisory;
+pub mod assess;
+pub mod facts;
+pub mod probe;
+pub mod safe;
+pub mod templates;
+pub mod time;
+pub mod version;

@@ -1,0 +1,148 @@
+//! What a probe learned about one host, as types. Facts are decided from probe output alone
+//! and are the only input of the assessment and the plan.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::UtcTime;
+use crate::version::{FileVersion, WindowsVersion};
+
+/// Everything the assessment needs to know about a host.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    pub os: Option<WindowsVersion>,
+    /// The OS caption (`Microsoft(R) Windows(R) Server 2003, Standard Edition`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_caption: Option<String>,
+    pub arch: Option<Arch>,
+    pub elevation: Elevation,
+    pub wsus: WsusInstall,
+    /// The WSUS folder the probe looked in for the decisive DLL.
+    pub probed_wsus_dir: String,
+    pub dll: DllState,
+    pub services: Vec<ServiceStatus>,
+    pub server_log: LogEvidence,
+    pub client_log: LogEvidence,
+    /// Sections of the probe output that could not be read, with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<ProbeProblem>,
+}
+
+/// The processor architecture of the operating system (not of the shell).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Arch {
+    X86,
+    X64,
+    Ia64,
+}
+
+impl std::fmt::Display for Arch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Arch::X86 => "x86",
+            Arch::X64 => "x64",
+            Arch::Ia64 => "ia64",
+        })
+    }
+}
+
+/// Whether the remote session can run an installer directly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Elevation {
+    /// A full administrator token (High Mandatory Level, or SYSTEM).
+    Elevated,
+    /// A UAC-filtered token (Medium Mandatory Level): installers exit 740.
+    Filtered,
+    /// Windows without UAC (Server 2003): an administrator runs installers directly.
+    NoUac,
+    #[default]
+    Unknown,
+}
+
+/// What the WSUS Setup registry key says.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum WsusInstall {
+    /// Neither registry view has the Setup key.
+    NotInstalled,
+    Installed {
+        install_type: Option<u32>,
+        version: Option<FileVersion>,
+        /// `TargetDir`, the install folder, when recorded.
+        target_dir: Option<String>,
+        /// Which registry view held the key.
+        view: RegistryView,
+    },
+    /// The registry could not be read (access denied, odd output).
+    #[default]
+    Unknown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegistryView {
+    Native,
+    Wow64,
+}
+
+/// The decisive DLL as read from the host.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum DllState {
+    Present {
+        version: FileVersion,
+        /// When the file was last written: for the fixed DLL, when the fix went in.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        modified: Option<UtcTime>,
+    },
+    Missing,
+    #[default]
+    Unknown,
+}
+
+/// A service's name and state as `sc query` reported it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceStatus {
+    pub name: String,
+    pub state: ServiceState,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceState {
+    Stopped,
+    StartPending,
+    StopPending,
+    Running,
+    ContinuePending,
+    PausePending,
+    Paused,
+    NotInstalled,
+    Unknown,
+}
+
+/// What the log search found: how many lines matched, and the newest one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogEvidence {
+    /// Whether any searched log file existed.
+    pub log_found: bool,
+    pub matches: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_line: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_time: Option<UtcTime>,
+}
+
+/// A section of probe output that could not be understood.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeProblem {
+    pub section: String,
+    pub message: String,
+}
+
+impl Facts {
+    pub fn service(&self, name: &str) -> Option<ServiceState> {
+        self.services.iter().find(|s| s.name.eq_ignore_ascii_case(name)).map(|s| s.state)
+    }
+}

@@ -1,0 +1,105 @@
+//! The probe: one `cmd.exe` command line that gathers every fact in one round trip, and the
+//! reader that turns its output back into [`Facts`].
+//!
+//! The command is rendered from `templates/probe.cmd.tera`. Its output is a series of
+//! sections, each opened by a `::wsusfix:NAME` marker and closed by `::wsusfix:ok` or
+//! `::wsusfix:fail`; [`ProbeReader`] splits them as bytes arrive and hands each to its parser
+//! in [`parse`]. Log searches can match millions of lines, so their sections are reduced to a
+//! count and the newest line as they stream: memory stays bounded whatever the logs hold.
+
+pub mod parse;
+mod reader;
+
+use serde::Serialize;
+
+pub use reader::{ProbeError, ProbeReader};
+
+use crate::advisory::Advisory;
+use crate::safe::{self, UnsafeText};
+use crate::templates::{TemplateError, Templates};
+
+/// The probe output format's version, printed first so a reader can refuse a stranger.
+pub const PROBE_VERSION: u32 = 1;
+
+/// Why a probe could not be rendered for a host.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("wsus_dir {0}")]
+    WsusDir(UnsafeText),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+}
+
+#[derive(Serialize)]
+struct ProbeContext<'a> {
+    probe_version: u32,
+    setup_key: &'a str,
+    setup_key_wow64: &'a str,
+    dll_wql: String,
+    services: &'a [String],
+    server_logs: Vec<String>,
+    server_signature: &'a str,
+    client_signature: &'a str,
+    client_log: &'a str,
+}
+
+/// Renders the probe command line for a host whose WSUS lives in `wsus_dir` (the inventory's
+/// `wsus_dir`, or the advisory's default).
+pub fn render(templates: &Templates, advisory: &Advisory, wsus_dir: &str) -> Result<String, RenderError> {
+    safe::windows_path(wsus_dir).map_err(RenderError::WsusDir)?;
+    let dir = wsus_dir.trim_end_matches('\\');
+    let context = ProbeContext {
+        probe_version: PROBE_VERSION,
+        setup_key: &advisory.setup_key,
+        setup_key_wow64: &advisory.setup_key_wow64,
+        // WQL string literals double their backslashes.
+        dll_wql: advisory.decisive_path(dir).replace('\\', "\\\\"),
+        services: &advisory.services,
+        server_logs: advisory.signatures.server.logs.iter().map(|log| format!("{dir}\\{log}")).collect(),
+        server_signature: &advisory.signatures.server.text,
+        client_signature: &advisory.signatures.client.text,
+        client_log: &advisory.signatures.client.log,
+    };
+    Ok(templates.render_command_line("probe.cmd.tera", &context)?)
+}
+
+/// Reads a complete probe output (a saved file, say) into facts.
+pub fn read_output(bytes: &[u8], advisory: &Advisory, wsus_dir: &str) -> Result<crate::facts::Facts, ProbeError> {
+    let mut reader = ProbeReader::new(advisory, wsus_dir);
+    reader.push(bytes);
+    reader.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_is_one_line_with_every_section() {
+        let advisory = Advisory::embedded();
+        let line = render(&Templates::embedded().unwrap(), &advisory, "C:\\Program Files\\Update Services").unwrap();
+        assert!(!line.contains('\n'));
+        for needle in [
+            "echo ::wsusfix:probe:1",
+            "ver 2>&1",
+            "reg query \"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Update Services\\Server\\Setup\"",
+            "Wow6432Node",
+            "name='C:\\\\Program Files\\\\Update Services\\\\WebServices\\\\ClientWebService\\\\bin\\\\Microsoft.UpdateServices.WebServices.Client.dll'",
+            "sc query WsusService",
+            "sc query W3SVC",
+            "findstr /i /c:\"Item has already been added\" \"C:\\Program Files\\Update Services\\Log Files\\SoftwareDistribution.log\"",
+            "%windir%\\WindowsUpdate.log",
+            "< nul",
+            "echo ::wsusfix:end",
+        ] {
+            assert!(line.contains(needle), "probe lacks {needle:?}:\n{line}");
+        }
+    }
+
+    #[test]
+    fn unsafe_wsus_dir_is_refused() {
+        let advisory = Advisory::embedded();
+        let err = render(&Templates::embedded().unwrap(), &advisory, "C:\\x\" & format c: & \"").unwrap_err();
+        assert!(err.to_string().starts_with("wsus_dir is not a safe Windows path"), "{err}");
+    }
+}

@@ -1,0 +1,102 @@
+//! `findstr /i /c:"TEXT" "FILE"` results, folded as they stream into a count and the newest
+//! matching line. Exit 1 means no match; `FINDSTR: Cannot open FILE` means no such log.
+
+use super::{ParseError, Section};
+use crate::facts::LogEvidence;
+use crate::time::UtcTime;
+
+/// Most characters of the newest matching line kept as evidence.
+const MAX_EVIDENCE_LINE: usize = 400;
+
+/// Evidence gathered across several log sections (the server log's two folder spellings).
+#[derive(Debug)]
+pub struct LogTally {
+    signature: String,
+    evidence: LogEvidence,
+    errors: Vec<ParseError>,
+}
+
+impl LogTally {
+    pub fn new(signature: &str) -> LogTally {
+        LogTally { signature: signature.to_ascii_lowercase(), evidence: LogEvidence::default(), errors: Vec::new() }
+    }
+
+    pub fn merge(&mut self, section: &Section) {
+        let mut cannot_open = false;
+        for line in section.text_lines() {
+            if line.starts_with("FINDSTR: Cannot open") {
+                cannot_open = true;
+            } else if line.starts_with("FINDSTR:") {
+                self.errors.push(ParseError::ErrorOutput { line: line.to_string() });
+            }
+        }
+        if cannot_open {
+            return;
+        }
+        self.evidence.log_found = true;
+        let Some((count, last)) = &section.tally else { return };
+        self.evidence.matches += count;
+        if let Some(last) = last {
+            if !last.to_ascii_lowercase().contains(&self.signature) {
+                self.errors.push(ParseError::Unrecognised { line: last.chars().take(MAX_EVIDENCE_LINE).collect() });
+                return;
+            }
+            let time = UtcTime::parse_log_prefix(last);
+            // Of two logs, the newer line is the evidence.
+            if self.evidence.last_line.is_none() || time > self.evidence.last_time {
+                self.evidence.last_time = time;
+                self.evidence.last_line = Some(last.trim().chars().take(MAX_EVIDENCE_LINE).collect());
+            }
+        }
+    }
+
+    pub fn finish(self) -> (LogEvidence, Vec<ParseError>) {
+        (self.evidence, self.errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::parse::SectionStatus::{Failed, Ok as Done};
+
+    const SIG: &str = "Item has already been added";
+
+    fn line(time: &str, key: u32) -> String {
+        format!("{time}.123 UTC\tError\tw3wp.8\tClientImplementation.SyncUpdates\tSystem.ArgumentException: Item has already been added. Key in dictionary: '{key}'  Key being added: '{key}'\r\n")
+    }
+
+    #[test]
+    fn counts_matches_and_keeps_the_newest() {
+        let text: String = (0..1000).map(|i| line(&format!("2008-07-02 10:{:02}:00", i % 60), i)).collect();
+        let mut tally = LogTally::new(SIG);
+        tally.merge(&Section::from_text("server-log", Done, &text));
+        tally.merge(&Section::from_text("server-log", Failed, "FINDSTR: Cannot open C:\\Program Files\\Update Services\\Log Files\\SoftwareDistribution.log\r\n"));
+        let (evidence, errors) = tally.finish();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(evidence.log_found);
+        assert_eq!(evidence.matches, 1000);
+        assert_eq!(evidence.last_time.unwrap().to_string(), "2008-07-02T10:39:00Z");
+        assert!(evidence.last_line.unwrap().contains("Key in dictionary: '999'"));
+    }
+
+    #[test]
+    fn no_log_and_no_match() {
+        let mut tally = LogTally::new(SIG);
+        tally.merge(&Section::from_text("server-log", Failed, "FINDSTR: Cannot open C:\\x.log\r\n"));
+        let (evidence, _) = tally.finish();
+        assert_eq!(evidence, LogEvidence::default());
+        let mut tally = LogTally::new(SIG);
+        tally.merge(&Section::from_text("server-log", Failed, ""));
+        let (evidence, _) = tally.finish();
+        assert!(evidence.log_found && evidence.matches == 0);
+    }
+
+    #[test]
+    fn noise_instead_of_matches_is_an_error() {
+        let mut tally = LogTally::new(SIG);
+        tally.merge(&Section::from_text("server-log", Done, "\u{fffd}\u{fffd} random noise\r\n"));
+        let (_, errors) = tally.finish();
+        assert_eq!(errors.len(), 1);
+    }
+}

@@ -1,0 +1,71 @@
+//! `sc query SERVICE`: `SERVICE_NAME:` then `STATE : 4  RUNNING` among other fields. A
+//! missing service prints `[SC] EnumQueryServicesStatus:OpenService FAILED 1060:`.
+
+use super::{ParseError, Section};
+use crate::facts::{ServiceState, ServiceStatus};
+
+pub fn parse(section: &Section) -> Result<ServiceStatus, ParseError> {
+    let mut name = section.arg.clone();
+    let mut state = None;
+    for line in section.text_lines() {
+        if line.contains("FAILED 1060") {
+            return Ok(ServiceStatus { name, state: ServiceState::NotInstalled });
+        }
+        if line.starts_with("[SC]") {
+            return Err(ParseError::ErrorOutput { line: line.to_string() });
+        }
+        if let Some(n) = line.strip_prefix("SERVICE_NAME:") {
+            name = n.trim().to_string();
+        } else if let Some(rest) = field(line, "STATE") {
+            let code = rest.split_whitespace().next().unwrap_or_default();
+            state = Some(match code {
+                "1" => ServiceState::Stopped,
+                "2" => ServiceState::StartPending,
+                "3" => ServiceState::StopPending,
+                "4" => ServiceState::Running,
+                "5" => ServiceState::ContinuePending,
+                "6" => ServiceState::PausePending,
+                "7" => ServiceState::Paused,
+                _ => return Err(ParseError::BadValue { name: "STATE".into(), value: rest.to_string() }),
+            });
+        }
+    }
+    match state {
+        Some(state) if !name.is_empty() => Ok(ServiceStatus { name, state }),
+        _ => Err(section.text_lines().next().map(|l| ParseError::Unrecognised { line: l.to_string() }).unwrap_or(ParseError::Empty)),
+    }
+}
+
+/// `        STATE              : 4  RUNNING` → `4  RUNNING`.
+fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+    let (label, value) = line.split_once(':')?;
+    (label.trim() == name).then(|| value.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::parse::SectionStatus::{Failed, Ok as Done};
+
+    const RUNNING: &str = "\r\nSERVICE_NAME: WsusService\r\n        TYPE               : 10  WIN32_OWN_PROCESS\r\n        STATE              : 4  RUNNING\r\n                                (STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN)\r\n        WIN32_EXIT_CODE    : 0  (0x0)\r\n        SERVICE_EXIT_CODE  : 0  (0x0)\r\n        CHECKPOINT         : 0x0\r\n        WAIT_HINT          : 0x0\r\n";
+
+    #[test]
+    fn running_stopped_missing() {
+        let s = Section::from_text("service", Done, RUNNING);
+        assert_eq!(parse(&s), Ok(ServiceStatus { name: "WsusService".into(), state: ServiceState::Running }));
+        let s = Section::from_text("service", Done, &RUNNING.replace("4  RUNNING", "1  STOPPED"));
+        assert_eq!(parse(&s).unwrap().state, ServiceState::Stopped);
+        let mut s = Section::from_text("service", Failed, "[SC] EnumQueryServicesStatus:OpenService FAILED 1060:\r\n\r\nThe specified service does not exist as an installed service.\r\n");
+        s.arg = "W3SVC".into();
+        assert_eq!(parse(&s), Ok(ServiceStatus { name: "W3SVC".into(), state: ServiceState::NotInstalled }));
+    }
+
+    #[test]
+    fn odd_output() {
+        let s = Section::from_text("service", Failed, "[SC] OpenSCManager FAILED 5:\r\n\r\nAccess is denied.\r\n");
+        assert!(matches!(parse(&s), Err(ParseError::ErrorOutput { .. })));
+        let s = Section::from_text("service", Done, &RUNNING.replace("4  RUNNING", "9  WEIRD"));
+        assert!(matches!(parse(&s), Err(ParseError::BadValue { .. })));
+        assert_eq!(parse(&Section::from_text("service", Done, "")), Err(ParseError::Empty));
+    }
+}
