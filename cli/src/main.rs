@@ -5,6 +5,7 @@
 //! about hosts, versions and steps lives in `wsusfix-core`.
 
 mod cmd;
+mod output;
 
 use std::process::ExitCode;
 
@@ -28,10 +29,10 @@ enum Command {
     /// Load and validate an inventory; list the selected hosts with their merged variables.
     #[command(subcommand)]
     Inventory(cmd::inventory::InventoryCommand),
-    /// Print the one-line probe for a person to run by hand on a server without SSH.
     ProbeScript(cmd::probe_script::Args),
-    /// Assess saved probe output offline, with the same parsers and rules as a live scan.
     Assess(cmd::assess::Args),
+    /// Print the embedded KB954960 definition, to copy and adapt for --advisory FILE.
+    Advisory,
     /// The simulated fleet: serve simulated WSUS servers over real SSH on loopback.
     #[command(subcommand)]
     Lab(cmd::lab::LabCommand),
@@ -43,6 +44,10 @@ fn main() -> ExitCode {
         Command::Inventory(c) => cmd::inventory::run(c),
         Command::ProbeScript(a) => cmd::probe_script::run(a),
         Command::Assess(a) => cmd::assess::run(a),
+        Command::Advisory => {
+            print!("{}", wsusfix_core::advisory::EMBEDDED);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Lab(c) => cmd::lab::run(c),
     };
     match result {

@@ -31,8 +31,14 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 6] =
-        [Verdict::Affected, Verdict::AffectedRtm, Verdict::Unknown, Verdict::Unreachable, Verdict::Remediated, Verdict::NotAffected];
+    pub const ALL: [Verdict; 6] = [
+        Verdict::Affected,
+        Verdict::AffectedRtm,
+        Verdict::Unknown,
+        Verdict::Unreachable,
+        Verdict::Remediated,
+        Verdict::NotAffected,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -135,7 +141,13 @@ impl Assessment {
     }
 
     fn without_facts(verdict: Verdict, reason: impl Into<String>) -> Assessment {
-        Assessment { verdict, reason: reason.into(), release: None, evidence: Evidence::default(), warnings: Vec::new() }
+        Assessment {
+            verdict,
+            reason: reason.into(),
+            release: None,
+            evidence: Evidence::default(),
+            warnings: Vec::new(),
+        }
     }
 }
 
@@ -156,9 +168,12 @@ pub fn assess(facts: &Facts, advisory: &Advisory) -> Assessment {
         client_log: facts.client_log.clone(),
     };
     let (verdict, reason, release) = decide(facts, advisory);
-    let mut warnings: Vec<String> = facts.problems.iter().map(|p| format!("probe section `{}`: {}", p.section, p.message)).collect();
+    let mut warnings: Vec<String> =
+        facts.problems.iter().map(|p| format!("probe section `{}`: {}", p.section, p.message)).collect();
     if verdict == Verdict::Remediated {
-        if let (DllState::Present { modified: Some(fixed_at), .. }, Some(seen)) = (&facts.dll, facts.server_log.last_time) {
+        if let (DllState::Present { modified: Some(fixed_at), .. }, Some(seen)) =
+            (&facts.dll, facts.server_log.last_time)
+        {
             if seen > *fixed_at {
                 warnings.push(format!(
                     "the server log shows the symptom at {seen}, after the fixed DLL was written at {fixed_at}: check the server and its clients"
@@ -172,10 +187,22 @@ pub fn assess(facts: &Facts, advisory: &Advisory) -> Assessment {
 fn decide(facts: &Facts, advisory: &Advisory) -> (Verdict, String, Option<WsusRelease>) {
     let (install_type, version, target_dir) = match &facts.wsus {
         WsusInstall::NotInstalled => {
-            return (Verdict::NotAffected, "no WSUS server role: the WSUS Setup key is absent from the registry".into(), None);
+            return (
+                Verdict::NotAffected,
+                "no WSUS server role: the WSUS Setup key is absent from the registry".into(),
+                None,
+            );
         }
-        WsusInstall::Unknown => return (Verdict::Unknown, format!("the WSUS registry key could not be read{}", problem_of(facts, "reg")), None),
-        WsusInstall::Installed { install_type, version, target_dir, .. } => (*install_type, *version, target_dir.as_deref()),
+        WsusInstall::Unknown => {
+            return (
+                Verdict::Unknown,
+                format!("the WSUS registry key could not be read{}", problem_of(facts, "reg")),
+                None,
+            )
+        }
+        WsusInstall::Installed { install_type, version, target_dir, .. } => {
+            (*install_type, *version, target_dir.as_deref())
+        }
     };
     let types = &advisory.install_types;
     match install_type {
@@ -183,7 +210,11 @@ fn decide(facts: &Facts, advisory: &Advisory) -> (Verdict, String, Option<WsusRe
             return (Verdict::NotAffected, "console-only install (InstallType 2): no WSUS server role".into(), None);
         }
         Some(t) if types.wsus2.contains(&t) => {
-            return (Verdict::NotAffected, format!("WSUS 2.0 (InstallType {t}): affected only once upgraded to 3.0"), Some(WsusRelease::Wsus2));
+            return (
+                Verdict::NotAffected,
+                format!("WSUS 2.0 (InstallType {t}): affected only once upgraded to 3.0"),
+                Some(WsusRelease::Wsus2),
+            );
         }
         Some(t) if !types.server.contains(&t) => {
             return (Verdict::Unknown, format!("InstallType {t} is not a value wsusfix knows"), None);
@@ -195,15 +226,25 @@ fn decide(facts: &Facts, advisory: &Advisory) -> (Verdict, String, Option<WsusRe
     };
     let release = WsusRelease::of(version, advisory);
     match release {
-        WsusRelease::Wsus2 => (Verdict::NotAffected, format!("WSUS 2.0 ({version}): affected only once upgraded to 3.0"), Some(release)),
-        WsusRelease::Sp2OrLater => (Verdict::NotAffected, format!("WSUS {version} is 3.0 SP2 or later, which includes the fix"), Some(release)),
-        WsusRelease::Rtm => {
-            (Verdict::AffectedRtm, format!("WSUS 3.0 RTM ({version}): the update does not apply; use the workaround or upgrade to SP1"), Some(release))
+        WsusRelease::Wsus2 => {
+            (Verdict::NotAffected, format!("WSUS 2.0 ({version}): affected only once upgraded to 3.0"), Some(release))
         }
-        WsusRelease::Other => (Verdict::Unknown, format!("VersionString {version} is no WSUS release wsusfix knows"), Some(release)),
-        WsusRelease::Sp1 if install_type.is_none() => {
-            (Verdict::Unknown, format!("WSUS {version} but the Setup key has no InstallType: server or console?"), Some(release))
+        WsusRelease::Sp2OrLater => {
+            (Verdict::NotAffected, format!("WSUS {version} is 3.0 SP2 or later, which includes the fix"), Some(release))
         }
+        WsusRelease::Rtm => (
+            Verdict::AffectedRtm,
+            format!("WSUS 3.0 RTM ({version}): the update does not apply; use the workaround or upgrade to SP1"),
+            Some(release),
+        ),
+        WsusRelease::Other => {
+            (Verdict::Unknown, format!("VersionString {version} is no WSUS release wsusfix knows"), Some(release))
+        }
+        WsusRelease::Sp1 if install_type.is_none() => (
+            Verdict::Unknown,
+            format!("WSUS {version} but the Setup key has no InstallType: server or console?"),
+            Some(release),
+        ),
         WsusRelease::Sp1 => {
             let (verdict, reason) = decide_sp1(facts, advisory, target_dir);
             (verdict, reason, Some(release))
@@ -217,9 +258,10 @@ fn decide_sp1(facts: &Facts, advisory: &Advisory, target_dir: Option<&str>) -> (
         DllState::Present { version, .. } if *version >= fixed => {
             (Verdict::Remediated, format!("the client web service DLL is {version} (the fix is {fixed} or later)"))
         }
-        DllState::Present { version, .. } => {
-            (Verdict::Affected, format!("WSUS 3.0 SP1 with the client web service DLL at {version}, older than the fixed {fixed}"))
-        }
+        DllState::Present { version, .. } => (
+            Verdict::Affected,
+            format!("WSUS 3.0 SP1 with the client web service DLL at {version}, older than the fixed {fixed}"),
+        ),
         DllState::Missing => {
             let path = advisory.decisive_path(&facts.probed_wsus_dir);
             let hint = match target_dir {
@@ -230,7 +272,10 @@ fn decide_sp1(facts: &Facts, advisory: &Advisory, target_dir: Option<&str>) -> (
             };
             (Verdict::Unknown, format!("WSUS 3.0 SP1 is registered but {path} was not found{hint}"))
         }
-        DllState::Unknown => (Verdict::Unknown, format!("the client web service DLL's version could not be read{}", problem_of(facts, "dll"))),
+        DllState::Unknown => (
+            Verdict::Unknown,
+            format!("the client web service DLL's version could not be read{}", problem_of(facts, "dll")),
+        ),
     }
 }
 

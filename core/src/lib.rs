@@ -10,6 +10,7 @@ pub mod assess;
 pub mod facts;
 pub mod probe;
 pub mod safe;
+pub mod scan;
 pub mod templates;
 pub mod time;
 pub mod version;

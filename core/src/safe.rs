@@ -89,35 +89,50 @@ pub fn env_path(value: &str) -> Check {
         rest = &after[end + 1..];
     }
     plain.push_str(rest);
-    if plain.len() >= 3 && plain.as_bytes()[1] == b':' {
-        windows_path(&plain)
-    } else {
-        relative_path(&plain)
-    }
-    .map_err(|e| UnsafeText { value: value.into(), ..e })
+    if plain.len() >= 3 && plain.as_bytes()[1] == b':' { windows_path(&plain) } else { relative_path(&plain) }
+        .map_err(|e| UnsafeText { value: value.into(), ..e })
 }
 
 /// A file name without a folder.
 pub fn file_name(value: &str) -> Check {
-    only(value, "file name", |c| c.is_ascii_alphanumeric() || " _.-()".contains(c), "letters, digits, space and _ . - ( )")?;
+    only(
+        value,
+        "file name",
+        |c| c.is_ascii_alphanumeric() || " _.-()".contains(c),
+        "letters, digits, space and _ . - ( )",
+    )?;
     no_parent_dirs(value, "file name")
 }
 
 /// Installer switches such as `/quiet /norestart`.
 pub fn arguments(value: &str) -> Check {
-    only(value, "argument list", |c| c.is_ascii_alphanumeric() || " _.-/=:".contains(c), "letters, digits, space and _ . - / = :")
+    only(
+        value,
+        "argument list",
+        |c| c.is_ascii_alphanumeric() || " _.-/=:".contains(c),
+        "letters, digits, space and _ . - / = :",
+    )
 }
 
 /// A literal that `findstr /c:"..."` searches for (a backslash is findstr's escape).
 pub fn search_text(value: &str) -> Check {
-    only(value, "search text", |c| c.is_ascii_alphanumeric() || " _.,-=:'".contains(c), "letters, digits, space and _ . , - = : '")
+    only(
+        value,
+        "search text",
+        |c| c.is_ascii_alphanumeric() || " _.,-=:'".contains(c),
+        "letters, digits, space and _ . , - = : '",
+    )
 }
 
 /// A registry key path under HKEY_LOCAL_MACHINE.
 pub fn registry_key(value: &str) -> Check {
     only(value, "registry key", path_char, PATH_CHARS)?;
     if !(value.starts_with("HKEY_LOCAL_MACHINE\\") || value.starts_with("HKLM\\")) {
-        return Err(UnsafeText { value: value.into(), kind: "registry key", reason: "it must be under HKEY_LOCAL_MACHINE".into() });
+        return Err(UnsafeText {
+            value: value.into(),
+            kind: "registry key",
+            reason: "it must be under HKEY_LOCAL_MACHINE".into(),
+        });
     }
     Ok(())
 }
@@ -135,7 +150,12 @@ pub fn task_name(value: &str) -> Check {
 /// A setup property `NAME=value`.
 pub fn property(name: &str, value: &str) -> Check {
     only(name, "property name", |c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_', "A-Z, 0-9 and _")?;
-    only(value, "property value", |c| c.is_ascii_alphanumeric() || "_.-\\:#%".contains(c), "letters, digits and _ . - \\ : # %")
+    only(
+        value,
+        "property value",
+        |c| c.is_ascii_alphanumeric() || "_.-\\:#%".contains(c),
+        "letters, digits and _ . - \\ : # %",
+    )
 }
 
 #[cfg(test)]
@@ -156,7 +176,9 @@ mod tests {
 
     #[test]
     fn refuses_what_cmd_would_interpret() {
-        for bad in ["C:\\x & del C:\\y", "C:\\a\"b", "C:\\50%", "C:\\a|b", "C:\\a^b", "C:\\a>b", "relative", "C:\\..\\x"] {
+        for bad in
+            ["C:\\x & del C:\\y", "C:\\a\"b", "C:\\50%", "C:\\a|b", "C:\\a^b", "C:\\a>b", "relative", "C:\\..\\x"]
+        {
             assert!(windows_path(bad).is_err(), "{bad:?} accepted");
         }
         assert!(env_path("%windir\\x").is_err());

@@ -54,10 +54,12 @@ impl Templates {
         tera.autoescape_on(vec![".html.tera", ".html"]);
         for (name, text) in EMBEDDED {
             let own = match dir {
-                Some(dir) if dir.join(name).is_file() => Some(
-                    std::fs::read_to_string(dir.join(name))
-                        .map_err(|e| TemplateError { name: dir.join(name).display().to_string(), message: e.to_string() })?,
-                ),
+                Some(dir) if dir.join(name).is_file() => {
+                    Some(std::fs::read_to_string(dir.join(name)).map_err(|e| TemplateError {
+                        name: dir.join(name).display().to_string(),
+                        message: e.to_string(),
+                    })?)
+                }
                 _ => None,
             };
             let text = own.as_deref().unwrap_or(text);

@@ -85,7 +85,8 @@ impl Serialize for UtcTime {
 impl<'de> Deserialize<'de> for UtcTime {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<UtcTime, D::Error> {
         let text = String::deserialize(d)?;
-        UtcTime::parse_log_prefix(&text).ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a time like 2008-07-02T10:15:31Z")))
+        UtcTime::parse_log_prefix(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a time like 2008-07-02T10:15:31Z")))
     }
 }
 

@@ -42,14 +42,19 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 #[test]
 fn every_saved_probe_gets_its_expected_verdict() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/probe");
-    let expected: BTreeMap<String, Expected> = serde_yaml::from_str(&std::fs::read_to_string(data.join("expected.yaml")).unwrap()).unwrap();
+    let expected: BTreeMap<String, Expected> =
+        serde_yaml::from_str(&std::fs::read_to_string(data.join("expected.yaml")).unwrap()).unwrap();
     assert!(expected.len() >= 12);
     let advisory = Advisory::embedded();
     for (case, want) in &expected {
         let bytes = std::fs::read(data.join(format!("{case}.txt"))).unwrap_or_else(|e| panic!("{case}: {e}"));
         let whole = read_in_chunks(&bytes, bytes.len(), &advisory);
         for chunk in [1, 7, 4096] {
-            assert_eq!(read_in_chunks(&bytes, chunk, &advisory), whole, "{case}: chunk size {chunk} changed the result");
+            assert_eq!(
+                read_in_chunks(&bytes, chunk, &advisory),
+                whole,
+                "{case}: chunk size {chunk} changed the result"
+            );
         }
         let assessment: Assessment = assess_probe(&whole, &advisory);
         assert_eq!(assessment.verdict.as_str(), want.verdict, "{case}: {assessment:#?}");

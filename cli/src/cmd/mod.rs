@@ -2,6 +2,7 @@
 //! returns the process exit code.
 
 pub mod assess;
+pub mod common;
 pub mod inventory;
 pub mod lab;
 pub mod probe_script;

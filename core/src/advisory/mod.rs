@@ -177,6 +177,14 @@ pub enum AdvisoryError {
     Invalid { source_name: String, message: String },
 }
 
+/// serde_yaml ends its messages with ` at line L column C`, which our own prefix already says.
+pub(crate) fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) if message[at..].contains(" column ") => message[..at].to_string(),
+        _ => message.to_string(),
+    }
+}
+
 fn location_suffix(line: Option<usize>, column: Option<usize>) -> String {
     match (line, column) {
         (Some(l), Some(c)) => format!(", line {l}, column {c}"),
@@ -194,7 +202,8 @@ impl Advisory {
 
     /// Reads an operator's definition file.
     pub fn load(path: &Path) -> Result<Advisory, AdvisoryError> {
-        let text = std::fs::read_to_string(path).map_err(|source| AdvisoryError::Read { path: path.to_path_buf(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| AdvisoryError::Read { path: path.to_path_buf(), source })?;
         Advisory::parse(&text, &path.display().to_string())
     }
 
@@ -206,7 +215,7 @@ impl Advisory {
                 source_name: source_name.to_string(),
                 line: loc.as_ref().map(|l| l.line()),
                 column: loc.as_ref().map(|l| l.column()),
-                message: e.to_string(),
+                message: strip_location(&e.to_string()),
             }
         })?;
         advisory.validate(source_name)?;
@@ -215,7 +224,9 @@ impl Advisory {
 
     /// Everything that reaches a command line must be plain: see [`crate::safe`].
     fn validate(&self, source_name: &str) -> Result<(), AdvisoryError> {
-        let unsafe_field = |field: &'static str| move |problem| AdvisoryError::Unsafe { source_name: source_name.to_string(), field, problem };
+        let unsafe_field = |field: &'static str| {
+            move |problem| AdvisoryError::Unsafe { source_name: source_name.to_string(), field, problem }
+        };
         safe::registry_key(&self.setup_key).map_err(unsafe_field("setup_key"))?;
         safe::registry_key(&self.setup_key_wow64).map_err(unsafe_field("setup_key_wow64"))?;
         safe::windows_path(&self.default_wsus_dir).map_err(unsafe_field("default_wsus_dir"))?;
@@ -242,11 +253,20 @@ impl Advisory {
             safe::property(k, v).map_err(unsafe_field("properties"))?;
         }
         if self.signatures.server.logs.is_empty() {
-            return Err(AdvisoryError::Invalid { source_name: source_name.to_string(), message: "signatures.server.logs is empty".into() });
+            return Err(AdvisoryError::Invalid {
+                source_name: source_name.to_string(),
+                message: "signatures.server.logs is empty".into(),
+            });
         }
         let r = &self.releases;
-        if !r.sp1.contains(r.sp1.example) || !r.rtm.contains(r.rtm.example) || !r.fixed_release.contains(r.fixed_release.example) {
-            return Err(AdvisoryError::Invalid { source_name: source_name.to_string(), message: "a release's example version lies outside its own range".into() });
+        if !r.sp1.contains(r.sp1.example)
+            || !r.rtm.contains(r.rtm.example)
+            || !r.fixed_release.contains(r.fixed_release.example)
+        {
+            return Err(AdvisoryError::Invalid {
+                source_name: source_name.to_string(),
+                message: "a release's example version lies outside its own range".into(),
+            });
         }
         Ok(())
     }

@@ -7,7 +7,12 @@ use crate::time::UtcTime;
 const DIR: &str = "C:\\Program Files\\Update Services";
 
 fn installed(install_type: u32, version: &str) -> WsusInstall {
-    WsusInstall::Installed { install_type: Some(install_type), version: Some(version.parse().unwrap()), target_dir: Some(DIR.into()), view: RegistryView::Native }
+    WsusInstall::Installed {
+        install_type: Some(install_type),
+        version: Some(version.parse().unwrap()),
+        target_dir: Some(DIR.into()),
+        view: RegistryView::Native,
+    }
 }
 
 fn facts(wsus: WsusInstall, dll: Option<&str>) -> Facts {
@@ -15,7 +20,10 @@ fn facts(wsus: WsusInstall, dll: Option<&str>) -> Facts {
         wsus,
         probed_wsus_dir: DIR.into(),
         dll: match dll {
-            Some(v) => DllState::Present { version: v.parse().unwrap(), modified: UtcTime::parse_log_prefix("2008-08-12 09:00:00") },
+            Some(v) => DllState::Present {
+                version: v.parse().unwrap(),
+                modified: UtcTime::parse_log_prefix("2008-08-12 09:00:00"),
+            },
             None => DllState::Missing,
         },
         ..Facts::default()
@@ -42,7 +50,11 @@ fn rtm_is_affected_rtm() {
 #[test]
 fn sp1_with_the_fixed_dll_is_remediated() {
     assert_eq!(verdict(&facts(installed(1, "3.1.6001.65"), Some("3.1.6001.66"))), Verdict::Remediated);
-    assert_eq!(verdict(&facts(installed(1, "3.1.6001.65"), Some("3.1.6001.100"))), Verdict::Remediated, "later builds count");
+    assert_eq!(
+        verdict(&facts(installed(1, "3.1.6001.65"), Some("3.1.6001.100"))),
+        Verdict::Remediated,
+        "later builds count"
+    );
 }
 
 #[test]
@@ -83,12 +95,23 @@ fn what_cannot_be_decided_is_unknown_with_a_reason() {
     assert_eq!(a.verdict, Verdict::Unknown);
     assert!(a.reason.contains("was not found"), "{}", a.reason);
 
-    let mut f = facts(WsusInstall::Installed { install_type: Some(1), version: Some("3.1.6001.65".parse().unwrap()), target_dir: Some("D:\\WSUS".into()), view: RegistryView::Wow64 }, None);
+    let mut f = facts(
+        WsusInstall::Installed {
+            install_type: Some(1),
+            version: Some("3.1.6001.65".parse().unwrap()),
+            target_dir: Some("D:\\WSUS".into()),
+            view: RegistryView::Wow64,
+        },
+        None,
+    );
     let a = assess(&f, &Advisory::embedded());
     assert!(a.reason.contains("set the host's wsus_dir to it"), "{}", a.reason);
 
     f.wsus = WsusInstall::Unknown;
-    f.problems.push(ProbeProblem { section: "reg-native".into(), message: "the command reported an error: \"ERROR: Access is denied.\"".into() });
+    f.problems.push(ProbeProblem {
+        section: "reg-native".into(),
+        message: "the command reported an error: \"ERROR: Access is denied.\"".into(),
+    });
     let a = assess(&f, &Advisory::embedded());
     assert_eq!(a.verdict, Verdict::Unknown);
     assert!(a.reason.contains("Access is denied"), "{}", a.reason);
@@ -103,7 +126,12 @@ fn what_cannot_be_decided_is_unknown_with_a_reason() {
 #[test]
 fn symptoms_mark_the_host_symptomatic() {
     let mut f = facts(installed(1, "3.1.6001.65"), Some("3.1.6001.65"));
-    f.server_log = LogEvidence { log_found: true, matches: 42, last_line: Some("...".into()), last_time: UtcTime::parse_log_prefix("2008-07-02 10:15:31") };
+    f.server_log = LogEvidence {
+        log_found: true,
+        matches: 42,
+        last_line: Some("...".into()),
+        last_time: UtcTime::parse_log_prefix("2008-07-02 10:15:31"),
+    };
     let a = assess(&f, &Advisory::embedded());
     assert!(a.evidence.symptomatic);
     assert_eq!(a.evidence.server_log.matches, 42);
@@ -113,7 +141,12 @@ fn symptoms_mark_the_host_symptomatic() {
 #[test]
 fn symptoms_after_the_fix_warn_without_changing_the_verdict() {
     let mut f = facts(installed(1, "3.1.6001.65"), Some("3.1.6001.66"));
-    f.server_log = LogEvidence { log_found: true, matches: 3, last_line: None, last_time: UtcTime::parse_log_prefix("2008-09-01 00:00:00") };
+    f.server_log = LogEvidence {
+        log_found: true,
+        matches: 3,
+        last_line: None,
+        last_time: UtcTime::parse_log_prefix("2008-09-01 00:00:00"),
+    };
     let a = assess(&f, &Advisory::embedded());
     assert_eq!(a.verdict, Verdict::Remediated);
     assert_eq!(a.warnings.len(), 1, "{:?}", a.warnings);
@@ -126,5 +159,8 @@ fn symptoms_after_the_fix_warn_without_changing_the_verdict() {
 #[test]
 fn verdicts_serialise_in_kebab_case() {
     let names: Vec<String> = Verdict::ALL.iter().map(|v| serde_json::to_string(v).unwrap()).collect();
-    assert_eq!(names, ["\"affected\"", "\"affected-rtm\"", "\"unknown\"", "\"unreachable\"", "\"remediated\"", "\"not-affected\""]);
+    assert_eq!(
+        names,
+        ["\"affected\"", "\"affected-rtm\"", "\"unknown\"", "\"unreachable\"", "\"remediated\"", "\"not-affected\""]
+    );
 }

@@ -123,7 +123,11 @@ impl<'a> ProbeReader<'a> {
             self.line(&line);
         }
         let Some(version) = self.began.take() else {
-            return Err(if self.preview.is_empty() { ProbeError::Empty } else { ProbeError::NotAProbe { preview: self.preview } });
+            return Err(if self.preview.is_empty() {
+                ProbeError::Empty
+            } else {
+                ProbeError::NotAProbe { preview: self.preview }
+            });
         };
         if version != PROBE_VERSION.to_string() {
             return Err(ProbeError::WrongVersion { found: version, expected: PROBE_VERSION });
@@ -142,7 +146,9 @@ impl<'a> ProbeReader<'a> {
     fn assemble(self) -> Facts {
         let mut facts = Facts { probed_wsus_dir: self.wsus_dir.clone(), ..Facts::default() };
         let mut problems = Vec::new();
-        let mut note = |section: &str, err: parse::ParseError| problems.push(ProbeProblem { section: section.to_string(), message: err.to_string() });
+        let mut note = |section: &str, err: parse::ParseError| {
+            problems.push(ProbeProblem { section: section.to_string(), message: err.to_string() })
+        };
         let mut reg_native = None;
         let mut reg_wow64 = None;
         let mut whoami = None;
@@ -224,19 +230,24 @@ fn wsus_install(
     // The Wow6432Node view is only consulted when the native view has no key.
     let (key, view) = match native {
         RegLookup::Found(key) => (key, RegistryView::Native),
-        RegLookup::NotFound => match wow64.ok_or(("reg-wow64", parse::ParseError::MissingSection))?.map_err(|e| ("reg-wow64", e))? {
-            RegLookup::Found(key) => (key, RegistryView::Wow64),
-            RegLookup::NotFound => return Ok(WsusInstall::NotInstalled),
-        },
+        RegLookup::NotFound => {
+            match wow64.ok_or(("reg-wow64", parse::ParseError::MissingSection))?.map_err(|e| ("reg-wow64", e))? {
+                RegLookup::Found(key) => (key, RegistryView::Wow64),
+                RegLookup::NotFound => return Ok(WsusInstall::NotInstalled),
+            }
+        }
     };
     let install_type = match key.value("InstallType") {
         Some(v) => Some(v.as_dword().map_err(|e| ("reg-native", e))?),
         None => None,
     };
     let version = match key.value("VersionString") {
-        Some(v) => Some(v.data.parse().map_err(|_| ("reg-native", parse::ParseError::BadValue { name: "VersionString".into(), value: v.data.clone() }))?),
+        Some(v) => Some(v.data.parse().map_err(|_| {
+            ("reg-native", parse::ParseError::BadValue { name: "VersionString".into(), value: v.data.clone() })
+        })?),
         None => None,
     };
-    let target_dir = key.value("TargetDir").map(|v| v.data.trim_end_matches('\\').to_string()).filter(|d| !d.is_empty());
+    let target_dir =
+        key.value("TargetDir").map(|v| v.data.trim_end_matches('\\').to_string()).filter(|d| !d.is_empty());
     Ok(WsusInstall::Installed { install_type, version, target_dir, view })
 }

@@ -71,7 +71,11 @@ mod tests {
         let text: String = (0..1000).map(|i| line(&format!("2008-07-02 10:{:02}:00", i % 60), i)).collect();
         let mut tally = LogTally::new(SIG);
         tally.merge(&Section::from_text("server-log", Done, &text));
-        tally.merge(&Section::from_text("server-log", Failed, "FINDSTR: Cannot open C:\\Program Files\\Update Services\\Log Files\\SoftwareDistribution.log\r\n"));
+        tally.merge(&Section::from_text(
+            "server-log",
+            Failed,
+            "FINDSTR: Cannot open C:\\Program Files\\Update Services\\Log Files\\SoftwareDistribution.log\r\n",
+        ));
         let (evidence, errors) = tally.finish();
         assert!(errors.is_empty(), "{errors:?}");
         assert!(evidence.log_found);

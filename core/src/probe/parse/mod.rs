@@ -57,7 +57,14 @@ pub struct Section {
 impl Section {
     pub fn new(name: &str, arg: &str) -> Section {
         let tally = matches!(name, "server-log" | "client-log").then_some((0, None));
-        Section { name: name.to_string(), arg: arg.to_string(), status: SectionStatus::Unclosed, lines: Vec::new(), dropped: 0, tally }
+        Section {
+            name: name.to_string(),
+            arg: arg.to_string(),
+            status: SectionStatus::Unclosed,
+            lines: Vec::new(),
+            dropped: 0,
+            tally,
+        }
     }
 
     /// A section built from text, for tests and for parsers' callers.
@@ -99,6 +106,8 @@ impl Section {
     }
 
     fn first_error(&self) -> Option<ParseError> {
-        self.text_lines().find(|l| l.starts_with("ERROR:") || l.contains("is not recognized as an internal or external command")).map(|l| ParseError::ErrorOutput { line: l.to_string() })
+        self.text_lines()
+            .find(|l| l.starts_with("ERROR:") || l.contains("is not recognized as an internal or external command"))
+            .map(|l| ParseError::ErrorOutput { line: l.to_string() })
     }
 }

@@ -25,8 +25,17 @@ pub struct RegValue {
     pub data: String,
 }
 
-const TYPES: &[&str] =
-    &["REG_SZ", "REG_EXPAND_SZ", "REG_DWORD", "REG_QWORD", "REG_MULTI_SZ", "REG_BINARY", "REG_NONE", "REG_DWORD_BIG_ENDIAN", "REG_LINK"];
+const TYPES: &[&str] = &[
+    "REG_SZ",
+    "REG_EXPAND_SZ",
+    "REG_DWORD",
+    "REG_QWORD",
+    "REG_MULTI_SZ",
+    "REG_BINARY",
+    "REG_NONE",
+    "REG_DWORD_BIG_ENDIAN",
+    "REG_LINK",
+];
 
 impl RegKey {
     /// A value by name, ignoring case as Windows does.
@@ -89,7 +98,11 @@ fn split_value(line: &str) -> Result<RegValue, ParseError> {
     // A value with an empty name prints only a type and data on some builds.
     if let Some(&(offset, word)) = words.first() {
         if TYPES.contains(&word) {
-            return Ok(RegValue { name: String::new(), kind: word.to_string(), data: line[offset + word.len()..].trim().to_string() });
+            return Ok(RegValue {
+                name: String::new(),
+                kind: word.to_string(),
+                data: line[offset + word.len()..].trim().to_string(),
+            });
         }
     }
     Err(ParseError::Unrecognised { line: line.to_string() })

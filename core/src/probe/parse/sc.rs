@@ -32,7 +32,11 @@ pub fn parse(section: &Section) -> Result<ServiceStatus, ParseError> {
     }
     match state {
         Some(state) if !name.is_empty() => Ok(ServiceStatus { name, state }),
-        _ => Err(section.text_lines().next().map(|l| ParseError::Unrecognised { line: l.to_string() }).unwrap_or(ParseError::Empty)),
+        _ => Err(section
+            .text_lines()
+            .next()
+            .map(|l| ParseError::Unrecognised { line: l.to_string() })
+            .unwrap_or(ParseError::Empty)),
     }
 }
 

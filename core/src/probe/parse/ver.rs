@@ -34,7 +34,13 @@ mod tests {
     #[test]
     fn garbage_and_missing() {
         assert_eq!(parse(&Section::from_text("ver", Done, "\r\n")), Err(ParseError::Empty));
-        assert!(matches!(parse(&Section::from_text("ver", Done, "Microsoft Windows [Version 5.2")), Err(ParseError::Unrecognised { .. })));
-        assert!(matches!(parse(&Section::from_text("ver", Done, "\u{fffd}\u{1}[Version x.y.z]")), Err(ParseError::Unrecognised { .. })));
+        assert!(matches!(
+            parse(&Section::from_text("ver", Done, "Microsoft Windows [Version 5.2")),
+            Err(ParseError::Unrecognised { .. })
+        ));
+        assert!(matches!(
+            parse(&Section::from_text("ver", Done, "\u{fffd}\u{1}[Version x.y.z]")),
+            Err(ParseError::Unrecognised { .. })
+        ));
     }
 }

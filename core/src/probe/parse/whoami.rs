@@ -48,7 +48,8 @@ mod tests {
 
     #[test]
     fn missing_whoami_on_2003() {
-        let text = "'whoami' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n";
+        let text =
+            "'whoami' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n";
         assert_eq!(parse(&Section::from_text("whoami", Failed, text)), Ok(Elevation::Unknown));
         assert_eq!(parse(&Section::from_text("whoami", Failed, "")), Err(ParseError::Empty));
     }

@@ -52,7 +52,10 @@ mod tests {
         let s = Section::from_text("dll", Done, text);
         assert_eq!(
             parse_datafile(&s),
-            Ok(DllState::Present { version: FileVersion::new(3, 1, 6001, 66), modified: UtcTime::parse_log_prefix("2008-08-01 12:00:00") })
+            Ok(DllState::Present {
+                version: FileVersion::new(3, 1, 6001, 66),
+                modified: UtcTime::parse_log_prefix("2008-08-01 12:00:00")
+            })
         );
     }
 

@@ -1,0 +1,164 @@
+//! Printing results: plain padded tables for people, JSON, YAML and CSV for programs.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use wsusfix_core::scan::{HostResult, ScanReport};
+use wsusfix_core::version::WindowsRelease;
+
+/// The output formats of `scan` and `assess`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Yaml,
+    Csv,
+}
+
+/// A plain text table: columns padded to their widest cell, no borders.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut text = String::new();
+        for (i, cell) in cells.enumerate() {
+            let pad = widths[i].saturating_sub(cell.chars().count());
+            text.push_str(cell);
+            if i + 1 < widths.len() {
+                text.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+    out
+}
+
+/// One CSV field, quoted when it must be.
+pub fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn os_label(r: &HostResult) -> String {
+    let Some(facts) = &r.facts else { return "-".into() };
+    let os = match facts.os.map(|v| v.release()) {
+        Some(WindowsRelease::Server2003) => "2003",
+        Some(WindowsRelease::Server2008) => "2008",
+        Some(WindowsRelease::Server2008R2) => "2008 R2",
+        Some(WindowsRelease::Other) => "other",
+        None => "?",
+    };
+    match facts.arch {
+        Some(arch) => format!("{os} {arch}"),
+        None => os.to_string(),
+    }
+}
+
+fn evidence_label(r: &HostResult) -> String {
+    let log = &r.evidence.server_log;
+    if !r.evidence.symptomatic {
+        return "-".into();
+    }
+    match log.last_time {
+        Some(t) => format!("symptomatic ({}x, last {t})", log.matches),
+        None => format!("symptomatic ({}x)", log.matches),
+    }
+}
+
+const SCAN_HEADER: [&str; 7] = ["HOST", "OS", "WSUS", "DLL", "VERDICT", "EVIDENCE", "REASON"];
+
+fn scan_row(r: &HostResult) -> Vec<String> {
+    vec![
+        r.host.clone(),
+        os_label(r),
+        r.wsus_version().unwrap_or_else(|| "-".into()),
+        r.dll_version().unwrap_or_else(|| "-".into()),
+        r.verdict.to_string(),
+        evidence_label(r),
+        r.reason.clone(),
+    ]
+}
+
+/// Renders a scan report in a format.
+pub fn render_scan(report: &ScanReport, format: Format) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Table => {
+            let rows: Vec<Vec<String>> = report.hosts.iter().map(scan_row).collect();
+            let mut text = table(&SCAN_HEADER, &rows);
+            for r in report.hosts.iter().filter(|r| !r.warnings.is_empty()) {
+                for w in &r.warnings {
+                    text.push_str(&format!("warning: {}: {w}\n", r.host));
+                }
+            }
+            text.push('\n');
+            text.push_str(&report.summary_line());
+            text.push('\n');
+            text
+        }
+        Format::Json => serde_json::to_string_pretty(report)? + "\n",
+        Format::Yaml => serde_yaml::to_string(report)?,
+        Format::Csv => {
+            let mut text =
+                "host,os,wsus_version,dll_version,verdict,symptomatic,symptom_count,last_symptom,reason\n".to_string();
+            for r in &report.hosts {
+                let fields = [
+                    r.host.clone(),
+                    os_label(r),
+                    r.wsus_version().unwrap_or_default(),
+                    r.dll_version().unwrap_or_default(),
+                    r.verdict.to_string(),
+                    r.evidence.symptomatic.to_string(),
+                    r.evidence.server_log.matches.to_string(),
+                    r.evidence.server_log.last_time.map(|t| t.to_string()).unwrap_or_default(),
+                    r.reason.clone(),
+                ];
+                text.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+                text.push('\n');
+            }
+            text
+        }
+    })
+}
+
+/// Writes text to a file, or to standard output when no file is given.
+pub fn emit(text: &str, out: Option<&Path>) -> anyhow::Result<()> {
+    match out {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display())),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes()).context("cannot write to standard output")?;
+            stdout.flush().context("cannot write to standard output")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_pads_columns() {
+        let t = table(&["A", "LONGER"], &[vec!["xyz".into(), "1".into()]]);
+        assert_eq!(t, "A    LONGER\nxyz  1\n");
+    }
+
+    #[test]
+    fn csv_quotes_only_when_needed() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a, \"b\""), "\"a, \"\"b\"\"\"");
+    }
+}

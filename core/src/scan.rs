@@ -1,0 +1,161 @@
+//! The result of a scan: one [`HostResult`] per host and a summary, in the shape of the JSON
+//! output (`{"hosts": [...], "summary": {...}}`). Built by the fleet engine from live probes
+//! or by `wsusfix assess` from saved output; both go through [`HostResult::from_probe`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::advisory::Advisory;
+use crate::assess::{assess_probe, Assessment, Evidence, Verdict, WsusRelease};
+use crate::facts::Facts;
+use crate::probe::ProbeError;
+
+/// What a scan learned about one host.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HostResult {
+    pub host: String,
+    pub verdict: Verdict,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<WsusRelease>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<Facts>,
+    pub evidence: Evidence,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Wall time of the probe, connection included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+}
+
+impl HostResult {
+    /// Judges a probe's outcome for `host`.
+    pub fn from_probe(host: &str, outcome: Result<Facts, ProbeError>, advisory: &Advisory) -> HostResult {
+        let assessment = assess_probe(&outcome, advisory);
+        HostResult::new(host, assessment, outcome.ok())
+    }
+
+    pub fn new(host: &str, assessment: Assessment, facts: Option<Facts>) -> HostResult {
+        let Assessment { verdict, reason, release, evidence, warnings } = assessment;
+        HostResult { host: host.to_string(), verdict, reason, release, facts, evidence, warnings, duration_ms: None }
+    }
+
+    /// The host's WSUS `VersionString`, if the probe read one.
+    pub fn wsus_version(&self) -> Option<String> {
+        match self.facts.as_ref().map(|f| &f.wsus) {
+            Some(crate::facts::WsusInstall::Installed { version: Some(v), .. }) => Some(v.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The decisive DLL's version, if the probe read one.
+    pub fn dll_version(&self) -> Option<String> {
+        match self.facts.as_ref().map(|f| &f.dll) {
+            Some(crate::facts::DllState::Present { version, .. }) => Some(version.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// Counts per verdict.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub total: usize,
+    pub verdicts: BTreeMap<Verdict, usize>,
+    pub symptomatic: usize,
+}
+
+/// All hosts of a scan, sorted by verdict (affected first) and then by name.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScanReport {
+    pub hosts: Vec<HostResult>,
+    pub summary: Summary,
+}
+
+/// The documented exit codes of `scan` and `assess`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanOutcome {
+    /// Every host assessed, none affected: exit 0.
+    Clean,
+    /// Affected hosts found, every host assessed: exit 2.
+    AffectedFound,
+    /// Some hosts could not be assessed (unknown or unreachable): exit 3.
+    Incomplete,
+}
+
+impl ScanOutcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ScanOutcome::Clean => 0,
+            ScanOutcome::AffectedFound => 2,
+            ScanOutcome::Incomplete => 3,
+        }
+    }
+}
+
+impl ScanReport {
+    pub fn new(mut hosts: Vec<HostResult>) -> ScanReport {
+        hosts.sort_by(|a, b| a.verdict.cmp(&b.verdict).then_with(|| a.host.cmp(&b.host)));
+        let mut summary = Summary { total: hosts.len(), ..Summary::default() };
+        for h in &hosts {
+            *summary.verdicts.entry(h.verdict).or_default() += 1;
+            summary.symptomatic += usize::from(h.evidence.symptomatic);
+        }
+        ScanReport { hosts, summary }
+    }
+
+    /// An incomplete scan outranks affected hosts: automation must hear that it lacks data.
+    pub fn outcome(&self) -> ScanOutcome {
+        if self.hosts.iter().any(|h| h.verdict.needs_attention()) {
+            ScanOutcome::Incomplete
+        } else if self.hosts.iter().any(|h| h.verdict.is_affected()) {
+            ScanOutcome::AffectedFound
+        } else {
+            ScanOutcome::Clean
+        }
+    }
+
+    /// One line: `12 hosts: 3 affected, 1 affected-rtm, ... (2 symptomatic)`.
+    pub fn summary_line(&self) -> String {
+        let parts: Vec<String> = self.summary.verdicts.iter().map(|(v, n)| format!("{n} {v}")).collect();
+        let hosts = if self.summary.total == 1 { "host" } else { "hosts" };
+        format!("{} {hosts}: {} ({} symptomatic)", self.summary.total, parts.join(", "), self.summary.symptomatic)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(host: &str, verdict: Verdict) -> HostResult {
+        let mut r = HostResult::new(host, Assessment::unknown("x"), None);
+        r.verdict = verdict;
+        r
+    }
+
+    #[test]
+    fn sorted_by_verdict_then_name_and_summarised() {
+        let report = ScanReport::new(vec![
+            result("b", Verdict::NotAffected),
+            result("c", Verdict::Affected),
+            result("a", Verdict::Affected),
+        ]);
+        let order: Vec<&str> = report.hosts.iter().map(|h| h.host.as_str()).collect();
+        assert_eq!(order, ["a", "c", "b"]);
+        assert_eq!(report.summary_line(), "3 hosts: 2 affected, 1 not-affected (0 symptomatic)");
+        assert_eq!(report.outcome(), ScanOutcome::AffectedFound);
+    }
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(ScanReport::new(vec![result("a", Verdict::Remediated)]).outcome().exit_code(), 0);
+        assert_eq!(ScanReport::new(vec![result("a", Verdict::AffectedRtm)]).outcome().exit_code(), 2);
+        assert_eq!(
+            ScanReport::new(vec![result("a", Verdict::Affected), result("b", Verdict::Unreachable)])
+                .outcome()
+                .exit_code(),
+            3
+        );
+    }
+}
