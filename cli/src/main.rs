@@ -6,6 +6,7 @@
 
 mod cmd;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,7 @@ enum Command {
     /// Load and validate an inventory; list the selected hosts with their merged variables.
     #[command(subcommand)]
     Inventory(cmd::inventory::InventoryCommand),
+    Scan(cmd::scan::Args),
     ProbeScript(cmd::probe_script::Args),
     Assess(cmd::assess::Args),
     /// Print the embedded KB954960 definition, to copy and adapt for --advisory FILE.
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inventory(c) => cmd::inventory::run(c),
+        Command::Scan(a) => cmd::scan::run(a),
         Command::ProbeScript(a) => cmd::probe_script::run(a),
         Command::Assess(a) => cmd::assess::run(a),
         Command::Advisory => {

@@ -7,10 +7,15 @@
 
 pub mod advisory;
 pub mod assess;
+pub mod connect;
 pub mod facts;
+pub mod fleet;
+pub mod inventory;
+pub mod plan;
 pub mod probe;
 pub mod safe;
 pub mod scan;
 pub mod templates;
 pub mod time;
+pub mod transport;
 pub mod version;

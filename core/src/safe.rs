@@ -58,7 +58,7 @@ pub fn windows_path(value: &str) -> Check {
     if b.len() < 3 || !b[0].is_ascii_alphabetic() || b[1] != b':' || b[2] != b'\\' {
         return Err(UnsafeText { value: value.into(), kind, reason: "it must be absolute, like C:\\Folder".into() });
     }
-    only(&value[2..], kind, path_char, PATH_CHARS)?;
+    only(&value[2..], kind, path_char, PATH_CHARS).map_err(|e| UnsafeText { value: value.into(), ..e })?;
     no_parent_dirs(value, kind)
 }
 

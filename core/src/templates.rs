@@ -8,8 +8,32 @@ use std::path::Path;
 
 use serde::Serialize;
 
-/// The embedded templates, by name.
-const EMBEDDED: &[(&str, &str)] = &[("probe.cmd.tera", include_str!("../../templates/probe.cmd.tera"))];
+macro_rules! embedded {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
+    };
+}
+
+/// The embedded templates, by name (their path under `templates/`).
+const EMBEDDED: &[(&str, &str)] = embedded![
+    "probe.cmd.tera",
+    "steps/backup-susdb.cmd.tera",
+    "steps/check-logs.cmd.tera",
+    "steps/check-services.cmd.tera",
+    "steps/cleanup.cmd.tera",
+    "steps/install.cmd.tera",
+    "steps/precheck-disk.cmd.tera",
+    "steps/setup-sp1.cmd.tera",
+    "steps/stage.cmd.tera",
+    "steps/task-create.cmd.tera",
+    "steps/task-delete.cmd.tera",
+    "steps/task-query.cmd.tera",
+    "steps/task-run.cmd.tera",
+    "steps/uninstall-wsus.cmd.tera",
+    "steps/verify-dll.cmd.tera",
+    "steps/verify-hash.cmd.tera",
+    "steps/verify-wsus.cmd.tera",
+];
 
 /// Why a template could not be loaded or rendered. Names the template and carries Tera's
 /// message, which gives the line and column of a syntax error.

@@ -40,13 +40,11 @@ impl FromStr for FileVersion {
             return Err(err());
         }
         let mut parts = [0u32; 4];
-        let mut count = 0;
-        for piece in trimmed.split('.') {
+        for (count, piece) in trimmed.split('.').enumerate() {
             if count == 4 || piece.is_empty() || !piece.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(err());
             }
             parts[count] = piece.parse().map_err(|_| err())?;
-            count += 1;
         }
         Ok(FileVersion::new(parts[0], parts[1], parts[2], parts[3]))
     }

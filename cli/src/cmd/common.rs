@@ -34,3 +34,88 @@ impl KnowledgeArgs {
         }
     }
 }
+
+/// Which hosts to work on.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TargetArgs {
+    /// The inventory (Ansible YAML format).
+    #[arg(short, long, value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// Only hosts matching this pattern: `web*`, `group`, `a:b`, `a:&b`, `a:!b`, `@retry-file`.
+    #[arg(short, long, value_name = "PATTERN")]
+    pub limit: Option<String>,
+}
+
+impl TargetArgs {
+    /// Loads the inventory and selects the hosts, printing its warnings.
+    pub fn select(&self) -> anyhow::Result<Vec<wsusfix_core::inventory::Host>> {
+        let inventory = wsusfix_core::inventory::Inventory::load(&self.inventory)?;
+        for warning in &inventory.warnings {
+            eprintln!("warning: {warning}");
+        }
+        let hosts = inventory.select(self.limit.as_deref())?;
+        Ok(hosts.into_iter().cloned().collect())
+    }
+}
+
+/// How to reach hosts over SSH.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ConnectArgs {
+    /// Hosts worked on at once.
+    #[arg(short, long, value_name = "N", default_value_t = super::scan::default_forks())]
+    pub forks: std::num::NonZeroUsize,
+    /// Trust and record the host key of a host seen for the first time (a changed key is
+    /// always refused).
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+    /// An extra known_hosts file to check host keys against (besides ~/.ssh/known_hosts and
+    /// each host's `known_hosts_file`).
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Vec<PathBuf>,
+    /// Seconds to wait for a connection and its authentication (a host's `connect_timeout` wins).
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub connect_timeout: u64,
+    /// Seconds a remote command may run (a host's `command_timeout` wins).
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub command_timeout: u64,
+    /// The user for hosts whose inventory names none.
+    #[arg(long, value_name = "USER", default_value = "Administrator")]
+    pub user: String,
+    /// Show no progress bar (none is shown when standard error is not a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+impl ConnectArgs {
+    pub fn command_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.command_timeout)
+    }
+
+    pub fn connector(&self) -> wsusfix_core::connect::SshConnector {
+        wsusfix_core::connect::SshConnector::new(wsusfix_core::connect::ConnectSettings {
+            accept_new_host_keys: self.accept_new_host_keys,
+            extra_known_hosts: self.known_hosts.clone(),
+            connect_timeout: std::time::Duration::from_secs(self.connect_timeout),
+            default_user: self.user.clone(),
+        })
+    }
+}
+
+/// A flag set by Ctrl-C (or SIGTERM): fleet operations stop taking new hosts and finish the
+/// ones in flight, so the result stays consistent. A second Ctrl-C exits at once.
+pub fn cancel_on_interrupt() -> anyhow::Result<&'static std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static CANCEL: AtomicBool = AtomicBool::new(false);
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    let mut result = Ok(());
+    INSTALLED.call_once(|| {
+        result = ctrlc::set_handler(|| {
+            if CANCEL.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\ninterrupted: finishing the hosts in flight (Ctrl-C again to quit now)");
+        });
+    });
+    result.context("cannot install the Ctrl-C handler")?;
+    Ok(&CANCEL)
+}

@@ -6,6 +6,7 @@ pub mod common;
 pub mod inventory;
 pub mod lab;
 pub mod probe_script;
+pub mod scan;
 
 /// Renders an error and its causes as one paragraph a user can act on.
 pub fn error_paragraph(err: &anyhow::Error) -> String {

@@ -1,0 +1,70 @@
+//! `wsusfix scan`: probe every selected host in one round trip and assess it.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use wsusfix_core::fleet::{self, ScanRequest};
+
+use super::common::{ConnectArgs, KnowledgeArgs, TargetArgs};
+use crate::output::{self, Format};
+use crate::progress::FleetProgress;
+
+/// Probe the selected hosts over SSH and tell which need the KB954960 fix.
+///
+/// Each host gets one connection and one round trip: a read-only cmd.exe line that reads the
+/// WSUS registry key, the client web service DLL's version, the services and the logs. Hosts are
+/// probed --forks at a time; a host that hangs is cut off at its timeout without holding the
+/// rest. Host keys are checked strictly against known_hosts.
+///
+/// Exit status: 0 scan complete, nothing affected; 2 affected hosts found; 3 some hosts could
+/// not be assessed (unreachable or unknown; this wins over 2); 1 usage or input error.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:\n  wsusfix scan -i inventory.yaml\n  wsusfix scan -i inventory.yaml --limit 'datacenter_a:!wsus-old*' --format json -o scan.json\n  wsusfix scan -i inventory.yaml --save-facts facts/ && wsusfix assess facts/*.txt")]
+pub struct Args {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Write the result to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Save each host's raw probe output as DIR/HOST.txt (readable by `wsusfix assess`).
+    #[arg(long, value_name = "DIR")]
+    pub save_facts: Option<PathBuf>,
+    #[command(flatten)]
+    pub knowledge: KnowledgeArgs,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let advisory = args.knowledge.advisory()?;
+    let templates = args.knowledge.templates()?;
+    let hosts = args.target.select()?;
+    if let Some(dir) = &args.save_facts {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let request = ScanRequest {
+        hosts,
+        forks: args.connect.forks,
+        command_timeout: args.connect.command_timeout(),
+        save_facts: args.save_facts.clone(),
+    };
+    let connector = args.connect.connector();
+    let cancel = super::common::cancel_on_interrupt()?;
+    let mut progress = FleetProgress::new("scan", !args.connect.no_progress);
+    let report = fleet::scan(&request, &connector, &advisory, &templates, cancel, &mut |e| progress.event(e));
+    output::emit(&output::render_scan(&report, args.format)?, args.output.as_deref())?;
+    if args.output.is_some() {
+        eprintln!("{}", report.summary_line());
+    }
+    Ok(ExitCode::from(report.outcome().exit_code()))
+}
+
+/// The default of `--forks`, as clap wants it.
+pub fn default_forks() -> NonZeroUsize {
+    NonZeroUsize::new(fleet::DEFAULT_FORKS).unwrap_or(NonZeroUsize::MIN)
+}

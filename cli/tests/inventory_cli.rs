@@ -1,0 +1,108 @@
+//! `wsusfix inventory check` and `list` as a user runs them.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn wsusfix(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_wsusfix")).args(args).output();
+    out.unwrap_or_else(|e| panic!("cannot run wsusfix: {e}"))
+}
+
+fn repo(path: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path).display().to_string()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn check_lists_the_example_hosts_with_merged_variables() {
+    let example = repo("inventory/example.yaml");
+    let out = wsusfix(&["inventory", "check", "-i", &example]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "no warnings expected: {stderr}");
+    let header = stdout.lines().next().unwrap_or_default();
+    assert!(header.starts_with("HOST ") && header.contains("ADDRESS") && header.contains("GROUPS"), "{stdout}");
+    let berlin = stdout.lines().find(|l| l.starts_with("wsus-berlin ")).unwrap_or_default();
+    assert!(berlin.contains("172.16.30.5:2222") && berlin.contains("CORP\\svc-wsus"), "{berlin}");
+    assert!(berlin.ends_with("branch_eu, branch_offices, wsus_servers"), "{berlin}");
+    assert!(stdout.contains("\nwsus-dc-a2\n"), "{stdout}");
+    assert!(stdout.contains("  wsus_dir                D:\\WSUS\n"), "{stdout}");
+    assert!(stdout.contains("  jump_host               ops@bastion.corp.example:2222\n"), "{stdout}");
+    assert!(stdout.ends_with("is valid: 6 of 6 hosts selected, 8 groups, 0 warnings.\n"), "{stdout}");
+}
+
+#[test]
+fn check_limits_and_prints_json() {
+    let example = repo("inventory/example.yaml");
+    let out =
+        wsusfix(&["inventory", "check", "-i", &example, "--limit", "wsus_servers:!branch_offices", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on standard output");
+    let names: Vec<&str> = json["hosts"].as_array().unwrap().iter().filter_map(|h| h["name"].as_str()).collect();
+    assert_eq!(names, ["wsus-dc-a1", "wsus-dc-a2", "wsus-dc-a3.corp.example"]);
+    assert_eq!(json["hosts"][0]["port"], 22);
+    assert_eq!(json["hosts"][0]["vars"]["command_timeout"], 600);
+    assert_eq!(json["groups"]["datacenter_a"]["parents"][0], "wsus_servers");
+
+    let out = wsusfix(&["inventory", "check", "-i", &example, "-l", "wsus-berlin", "--format", "yaml"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("- name: wsus-berlin\n"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn list_names_round_trip_through_an_at_file() {
+    let example = repo("inventory/example.yaml");
+    let out = wsusfix(&["inventory", "list", "-i", &example, "--limit", "branch_*", "--names"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "wsus-lyon\nwsus-berlin\nwsus-denver\n");
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("wave1.txt");
+    std::fs::write(&list, &out.stdout).unwrap();
+    let at = format!("@{}:!wsus-berlin", list.display());
+    let out = wsusfix(&["inventory", "list", "-i", &example, "--limit", &at]);
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 3, "header and two hosts: {stdout}");
+    assert!(stdout.contains("wsus-lyon ") && stdout.contains("wsus-denver ") && !stdout.contains("wsus-berlin"));
+}
+
+#[test]
+fn a_broken_inventory_fails_with_file_line_and_column() {
+    let broken = repo("core/tests/data/inventory/bad-indent.yaml");
+    let out = wsusfix(&["inventory", "check", "-i", &broken]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = text(&out.stderr);
+    assert!(stderr.starts_with(&format!("error: {broken}:8:8: invalid YAML: did not find expected key")), "{stderr}");
+    assert!(stderr.contains("check the indentation"), "{stderr}");
+
+    let secret = repo("core/tests/data/inventory/secret-password.yaml");
+    let stderr = text(&wsusfix(&["inventory", "check", "-i", &secret]).stderr);
+    assert!(stderr.contains(":7:11: host `wsus-lyon`: variable `ansible_password` holds a secret"), "{stderr}");
+    assert!(!stderr.contains("Winter2008"), "the secret is never echoed: {stderr}");
+}
+
+#[test]
+fn warnings_go_to_standard_error_and_bad_patterns_fail() {
+    let compat = repo("core/tests/data/inventory/ansible-compat.yaml");
+    let out = wsusfix(&["inventory", "check", "-i", &compat]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(":10:9: group `windows`: variable `ansible_ssh_common_args` is not supported"), "{stderr}");
+    assert!(text(&out.stdout).contains("4 warnings."));
+
+    let example = repo("inventory/example.yaml");
+    let out = wsusfix(&["inventory", "check", "-i", &example, "--limit", "wsus_servers:!branch_ofices"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "error: host pattern `!branch_ofices` matches no host or group\n");
+}
+
+#[test]
+fn help_shows_examples() {
+    let out = wsusfix(&["inventory", "check", "--help"]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("wsusfix inventory check -i inventory/example.yaml"), "{stdout}");
+    assert!(stdout.contains("--limit <PATTERN>") && stdout.contains("--format <FORMAT>"), "{stdout}");
+}

@@ -1,0 +1,156 @@
+//! Opening a connection: resolving the address and connecting within the timeout, then
+//! the SSH handshake, the host-key check and authentication over the stream.
+
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use ssh2::Session;
+
+use super::auth::{authenticate, Login};
+use super::error::{code, is_disconnect, ssh_code, ConnectStage, TransportError};
+use super::known_hosts::{known_host_name, KnownHostsStore};
+use super::ssh::{JumpHost, SshOptions, SshTarget};
+use super::trust::{prefer_known_key_types, verify_host_key};
+use super::wait::Deadline;
+use super::Auth;
+
+/// One SSH server to reach, named for messages.
+pub(crate) struct Endpoint<'a> {
+    pub host: &'a str,
+    pub address: &'a str,
+    pub port: u16,
+    pub user: &'a str,
+    pub auth: &'a Auth,
+}
+
+impl<'a> Endpoint<'a> {
+    pub fn of_target(target: &'a SshTarget) -> Self {
+        Endpoint {
+            host: &target.name,
+            address: &target.address,
+            port: target.port,
+            user: &target.user,
+            auth: &target.auth,
+        }
+    }
+
+    pub fn of_jump(jump: &'a JumpHost) -> Self {
+        Endpoint { host: &jump.name, address: &jump.address, port: jump.port, user: &jump.user, auth: &jump.auth }
+    }
+
+    fn timeout(&self, stage: ConnectStage, timeout: Duration) -> TransportError {
+        TransportError::ConnectTimeout {
+            host: self.host.to_owned(),
+            address: self.address.to_owned(),
+            port: self.port,
+            stage,
+            timeout,
+        }
+    }
+}
+
+/// Resolves the address and opens a TCP connection, all within `timeout`.
+pub(crate) fn tcp_connect(ep: &Endpoint<'_>, timeout: Duration) -> Result<TcpStream, TransportError> {
+    let deadline = Deadline::after(timeout);
+    let addrs = resolve(ep, timeout)?;
+    let mut last = None;
+    for addr in addrs {
+        let remaining = deadline.remaining();
+        if remaining.is_zero() {
+            break;
+        }
+        match TcpStream::connect_timeout(&addr, remaining) {
+            Ok(stream) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(match last {
+        Some(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => TransportError::ConnectionRefused {
+            host: ep.host.to_owned(),
+            address: ep.address.to_owned(),
+            port: ep.port,
+        },
+        Some(e) if !matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => {
+            TransportError::Io {
+                host: ep.host.to_owned(),
+                context: format!("connecting to {}:{}", ep.address, ep.port),
+                source: e,
+            }
+        }
+        _ => ep.timeout(ConnectStage::Tcp, timeout),
+    })
+}
+
+/// Name resolution has no timeout of its own, so a lookup runs on a short-lived thread.
+fn resolve(ep: &Endpoint<'_>, timeout: Duration) -> Result<Vec<SocketAddr>, TransportError> {
+    if let Ok(ip) = ep.address.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, ep.port)]);
+    }
+    let dns = |reason: String| TransportError::Dns { host: ep.host.to_owned(), address: ep.address.to_owned(), reason };
+    let (tx, rx) = mpsc::channel();
+    let query = (ep.address.to_owned(), ep.port);
+    std::thread::Builder::new()
+        .name("wsusfix-dns".into())
+        .spawn(move || {
+            let _ = tx.send(query.to_socket_addrs().map(Iterator::collect::<Vec<_>>));
+        })
+        .map_err(|e| dns(format!("cannot start the lookup: {e}")))?;
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
+        Ok(Ok(_)) => Err(dns("no address found".into())),
+        Ok(Err(e)) => Err(dns(e.to_string())),
+        Err(_) => Err(dns(format!("no answer within {}s", timeout.as_secs_f64()))),
+    }
+}
+
+/// The SSH layer over a connected stream: handshake, host key, authentication, keepalive.
+/// Returns the session and a clone of its socket, for waiting on it.
+pub(crate) fn establish(
+    ep: &Endpoint<'_>,
+    stream: TcpStream,
+    options: &SshOptions,
+) -> Result<(Session, TcpStream), TransportError> {
+    let io =
+        |context: &str, source| TransportError::Io { host: ep.host.to_owned(), context: context.to_owned(), source };
+    let socket = stream.try_clone().map_err(|e| io("cloning the socket", e))?;
+    let store = KnownHostsStore::load(&options.known_hosts).map_err(|(path, e)| TransportError::KnownHosts {
+        host: ep.host.to_owned(),
+        path,
+        reason: e.to_string(),
+    })?;
+    let known_as = known_host_name(ep.address, ep.port);
+    let mut session = Session::new().map_err(|e| handshake_error(ep, &e, options.auth_timeout))?;
+    session.set_timeout(u32::try_from(options.auth_timeout.as_millis()).unwrap_or(u32::MAX).max(1));
+    prefer_known_key_types(&session, &store.key_types_for(&known_as));
+    session.set_tcp_stream(stream);
+    session.handshake().map_err(|e| handshake_error(ep, &e, options.auth_timeout))?;
+    verify_host_key(ep, &session, &store, &known_as, options)?;
+    let login = Login {
+        host: ep.host,
+        user: ep.user,
+        auth: ep.auth,
+        timeout: options.auth_timeout,
+        address: ep.address,
+        port: ep.port,
+    };
+    authenticate(&session, &login)?;
+    session.set_keepalive(true, u32::try_from(options.keepalive_interval.as_secs()).unwrap_or(u32::MAX).max(1));
+    Ok((session, socket))
+}
+
+fn handshake_error(ep: &Endpoint<'_>, e: &ssh2::Error, timeout: Duration) -> TransportError {
+    let code = ssh_code(e);
+    if code == code::TIMEOUT {
+        return ep.timeout(ConnectStage::Handshake, timeout);
+    }
+    let reason = if is_disconnect(code) {
+        format!("the server closed the connection ({})", e.message())
+    } else {
+        e.message().to_owned()
+    };
+    TransportError::Handshake { host: ep.host.to_owned(), address: ep.address.to_owned(), port: ep.port, reason }
+}

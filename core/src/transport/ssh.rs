@@ -1,0 +1,229 @@
+//! [`SshTransport`]: a [`RemoteShell`] over SSH (libssh2 through the `ssh2` crate), with
+//! strict host-key checking, timeouts on every step, keepalives, an optional jump host, and
+//! a record of every command.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use ssh2::Session;
+
+use super::auth::Auth;
+use super::connect::{establish, tcp_connect, Endpoint};
+use super::error::TransportError;
+use super::exec::{self, Budget, Link};
+use super::jump::JumpTunnel;
+use super::record::{millis, unix_ms, CommandKind, CommandRecord};
+use super::sink::OutputSink;
+use super::{upload, ExitStatus, RemoteShell, UploadReport};
+
+/// A host to connect to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SshTarget {
+    /// The inventory name, used in every message about the host.
+    pub name: String,
+    /// Host name or IP address to connect to.
+    pub address: String,
+    pub port: u16,
+    pub user: String,
+    pub auth: Auth,
+    /// A bastion to connect through.
+    pub jump: Option<JumpHost>,
+}
+
+impl SshTarget {
+    /// A target reached directly.
+    pub fn new(
+        name: impl Into<String>,
+        address: impl Into<String>,
+        port: u16,
+        user: impl Into<String>,
+        auth: Auth,
+    ) -> Self {
+        SshTarget { name: name.into(), address: address.into(), port, user: user.into(), auth, jump: None }
+    }
+}
+
+/// A bastion (OpenSSH's `ProxyJump`): the target is reached through a `direct-tcpip` channel
+/// it opens. Its host key is checked like any other.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JumpHost {
+    /// How messages name the bastion.
+    pub name: String,
+    pub address: String,
+    pub port: u16,
+    pub user: String,
+    pub auth: Auth,
+}
+
+/// How to connect: known hosts, trust on first use, timeouts.
+#[derive(Clone, Debug)]
+pub struct SshOptions {
+    /// known_hosts files, searched in order; new keys go to the first writable one.
+    pub known_hosts: Vec<PathBuf>,
+    /// Trust and record a host key seen for the first time (`--accept-new-host-keys`).
+    /// A changed key is refused regardless.
+    pub accept_new_host_keys: bool,
+    /// Resolving the address and opening the TCP connection.
+    pub connect_timeout: Duration,
+    /// The SSH handshake and authentication, each.
+    pub auth_timeout: Duration,
+    /// Interval of SSH keepalive messages while waiting on a host.
+    pub keepalive_interval: Duration,
+}
+
+impl Default for SshOptions {
+    fn default() -> Self {
+        SshOptions {
+            known_hosts: default_known_hosts(),
+            accept_new_host_keys: false,
+            connect_timeout: Duration::from_secs(10),
+            auth_timeout: Duration::from_secs(30),
+            keepalive_interval: Duration::from_secs(15),
+        }
+    }
+}
+
+impl SshOptions {
+    /// Adds a known_hosts file (the inventory's) after the ones already listed.
+    pub fn with_known_hosts_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.known_hosts.push(path.into());
+        self
+    }
+}
+
+/// `~/.ssh/known_hosts`, when a home directory is known.
+pub fn default_known_hosts() -> Vec<PathBuf> {
+    let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"));
+    home.map(|h| vec![Path::new(&h).join(".ssh").join("known_hosts")]).unwrap_or_default()
+}
+
+/// A connected, authenticated SSH session to one host.
+pub struct SshTransport {
+    name: String,
+    session: Session,
+    socket: TcpStream,
+    records: Vec<CommandRecord>,
+    lost: Option<String>,
+    // Declared last: dropped after the session that runs through it.
+    _tunnel: Option<JumpTunnel>,
+}
+
+impl SshTransport {
+    /// Connects, checks the host key, and authenticates, each step within its timeout.
+    pub fn connect(target: &SshTarget, options: &SshOptions) -> Result<Self, TransportError> {
+        let endpoint = Endpoint::of_target(target);
+        let (stream, tunnel) = match &target.jump {
+            None => (tcp_connect(&endpoint, options.connect_timeout)?, None),
+            Some(jump) => {
+                let (tunnel, stream) = JumpTunnel::open(target, jump, options)?;
+                (stream, Some(tunnel))
+            }
+        };
+        let (session, socket) = establish(&endpoint, stream, options)?;
+        Ok(SshTransport {
+            name: target.name.clone(),
+            session,
+            socket,
+            records: Vec::new(),
+            lost: None,
+            _tunnel: tunnel,
+        })
+    }
+
+    fn link(&self) -> Link<'_> {
+        Link { host: &self.name, session: &self.session, socket: &self.socket }
+    }
+
+    fn check_alive(&self) -> Result<(), TransportError> {
+        match &self.lost {
+            Some(reason) => Err(TransportError::Disconnected { host: self.name.clone(), reason: reason.clone() }),
+            None => Ok(()),
+        }
+    }
+
+    fn keep_record(
+        &mut self,
+        kind: CommandKind,
+        command: String,
+        outcome: Outcome<'_>,
+        started: Started,
+        bytes_out: u64,
+    ) {
+        let (exit, error) = match outcome {
+            Ok(status) => (Some(status.clone()), None),
+            Err(e) => {
+                if let TransportError::Disconnected { reason, .. } = e {
+                    self.lost = Some(reason.clone());
+                }
+                (None, Some(e.to_string()))
+            }
+        };
+        self.records.push(CommandRecord {
+            kind,
+            command,
+            exit,
+            error,
+            started_at: unix_ms(started.0),
+            duration_ms: millis(started.1.elapsed()),
+            bytes_out,
+        });
+    }
+}
+
+type Outcome<'a> = Result<&'a ExitStatus, &'a TransportError>;
+type Started = (SystemTime, Instant);
+
+impl RemoteShell for SshTransport {
+    fn exec(
+        &mut self,
+        command: &str,
+        timeout: Duration,
+        sink: &mut dyn OutputSink,
+    ) -> Result<ExitStatus, TransportError> {
+        self.check_alive()?;
+        let started = (SystemTime::now(), Instant::now());
+        let mut bytes_out = 0;
+        let result = exec::run(&self.link(), command, &Budget::new("command", timeout), sink, &mut bytes_out);
+        self.keep_record(CommandKind::Exec, command.to_owned(), result.as_ref(), started, bytes_out);
+        result
+    }
+
+    fn upload(&mut self, local: &Path, remote: &str, timeout: Duration) -> Result<UploadReport, TransportError> {
+        self.check_alive()?;
+        let started = (SystemTime::now(), Instant::now());
+        let mut sent = 0;
+        let result = upload::send(&self.link(), local, remote, &Budget::new("upload", timeout), &mut sent);
+        let kind = CommandKind::Upload {
+            local: local.display().to_string(),
+            size: sent,
+            sha256: result.as_ref().ok().map(|r| r.sha256.clone()),
+        };
+        let exit = ExitStatus::Code(0);
+        let outcome = result.as_ref().map(|_| &exit);
+        self.keep_record(kind, format!("scp -t {remote}"), outcome, started, 0);
+        result
+    }
+
+    fn host(&self) -> &str {
+        &self.name
+    }
+
+    fn records(&self) -> &[CommandRecord] {
+        &self.records
+    }
+
+    fn take_records(&mut self) -> Vec<CommandRecord> {
+        std::mem::take(&mut self.records)
+    }
+}
+
+impl Drop for SshTransport {
+    fn drop(&mut self) {
+        if self.lost.is_none() {
+            self.session.set_blocking(true);
+            self.session.set_timeout(1000);
+            let _ = self.session.disconnect(None, "wsusfix done", None);
+        }
+    }
+}

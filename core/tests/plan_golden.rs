@@ -1,0 +1,120 @@
+//! The plan for one host of every kind, held as a golden file. A change to a step, a
+//! template or the plan format shows up here as a diff to review.
+//!
+//! After a deliberate change: `WSUSFIX_BLESS=1 cargo test -p wsusfix-core --test plan_golden`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use wsusfix_core::advisory::Advisory;
+use wsusfix_core::plan::{self, BatchPolicy, PackageFiles, Plan, PlanRequest, Route, RtmChoice};
+use wsusfix_core::probe;
+use wsusfix_core::scan::{HostResult, ScanReport};
+use wsusfix_core::templates::Templates;
+use wsusfix_core::time::UtcTime;
+
+const DIR: &str = "C:\\Program Files\\Update Services";
+
+fn sample_scan(advisory: &Advisory) -> ScanReport {
+    let data = Path::new("tests/data/probe");
+    let mut hosts = Vec::new();
+    for entry in std::fs::read_dir(data).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "txt") {
+            let name = path.file_stem().unwrap().to_string_lossy().to_string();
+            let outcome = probe::read_output(&std::fs::read(&path).unwrap(), advisory, DIR);
+            hosts.push(HostResult::from_probe(&name, outcome, advisory));
+        }
+    }
+    ScanReport::new(hosts)
+}
+
+fn request(rtm: RtmChoice, packages: &str) -> PlanRequest {
+    PlanRequest {
+        created_from: "tests/data/probe".into(),
+        created_at: UtcTime::parse_log_prefix("2026-11-25 12:00:00").unwrap(),
+        rtm,
+        packages: PackageFiles::from_dir(Path::new(packages), &Advisory::embedded()),
+        batches: BatchPolicy::default(),
+        hosts: BTreeMap::new(),
+        default_staging_dir: "C:\\Windows\\Temp\\wsusfix".into(),
+    }
+}
+
+fn check_golden(name: &str, text: &str) {
+    let path = Path::new("tests/data/plan").join(name);
+    if std::env::var_os("WSUSFIX_BLESS").is_some() {
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(want == text, "{} differs from the rendered plan; review and bless with WSUSFIX_BLESS=1.\n--- rendered ---\n{text}", path.display());
+}
+
+#[test]
+fn plan_of_every_kind_of_host_matches_the_golden_file() {
+    let advisory = Advisory::embedded();
+    let templates = Templates::embedded().unwrap();
+    let plan = plan::build(&sample_scan(&advisory), &request(RtmChoice::Upgrade, "tests/data/packages"), &advisory, &templates).unwrap();
+    check_golden("every-kind.plan.yaml", &plan.to_yaml());
+
+    let route = |host: &str| plan.hosts.iter().find(|h| h.host == host).unwrap().route;
+    assert_eq!(route("w2003-sp1-unpatched"), Route::Direct);
+    assert_eq!(route("w2008-sp1-unpatched-x64-filtered"), Route::SystemTask);
+    assert_eq!(route("w2003-rtm"), Route::RtmUpgrade);
+    assert_eq!(route("w2008-sp1-patched"), Route::NothingToDo);
+    assert_eq!(route("w2003-no-wsus"), Route::NothingToDo);
+    assert_eq!(route("garbage"), Route::NeedsAttention);
+
+    // What plan writes, apply reads back unchanged.
+    let again = Plan::parse(&plan.to_yaml(), Path::new("plan.yaml")).unwrap();
+    assert_eq!(again, plan);
+}
+
+#[test]
+fn the_filtered_2008_host_installs_through_a_system_task_that_is_always_deleted() {
+    let advisory = Advisory::embedded();
+    let plan = plan::build(&sample_scan(&advisory), &request(RtmChoice::Workaround, "tests/data/packages"), &advisory, &Templates::embedded().unwrap()).unwrap();
+    let host = plan.hosts.iter().find(|h| h.host == "w2008-sp1-unpatched-x64-filtered").unwrap();
+    let ids: Vec<&str> = host.steps.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["precheck-disk", "precheck-services", "stage", "upload-update", "verify-hash-update", "install-task-create", "install-task-run", "install-task-wait", "install-task-delete", "verify-dll", "verify-services", "verify-logs", "cleanup-update"]
+    );
+    assert!(host.steps.iter().find(|s| s.id == "install-task-delete").unwrap().cleanup);
+    let create = format!("{:?}", host.steps[5].action);
+    assert!(create.contains("/ru SYSTEM /rl HIGHEST /f") && create.contains("WSUS3.0SP1-KB954960-x64.exe /quiet /norestart"), "{create}");
+
+    let direct_2003 = plan.hosts.iter().find(|h| h.host == "w2003-sp1-unpatched").unwrap();
+    assert!(direct_2003.elevation_fallback.is_empty(), "no UAC on 2003: no task fallback");
+    assert!(!direct_2003.backout.is_empty());
+    let rtm = plan.hosts.iter().find(|h| h.host == "w2003-rtm").unwrap();
+    assert_eq!(rtm.route, Route::RtmWorkaround);
+    assert!(format!("{:?}", rtm.steps[0].action).contains("Office 2003 Service Pack 1"));
+}
+
+#[test]
+fn a_missing_package_is_named() {
+    let advisory = Advisory::embedded();
+    let err = plan::build(&sample_scan(&advisory), &request(RtmChoice::Workaround, "tests/data/nowhere"), &advisory, &Templates::embedded().unwrap()).unwrap_err();
+    assert!(err.to_string().contains("needs the KB954960 x86 package") && err.to_string().contains("WSUS3.0SP1-KB954960-x86.exe"), "{err}");
+}
+
+#[test]
+fn a_hand_edited_plan_is_refused_with_line_and_reason() {
+    let advisory = Advisory::embedded();
+    let plan = plan::build(&sample_scan(&advisory), &request(RtmChoice::Workaround, "tests/data/packages"), &advisory, &Templates::embedded().unwrap()).unwrap();
+    let text = plan.to_yaml();
+
+    let broken = text.replacen("  verdict: affected\n", "  verdict: affectd\n", 1);
+    let err = Plan::parse(&broken, Path::new("plan.yaml")).unwrap_err().to_string();
+    let line = broken.lines().position(|l| l.contains("verdict: affectd")).unwrap() + 1;
+    assert!(err.starts_with(&format!("plan plan.yaml, line {line}: ")) && err.contains("unknown variant `affectd`"), "{err}");
+
+    let broken = text.replacen("timeout_secs: 60", "timeout_secs: sixty", 1);
+    assert!(Plan::parse(&broken, Path::new("plan.yaml")).unwrap_err().to_string().contains("invalid type"));
+
+    let broken = text.replacen("remote: C:\\Windows\\Temp\\wsusfix\\", "remote: C:\\Windows\\Temp\\a&b\\", 1);
+    let err = Plan::parse(&broken, Path::new("plan.yaml")).unwrap_err().to_string();
+    assert!(err.contains("upload target is not a safe Windows path") && err.contains("`&` is not allowed"), "{err}");
+}
