@@ -31,6 +31,7 @@ enum Command {
     #[command(subcommand)]
     Inventory(cmd::inventory::InventoryCommand),
     Scan(cmd::scan::Args),
+    Plan(cmd::plan::Args),
     ProbeScript(cmd::probe_script::Args),
     Assess(cmd::assess::Args),
     /// Print the embedded KB954960 definition, to copy and adapt for --advisory FILE.
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inventory(c) => cmd::inventory::run(c),
         Command::Scan(a) => cmd::scan::run(a),
+        Command::Plan(a) => cmd::plan::run(a),
         Command::ProbeScript(a) => cmd::probe_script::run(a),
         Command::Assess(a) => cmd::assess::run(a),
         Command::Advisory => {

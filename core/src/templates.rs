@@ -22,6 +22,7 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "steps/check-services.cmd.tera",
     "steps/cleanup.cmd.tera",
     "steps/install.cmd.tera",
+    "steps/install-log.cmd.tera",
     "steps/precheck-disk.cmd.tera",
     "steps/setup-sp1.cmd.tera",
     "steps/stage.cmd.tera",

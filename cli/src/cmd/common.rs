@@ -119,3 +119,20 @@ pub fn cancel_on_interrupt() -> anyhow::Result<&'static std::sync::atomic::Atomi
     result.context("cannot install the Ctrl-C handler")?;
     Ok(&CANCEL)
 }
+
+/// Reads `30s`, `5m`, `1h` or a plain number of seconds.
+pub fn parse_duration(text: &str) -> anyhow::Result<std::time::Duration> {
+    let text = text.trim();
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let n: u64 = digits.parse().with_context(|| format!("{text:?} is not a duration like 30s, 5m or 1h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => anyhow::bail!("{text:?} is not a duration like 30s, 5m or 1h"),
+    };
+    Ok(std::time::Duration::from_secs(secs))
+}

@@ -5,6 +5,7 @@ pub mod assess;
 pub mod common;
 pub mod inventory;
 pub mod lab;
+pub mod plan;
 pub mod probe_script;
 pub mod scan;
 

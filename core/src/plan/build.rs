@@ -127,6 +127,7 @@ struct StepContext {
     staging_drive: String,
     remote_file: String,
     install_args: String,
+    install_log: String,
     task_name: String,
     modern_schtasks: bool,
     services: Vec<String>,
@@ -162,6 +163,7 @@ impl HostPlanner<'_> {
             groups: settings.map(|s| s.groups.clone()).filter(|g| !g.is_empty()),
             symptoms: r.evidence.server_log.matches,
             fingerprint: facts.map(super::fingerprint),
+            staging_dir: None,
             route: Route::NothingToDo,
             steps: Vec::new(),
             elevation_fallback: Vec::new(),
@@ -176,6 +178,7 @@ impl HostPlanner<'_> {
             (_, Some(facts)) => facts,
         };
         let ctx = self.context(facts, settings)?;
+        plan.staging_dir = Some(ctx.staging_dir.clone());
         let needs_task = facts.elevation == Elevation::Filtered;
         let arch = facts.arch.unwrap_or(Arch::X86);
         match (r.verdict, self.request.rtm) {
@@ -241,6 +244,7 @@ impl HostPlanner<'_> {
             staging_drive: staging_dir[..2].to_string(),
             staging_dir: staging_dir.trim_end_matches('\\').to_string(),
             install_args: a.package.install_args.clone(),
+            install_log: a.package.log_file.clone(),
             modern_schtasks: facts.os.map(|v| v.release()) != Some(WindowsRelease::Server2003),
             services: a.services.clone(),
             dll_wql: a.decisive_path(dir).replace('\\', "\\\\"),
@@ -267,7 +271,7 @@ impl HostPlanner<'_> {
     }
 
     fn step(&self, id: &str, description: &str, action: Action, expect: Expect, timeout_secs: u64) -> Step {
-        Step { id: id.into(), description: description.into(), action, expect, timeout_secs, cleanup: false }
+        Step { id: id.into(), description: description.into(), action, expect, timeout_secs, cleanup: false, on_failure: None }
     }
 
     fn run(&self, id: &str, description: &str, template: &str, ctx: &StepContext, expect: Expect, timeout: u64) -> Result<Step, PlanError> {
@@ -318,7 +322,9 @@ impl HostPlanner<'_> {
         if ctx.modern_schtasks {
             plan.elevation_fallback = task;
         }
-        Ok(vec![self.run("install", "Install KB954960", "install", &ctx, Expect::Installer, 30 * MINUTE)?])
+        let mut install = self.run("install", "Install KB954960", "install", &ctx, Expect::Installer, 30 * MINUTE)?;
+        install.on_failure = Some(self.templates.render_command_line("steps/install-log.cmd.tera", &ctx)?);
+        Ok(vec![install])
     }
 
     fn task_steps(&self, id: &str, description: &str, ctx: &StepContext, judged_as: Expect) -> Result<Vec<Step>, PlanError> {
@@ -329,7 +335,9 @@ impl HostPlanner<'_> {
                 return Err(PlanError::TaskCommandTooLong { host: self.host().into(), len: tr.len(), command: command.clone() });
             }
         }
-        let poll = match judged_as {
+        let mut wait = self.run(&format!("{id}-task-wait"), &format!("{description}: wait for the task to finish"), "task-query", ctx, Expect::Anything, 30 * MINUTE)?;
+        wait.on_failure = Some(self.templates.render_command_line("steps/install-log.cmd.tera", ctx)?);
+        wait.expect = match judged_as {
             Expect::Installer => Expect::TaskFinished { poll_secs: 5 },
             other => other,
         };
@@ -338,7 +346,7 @@ impl HostPlanner<'_> {
         Ok(vec![
             create,
             self.run(&format!("{id}-task-run"), &format!("{description}: start the task"), "task-run", ctx, Expect::Success, MINUTE)?,
-            self.run(&format!("{id}-task-wait"), &format!("{description}: wait for the task to finish"), "task-query", ctx, poll, 30 * MINUTE)?,
+            wait,
             delete,
         ])
     }

@@ -4,6 +4,7 @@
 //! `templates/steps/`. A plan is decided from facts alone ([`build`]), so it is deterministic
 //! and testable without a network.
 
+mod batches;
 mod build;
 mod file;
 mod fingerprint;
@@ -12,7 +13,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use build::{build, PackageFiles, PlanError, PlanRequest, RtmChoice};
+pub use batches::BatchError;
+pub use build::{build, HostSettings, PackageFiles, PlanError, PlanRequest, RtmChoice};
 pub use file::{PlanFileError, FORMAT_VERSION};
 pub use fingerprint::fingerprint;
 
@@ -111,6 +113,9 @@ pub struct HostPlan {
     /// A hash of the facts that decided this plan; `apply` re-probes and compares.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// The folder packages are staged in on the host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staging_dir: Option<String>,
     pub route: Route,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<Step>,
@@ -172,6 +177,9 @@ pub struct Step {
     /// Runs at the end of the host's steps even when an earlier step failed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cleanup: bool,
+    /// Run when this step fails, to gather what explains it (an installer's log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_failure: Option<String>,
 }
 
 /// What a step does.

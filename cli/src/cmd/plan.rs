@@ -1,0 +1,203 @@
+//! `wsusfix plan`: scan (or read a saved scan), then write the reviewable plan.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use wsusfix_core::fleet::{self, ScanRequest};
+use wsusfix_core::inventory::{Host, Inventory};
+use wsusfix_core::plan::{self, BatchPolicy, HostSettings, PackageFiles, PackageRole, Plan, PlanRequest, Route};
+use wsusfix_core::scan::ScanReport;
+use wsusfix_core::time::UtcTime;
+
+use super::common::{parse_duration, ConnectArgs, KnowledgeArgs};
+use crate::progress::FleetProgress;
+
+/// Write a plan: per host, the verdict and the exact steps `apply` will run.
+///
+/// The plan starts from a scan: a live one of the inventory's hosts, or a saved one
+/// (`--from-scan scan.json`, from `wsusfix scan --format json`). Affected SP1 servers get the
+/// update installed directly (Server 2003, or 2008 with an elevated session; a 740 at run time
+/// falls back to a SYSTEM task) or as SYSTEM through a one-off scheduled task (2008 with a
+/// filtered token). RTM servers get the console workaround or, with `--rtm upgrade`, an SP1
+/// upgrade first. Every affected host also gets back-out steps, run only when asked.
+///
+/// Review the plan with `wsusfix show`, document it with `wsusfix report change-request`,
+/// rehearse it with `wsusfix lab rehearse`, run it with `wsusfix apply`.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:\n  wsusfix plan -i inventory.yaml --packages ./packages -o plan.yaml\n  wsusfix plan --from-scan scan.json -i inventory.yaml --packages ./packages --rtm upgrade --serial 1,25%,100% -o plan.yaml")]
+pub struct Args {
+    /// The inventory (required unless --from-scan; with it, supplies each host's temp_dir and groups).
+    #[arg(short, long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// Only hosts matching this pattern: `web*`, `group`, `a:b`, `a:&b`, `a:!b`, `@retry-file`.
+    #[arg(short, long, value_name = "PATTERN")]
+    pub limit: Option<String>,
+    /// Plan from a saved scan (JSON from `wsusfix scan --format json`) without reconnecting.
+    #[arg(long, value_name = "FILE")]
+    pub from_scan: Option<PathBuf>,
+    /// Where to write the plan.
+    #[arg(short, long, value_name = "FILE", default_value = "plan.yaml")]
+    pub output: PathBuf,
+    /// Folder holding the packages under the advisory's file names (`wsusfix advisory` lists them).
+    #[arg(long, value_name = "DIR")]
+    pub packages: Option<PathBuf>,
+    /// For WSUS 3.0 RTM servers: the console workaround, or an upgrade to SP1 then the update.
+    #[arg(long, value_enum, default_value = "workaround")]
+    pub rtm: Rtm,
+    /// Rolling batches, as Ansible's serial: a canary, then growing batches.
+    #[arg(long, value_name = "SIZES", default_value = "1,10%,100%")]
+    pub serial: String,
+    /// Stop before the next batch when more than this percent of the hosts done so far failed.
+    #[arg(long, value_name = "PERCENT", default_value_t = 0)]
+    pub max_fail_percent: u8,
+    /// Pause between batches (e.g. 30s, 5m).
+    #[arg(long, value_name = "DURATION", default_value = "0s")]
+    pub pause_between: String,
+    /// The staging folder on hosts whose inventory sets no temp_dir.
+    #[arg(long, value_name = "WINDOWS_PATH", default_value = "C:\\Windows\\Temp\\wsusfix")]
+    pub staging_dir: String,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub knowledge: KnowledgeArgs,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Rtm {
+    Upgrade,
+    Workaround,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let advisory = args.knowledge.advisory()?;
+    let templates = args.knowledge.templates()?;
+    let batches = BatchPolicy {
+        serial: BatchPolicy::parse_serial(&args.serial).context("--serial")?,
+        max_fail_percent: args.max_fail_percent,
+        pause_between_secs: parse_duration(&args.pause_between).context("--pause-between")?.as_secs(),
+    };
+    batches.validate().context("--max-fail-percent")?;
+    let inventory = match &args.inventory {
+        Some(path) => Some(Inventory::load(path)?),
+        None => None,
+    };
+    let selected: Vec<Host> = match &inventory {
+        Some(inv) => inv.select(args.limit.as_deref())?.into_iter().cloned().collect(),
+        None => Vec::new(),
+    };
+    let (scan, created_from) = match (&args.from_scan, &args.inventory) {
+        (Some(file), _) => (read_scan(file, &selected, args.inventory.is_some())?, file.display().to_string()),
+        (None, Some(inv_path)) => {
+            let cancel = super::common::cancel_on_interrupt()?;
+            let request = ScanRequest { hosts: selected.clone(), forks: args.connect.forks, command_timeout: args.connect.command_timeout(), save_facts: None };
+            let mut progress = FleetProgress::new("scan", !args.connect.no_progress);
+            let report = fleet::scan(&request, &args.connect.connector(), &advisory, &templates, cancel, &mut |e| progress.event(e));
+            (report, inv_path.display().to_string())
+        }
+        (None, None) => bail!("nothing to plan from: give an inventory (-i FILE) or a saved scan (--from-scan FILE)"),
+    };
+    let request = PlanRequest {
+        created_from,
+        created_at: now(),
+        rtm: match args.rtm {
+            Rtm::Upgrade => plan::RtmChoice::Upgrade,
+            Rtm::Workaround => plan::RtmChoice::Workaround,
+        },
+        packages: package_files(&args, &selected, &advisory)?,
+        batches,
+        hosts: selected.iter().map(|h| (h.name.clone(), host_settings(h, &args.staging_dir))).collect::<BTreeMap<_, _>>(),
+        default_staging_dir: args.staging_dir.clone(),
+    };
+    let plan = plan::build(&scan, &request, &advisory, &templates)?;
+    check_expected_hashes(&plan, &selected)?;
+    plan.save(&args.output)?;
+    eprintln!("{}: {}", args.output.display(), summary(&plan));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn host_settings(host: &Host, default_staging: &str) -> HostSettings {
+    HostSettings {
+        staging_dir: host.vars.temp_dir.as_ref().map(|d| d.to_string()).unwrap_or_else(|| default_staging.to_string()),
+        groups: host.groups.clone(),
+    }
+}
+
+/// A saved scan, narrowed to the inventory's selection when one is given.
+fn read_scan(path: &Path, selected: &[Host], filter: bool) -> anyhow::Result<ScanReport> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let report: ScanReport = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a scan in JSON (write one with `wsusfix scan --format json -o FILE`)", path.display()))?;
+    if !filter {
+        return Ok(report);
+    }
+    let hosts = report.hosts.into_iter().filter(|h| selected.iter().any(|s| s.name == h.host)).collect();
+    Ok(ScanReport::new(hosts))
+}
+
+/// `--packages DIR`, or the inventory's package_x86/package_x64 (the first host that sets them).
+fn package_files(args: &Args, hosts: &[Host], advisory: &wsusfix_core::advisory::Advisory) -> anyhow::Result<PackageFiles> {
+    let mut files = match &args.packages {
+        Some(dir) => {
+            if !dir.is_dir() {
+                bail!("--packages {}: no such folder", dir.display());
+            }
+            PackageFiles::from_dir(dir, advisory)
+        }
+        None => PackageFiles::default(),
+    };
+    for host in hosts {
+        for (role, path) in [(PackageRole::UpdateX86, &host.vars.package_x86), (PackageRole::UpdateX64, &host.vars.package_x64)] {
+            if let Some(path) = path {
+                files.files.entry(role).or_insert_with(|| path.clone());
+            }
+        }
+    }
+    for path in files.files.values_mut() {
+        *path = std::fs::canonicalize(&*path).with_context(|| format!("package {}", path.display()))?;
+    }
+    Ok(files)
+}
+
+/// An inventory may pin the package hashes it expects (package_sha256_x86/x64).
+fn check_expected_hashes(plan: &Plan, hosts: &[Host]) -> anyhow::Result<()> {
+    for host in hosts {
+        let pins = [(PackageRole::UpdateX86, &host.vars.package_sha256_x86), (PackageRole::UpdateX64, &host.vars.package_sha256_x64)];
+        for (role, pin) in pins {
+            let (Some(pin), Some(package)) = (pin, plan.header.packages.iter().find(|p| p.role == role)) else { continue };
+            if !pin.as_str().eq_ignore_ascii_case(&package.sha256) {
+                bail!(
+                    "host {}: package {} has SHA-256 {}, but the inventory pins {}: refusing to plan with an unexpected package",
+                    host.name,
+                    package.local.display(),
+                    package.sha256,
+                    pin
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn summary(plan: &Plan) -> String {
+    let mut routes: BTreeMap<Route, usize> = BTreeMap::new();
+    for h in &plan.hosts {
+        *routes.entry(h.route).or_default() += 1;
+    }
+    let fix: Vec<String> = routes.iter().filter(|(r, _)| !matches!(r, Route::NothingToDo | Route::NeedsAttention)).map(|(r, n)| format!("{n} {r}")).collect();
+    let count = |r| routes.get(&r).copied().unwrap_or(0);
+    let to_fix: usize = routes.iter().filter(|(r, _)| !matches!(r, Route::NothingToDo | Route::NeedsAttention)).map(|(_, n)| *n).sum();
+    format!(
+        "{to_fix} hosts to fix ({}), {} nothing to do, {} need attention",
+        if fix.is_empty() { "none".to_string() } else { fix.join(", ") },
+        count(Route::NothingToDo),
+        count(Route::NeedsAttention)
+    )
+}
+
+/// The current time, UTC.
+pub fn now() -> UtcTime {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    UtcTime(i64::try_from(secs).unwrap_or(0))
+}
