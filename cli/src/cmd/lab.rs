@@ -1,12 +1,141 @@
-//! `wsusfix lab ...`.
+//! `wsusfix lab ...`: the simulated fleet. `serve` runs many simulated WSUS servers behind a
+//! real SSH server on loopback; `exec` runs one command line against a simulated host kept in
+//! a state folder (for OpenSSH's sshd with a `ForceCommand`); `profiles` lists the profiles.
+
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::Context;
+use wsusfix_lab::{parse_mix, HostSpec, Lab, LabConfig, Profile};
 
 #[derive(clap::Subcommand)]
 pub enum LabCommand {
-    /// Serve simulated hosts.
-    Serve,
+    /// Serve simulated hosts over SSH on 127.0.0.1 until SIGINT or SIGTERM.
+    ///
+    /// Writes DIR/inventory.yaml (each host with a `lab_profile` variable), DIR/known_hosts
+    /// and the client key DIR/id_ed25519, then prints one `lab ready` line.
+    Serve(ServeArgs),
+    /// Run one cmd.exe command line on a simulated host whose state lives in a folder.
+    ///
+    /// For OpenSSH's sshd: `ForceCommand wsusfix lab exec --profile P --state DIR --
+    /// "$SSH_ORIGINAL_COMMAND"`. Prints the command's stdout and stderr and exits with its
+    /// exit code.
+    Exec(ExecArgs),
+    /// List the shipped host profiles.
+    Profiles,
 }
 
-pub fn run(_cmd: LabCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not yet built")
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Number of hosts.
+    #[arg(long, default_value_t = 20)]
+    pub hosts: usize,
+    /// `default` (every profile), or weights such as `w2003-rtm=3,w2008-sp1-unpatched=5`.
+    #[arg(long, default_value = "default", conflicts_with = "profile")]
+    pub mix: String,
+    /// Give every host this profile (a shipped name, or the name of a --profile-file).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Load a profile from a YAML file (usable by its file name in --mix and --profile).
+    #[arg(long, value_name = "FILE")]
+    pub profile_file: Vec<PathBuf>,
+    /// Where to write inventory.yaml, known_hosts and id_ed25519.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Keep host state, keys and ports here so the lab can be restarted.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// First port (hosts get consecutive ports); default: ports the system picks.
+    #[arg(long)]
+    pub base_port: Option<u16>,
+    /// Fixed key seed for reproducible keys.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+#[derive(clap::Args)]
+pub struct ExecArgs {
+    /// The host's profile (a shipped name or a YAML file).
+    #[arg(long)]
+    pub profile: String,
+    /// Folder that keeps the host's state between commands.
+    #[arg(long, value_name = "DIR")]
+    pub state: PathBuf,
+    /// Host name (several hosts can share a state folder).
+    #[arg(long, default_value = "wsus-lab")]
+    pub host: String,
+    /// The command line, as cmd.exe would receive it.
+    #[arg(last = true, required = true)]
+    pub command: Vec<String>,
+}
+
+pub fn run(cmd: LabCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        LabCommand::Serve(args) => serve(args),
+        LabCommand::Exec(args) => exec(args),
+        LabCommand::Profiles => {
+            let mut out = std::io::stdout().lock();
+            for name in Profile::builtin_names() {
+                let p = Profile::builtin(name)?;
+                if writeln!(out, "{name:<30} {}", p.description).is_err() {
+                    break;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn load_profile(spec: &str, extra: &[Profile]) -> anyhow::Result<Profile> {
+    if let Some(p) = extra.iter().find(|p| p.name == spec) {
+        return Ok(p.clone());
+    }
+    if spec.ends_with(".yaml") || spec.ends_with(".yml") {
+        return Ok(Profile::from_file(std::path::Path::new(spec))?);
+    }
+    Ok(Profile::builtin(spec)?)
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let extra: Vec<Profile> = args.profile_file.iter().map(|f| Profile::from_file(f)).collect::<Result<_, _>>()?;
+    let hosts = match &args.profile {
+        Some(name) => {
+            let profile = load_profile(name, &extra)?;
+            (0..args.hosts).map(|i| HostSpec { name: wsusfix_lab::host_name(i), profile: profile.clone() }).collect()
+        }
+        None => parse_mix(&args.mix, args.hosts, &extra)?,
+    };
+    let lab = Lab::start(LabConfig {
+        hosts,
+        state_dir: args.state.clone(),
+        seed: args.seed,
+        base_port: args.base_port,
+        ..LabConfig::default()
+    })
+    .context("cannot start the lab")?;
+    let files = lab.write_artifacts(&args.out).context("cannot write the lab's files")?;
+    let ports: Vec<u16> = lab.hosts().iter().map(|h| h.addr.port()).collect();
+    let (lo, hi) = (ports.iter().min().copied().unwrap_or(0), ports.iter().max().copied().unwrap_or(0));
+    println!(
+        "lab ready: {} hosts on 127.0.0.1 ports {lo}-{hi}; inventory {}",
+        lab.hosts().len(),
+        files.inventory.display()
+    );
+    std::io::stdout().flush().ok();
+    lab.wait_for_shutdown_signal().context("cannot wait for a signal")?;
+    lab.shutdown();
+    Ok(ExitCode::SUCCESS)
+}
+
+fn exec(args: ExecArgs) -> anyhow::Result<ExitCode> {
+    let profile = load_profile(&args.profile, &[])?;
+    let line = args.command.join(" ");
+    let out = wsusfix_lab::persist::exec_once(&args.state, &args.host, &profile, &line)
+        .with_context(|| format!("cannot run on the simulated host kept in {}", args.state.display()))?;
+    std::io::stdout().write_all(&out.stdout).ok();
+    std::io::stdout().flush().ok();
+    std::io::stderr().write_all(&out.stderr).ok();
+    // Exit statuses are one byte on Unix; Windows codes like 9009 or 1603 wrap as sshd's would.
+    Ok(ExitCode::from((out.exit_code as u32 & 0xFF) as u8))
 }

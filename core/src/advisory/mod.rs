@@ -233,7 +233,7 @@ impl Advisory {
         safe::relative_path(&self.decisive_file).map_err(unsafe_field("decisive_file"))?;
         safe::file_name(&self.package.x86).map_err(unsafe_field("package.x86"))?;
         safe::file_name(&self.package.x64).map_err(unsafe_field("package.x64"))?;
-        safe::file_name(&self.package.log_file).map_err(unsafe_field("package.log_file"))?;
+        safe::file_name(&self.package.log_file.replace("{package}", "x")).map_err(unsafe_field("package.log_file"))?;
         safe::arguments(&self.package.install_args).map_err(unsafe_field("package.install_args"))?;
         safe::search_text(&self.signatures.server.text).map_err(unsafe_field("signatures.server.text"))?;
         safe::search_text(&self.signatures.client.text).map_err(unsafe_field("signatures.client.text"))?;
@@ -274,6 +274,12 @@ impl Advisory {
     /// The full Windows path of the decisive DLL under a WSUS install folder.
     pub fn decisive_path(&self, wsus_dir: &str) -> String {
         format!("{}\\{}", wsus_dir.trim_end_matches('\\'), self.decisive_file)
+    }
+
+    /// The installer log's file name (in %windir%) for a package file name.
+    pub fn install_log_for(&self, package_file: &str) -> String {
+        let stem = package_file.strip_suffix(".exe").unwrap_or(package_file);
+        self.package.log_file.replace("{package}", stem)
     }
 
     /// The package file name for an architecture.

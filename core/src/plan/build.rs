@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use super::{Action, AdvisoryRef, BatchPolicy, Expect, HostPlan, PackageRef, PackageRole, Plan, PlanHeader, Route, Step};
+use super::{
+    Action, AdvisoryRef, BatchPolicy, Expect, HostPlan, PackageRef, PackageRole, Plan, PlanHeader, Route, Step,
+};
 use crate::advisory::Advisory;
 use crate::assess::Verdict;
 use crate::facts::{Arch, Elevation, Facts};
@@ -86,7 +88,12 @@ pub enum PlanError {
 }
 
 /// Builds the plan for every host of a scan.
-pub fn build(scan: &ScanReport, request: &PlanRequest, advisory: &Advisory, templates: &Templates) -> Result<Plan, PlanError> {
+pub fn build(
+    scan: &ScanReport,
+    request: &PlanRequest,
+    advisory: &Advisory,
+    templates: &Templates,
+) -> Result<Plan, PlanError> {
     let mut hashed: BTreeMap<PackageRole, PackageRef> = BTreeMap::new();
     let mut hosts = Vec::new();
     let mut ordered: Vec<&HostResult> = scan.hosts.iter().collect();
@@ -192,8 +199,22 @@ impl HostPlanner<'_> {
                 let sp1 = self.package(sp1_role(arch), true)?.ok_or_else(|| self.missing(sp1_role(arch)))?;
                 let mut steps = self.prechecks(&ctx, &sp1)?;
                 steps.extend(self.upload_and_hash("sp1", &ctx, &sp1)?);
-                steps.push(self.run("backup-susdb", "Back up SUSDB before the upgrade", "backup-susdb", &ctx, Expect::Success, 30 * MINUTE)?);
-                steps.extend(self.setup_run("upgrade-sp1", "Upgrade WSUS 3.0 RTM to SP1", &ctx, &sp1, needs_task, false)?);
+                steps.push(self.run(
+                    "backup-susdb",
+                    "Back up SUSDB before the upgrade",
+                    "backup-susdb",
+                    &ctx,
+                    Expect::Success,
+                    30 * MINUTE,
+                )?);
+                steps.extend(self.setup_run(
+                    "upgrade-sp1",
+                    "Upgrade WSUS 3.0 RTM to SP1",
+                    &ctx,
+                    &sp1,
+                    needs_task,
+                    false,
+                )?);
                 steps.push(self.verify_wsus(&ctx)?);
                 let update = self.package(update_role(arch), true)?.ok_or_else(|| self.missing(update_role(arch)))?;
                 steps.extend(self.upload_and_hash("update", &ctx, &update)?);
@@ -225,16 +246,25 @@ impl HostPlanner<'_> {
             PackageRole::Sp1SetupX86 => &self.advisory.reinstall.x86,
             PackageRole::Sp1SetupX64 => &self.advisory.reinstall.x64,
         };
-        PlanError::MissingPackage { host: self.host().to_string(), role: role_name(role).to_string(), name: name.clone() }
+        PlanError::MissingPackage {
+            host: self.host().to_string(),
+            role: role_name(role).to_string(),
+            name: name.clone(),
+        }
     }
 
     fn context(&self, facts: &Facts, settings: Option<&HostSettings>) -> Result<StepContext, PlanError> {
         let a = self.advisory;
-        let staging_dir = settings.map(|s| s.staging_dir.clone()).unwrap_or_else(|| self.request.default_staging_dir.clone());
+        let staging_dir =
+            settings.map(|s| s.staging_dir.clone()).unwrap_or_else(|| self.request.default_staging_dir.clone());
         let unsafe_var = |variable, problem| PlanError::Unsafe { host: self.host().to_string(), variable, problem };
         safe::windows_path(&staging_dir).map_err(|p| unsafe_var("temp_dir", p))?;
         if staging_dir.contains(' ') {
-            let problem = UnsafeText { value: staging_dir.clone(), kind: "staging folder", reason: "it must not contain spaces (it is used unquoted in a scheduled task's command)".into() };
+            let problem = UnsafeText {
+                value: staging_dir.clone(),
+                kind: "staging folder",
+                reason: "it must not contain spaces (it is used unquoted in a scheduled task's command)".into(),
+            };
             return Err(unsafe_var("temp_dir", problem));
         }
         safe::windows_path(&facts.probed_wsus_dir).map_err(|p| unsafe_var("wsus_dir", p))?;
@@ -244,7 +274,6 @@ impl HostPlanner<'_> {
             staging_drive: staging_dir[..2].to_string(),
             staging_dir: staging_dir.trim_end_matches('\\').to_string(),
             install_args: a.package.install_args.clone(),
-            install_log: a.package.log_file.clone(),
             modern_schtasks: facts.os.map(|v| v.release()) != Some(WindowsRelease::Server2003),
             services: a.services.clone(),
             dll_wql: a.decisive_path(dir).replace('\\', "\\\\"),
@@ -271,10 +300,26 @@ impl HostPlanner<'_> {
     }
 
     fn step(&self, id: &str, description: &str, action: Action, expect: Expect, timeout_secs: u64) -> Step {
-        Step { id: id.into(), description: description.into(), action, expect, timeout_secs, cleanup: false, on_failure: None }
+        Step {
+            id: id.into(),
+            description: description.into(),
+            action,
+            expect,
+            timeout_secs,
+            cleanup: false,
+            on_failure: None,
+        }
     }
 
-    fn run(&self, id: &str, description: &str, template: &str, ctx: &StepContext, expect: Expect, timeout: u64) -> Result<Step, PlanError> {
+    fn run(
+        &self,
+        id: &str,
+        description: &str,
+        template: &str,
+        ctx: &StepContext,
+        expect: Expect,
+        timeout: u64,
+    ) -> Result<Step, PlanError> {
         let command = self.templates.render_command_line(&format!("steps/{template}.cmd.tera"), ctx)?;
         Ok(self.step(id, description, Action::Run { command }, expect, timeout))
     }
@@ -283,9 +328,30 @@ impl HostPlanner<'_> {
         let at_least = (package.size * 3).max(200 * 1024 * 1024);
         let drive = &ctx.staging_drive;
         Ok(vec![
-            self.run("precheck-disk", &format!("Check {drive} has room for the package"), "precheck-disk", ctx, Expect::FreeBytes { at_least }, MINUTE)?,
-            self.run("precheck-services", "Check the WSUS services run before the change", "check-services", ctx, self.services_running(), MINUTE)?,
-            self.run("stage", &format!("Create the staging folder {}", ctx.staging_dir), "stage", ctx, Expect::OutputContains { text: "staged".into() }, MINUTE)?,
+            self.run(
+                "precheck-disk",
+                &format!("Check {drive} has room for the package"),
+                "precheck-disk",
+                ctx,
+                Expect::FreeBytes { at_least },
+                MINUTE,
+            )?,
+            self.run(
+                "precheck-services",
+                "Check the WSUS services run before the change",
+                "check-services",
+                ctx,
+                self.services_running(),
+                MINUTE,
+            )?,
+            self.run(
+                "stage",
+                &format!("Create the staging folder {}", ctx.staging_dir),
+                "stage",
+                ctx,
+                Expect::OutputContains { text: "staged".into() },
+                MINUTE,
+            )?,
         ])
     }
 
@@ -297,7 +363,11 @@ impl HostPlanner<'_> {
     fn upload_and_hash(&self, what: &str, ctx: &StepContext, package: &PackageRef) -> Result<Vec<Step>, PlanError> {
         let remote = self.remote_path(ctx, package);
         let name = remote.rsplit('\\').next().unwrap_or_default().to_string();
-        safe::file_name(&name).map_err(|problem| PlanError::Unsafe { host: self.host().into(), variable: "package file name", problem })?;
+        safe::file_name(&name).map_err(|problem| PlanError::Unsafe {
+            host: self.host().into(),
+            variable: "package file name",
+            problem,
+        })?;
         let ctx = StepContext { remote_file: remote.clone(), ..ctx.clone() };
         Ok(vec![
             self.step(
@@ -307,14 +377,29 @@ impl HostPlanner<'_> {
                 Expect::Anything,
                 10 * MINUTE,
             ),
-            self.run(&format!("verify-hash-{what}"), &format!("Check the SHA-1 of {name} on the host"), "verify-hash", &ctx, Expect::Hash { algorithm: "SHA1".into(), value: package.sha1.clone() }, 2 * MINUTE)?,
+            self.run(
+                &format!("verify-hash-{what}"),
+                &format!("Check the SHA-1 of {name} on the host"),
+                "verify-hash",
+                &ctx,
+                Expect::Hash { algorithm: "SHA1".into(), value: package.sha1.clone() },
+                2 * MINUTE,
+            )?,
         ])
     }
 
     /// The install itself: directly, or as SYSTEM through a task. A direct install on a host
     /// with UAC gets the task path as its fallback for exit code 740.
-    fn install(&self, ctx: &StepContext, package: &PackageRef, needs_task: bool, plan: &mut HostPlan) -> Result<Vec<Step>, PlanError> {
-        let ctx = StepContext { remote_file: self.remote_path(ctx, package), task_name: "wsusfix-kb954960".into(), ..ctx.clone() };
+    fn install(
+        &self,
+        ctx: &StepContext,
+        package: &PackageRef,
+        needs_task: bool,
+        plan: &mut HostPlan,
+    ) -> Result<Vec<Step>, PlanError> {
+        let remote_file = self.remote_path(ctx, package);
+        let install_log = self.advisory.install_log_for(remote_file.rsplit('\\').next().unwrap_or_default());
+        let ctx = StepContext { remote_file, install_log, task_name: "wsusfix-kb954960".into(), ..ctx.clone() };
         let task = self.task_steps("install", "Install KB954960 as SYSTEM", &ctx, Expect::Installer)?;
         if needs_task {
             return Ok(task);
@@ -327,39 +412,98 @@ impl HostPlanner<'_> {
         Ok(vec![install])
     }
 
-    fn task_steps(&self, id: &str, description: &str, ctx: &StepContext, judged_as: Expect) -> Result<Vec<Step>, PlanError> {
-        let create = self.run(&format!("{id}-task-create"), &format!("{description}: create a one-off task"), "task-create", ctx, Expect::TaskCreated, MINUTE)?;
+    fn task_steps(
+        &self,
+        id: &str,
+        description: &str,
+        ctx: &StepContext,
+        judged_as: Expect,
+    ) -> Result<Vec<Step>, PlanError> {
+        let create = self.run(
+            &format!("{id}-task-create"),
+            &format!("{description}: create a one-off task"),
+            "task-create",
+            ctx,
+            Expect::TaskCreated,
+            MINUTE,
+        )?;
         if let Action::Run { command } = &create.action {
             let tr = format!("{} {}", ctx.remote_file, ctx.install_args);
             if tr.len() > 262 {
-                return Err(PlanError::TaskCommandTooLong { host: self.host().into(), len: tr.len(), command: command.clone() });
+                return Err(PlanError::TaskCommandTooLong {
+                    host: self.host().into(),
+                    len: tr.len(),
+                    command: command.clone(),
+                });
             }
         }
-        let mut wait = self.run(&format!("{id}-task-wait"), &format!("{description}: wait for the task to finish"), "task-query", ctx, Expect::Anything, 30 * MINUTE)?;
+        let mut wait = self.run(
+            &format!("{id}-task-wait"),
+            &format!("{description}: wait for the task to finish"),
+            "task-query",
+            ctx,
+            Expect::Anything,
+            30 * MINUTE,
+        )?;
         wait.on_failure = Some(self.templates.render_command_line("steps/install-log.cmd.tera", ctx)?);
         wait.expect = match judged_as {
             Expect::Installer => Expect::TaskFinished { poll_secs: 5 },
             other => other,
         };
-        let mut delete = self.run(&format!("{id}-task-delete"), "Delete the one-off task", "task-delete", ctx, Expect::Anything, MINUTE)?;
+        let mut delete = self.run(
+            &format!("{id}-task-delete"),
+            "Delete the one-off task",
+            "task-delete",
+            ctx,
+            Expect::Anything,
+            MINUTE,
+        )?;
         delete.cleanup = true;
         Ok(vec![
             create,
-            self.run(&format!("{id}-task-run"), &format!("{description}: start the task"), "task-run", ctx, Expect::Success, MINUTE)?,
+            self.run(
+                &format!("{id}-task-run"),
+                &format!("{description}: start the task"),
+                "task-run",
+                ctx,
+                Expect::Success,
+                MINUTE,
+            )?,
             wait,
             delete,
         ])
     }
 
     /// WSUS setup (upgrade, uninstall, reinstall), through a task when the session is filtered.
-    fn setup_run(&self, id: &str, description: &str, ctx: &StepContext, setup: &PackageRef, needs_task: bool, uninstall: bool) -> Result<Vec<Step>, PlanError> {
+    fn setup_run(
+        &self,
+        id: &str,
+        description: &str,
+        ctx: &StepContext,
+        setup: &PackageRef,
+        needs_task: bool,
+        uninstall: bool,
+    ) -> Result<Vec<Step>, PlanError> {
         let remote = self.remote_path(ctx, setup);
         let args = if uninstall {
-            std::iter::once(ctx.uninstall_args.clone()).chain(ctx.uninstall_properties.iter().cloned()).collect::<Vec<_>>().join(" ")
+            std::iter::once(ctx.uninstall_args.clone())
+                .chain(ctx.uninstall_properties.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(" ")
         } else {
-            std::iter::once(ctx.reinstall_args.clone()).chain(ctx.reinstall_properties.iter().cloned()).collect::<Vec<_>>().join(" ")
+            std::iter::once(ctx.reinstall_args.clone())
+                .chain(ctx.reinstall_properties.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(" ")
         };
-        let ctx = StepContext { setup_file: remote.clone(), remote_file: remote, install_args: args, task_name: format!("wsusfix-{id}"), ..ctx.clone() };
+        let ctx = StepContext {
+            setup_file: remote.clone(),
+            remote_file: remote,
+            install_args: args,
+            install_log: "WSUSSetup.log".into(),
+            task_name: format!("wsusfix-{id}"),
+            ..ctx.clone()
+        };
         if needs_task {
             return self.task_steps(id, description, &ctx, Expect::Installer);
         }
@@ -369,7 +513,14 @@ impl HostPlanner<'_> {
 
     fn verify_wsus(&self, ctx: &StepContext) -> Result<Step, PlanError> {
         let version = self.advisory.releases.sp1.from;
-        self.run("verify-wsus", "Check WSUS reports 3.0 SP1", "verify-wsus", ctx, Expect::WsusVersionAtLeast { version }, MINUTE)
+        self.run(
+            "verify-wsus",
+            "Check WSUS reports 3.0 SP1",
+            "verify-wsus",
+            ctx,
+            Expect::WsusVersionAtLeast { version },
+            MINUTE,
+        )
     }
 
     fn services_running(&self) -> Expect {
@@ -379,9 +530,30 @@ impl HostPlanner<'_> {
     fn verification(&self, ctx: &StepContext) -> Result<Vec<Step>, PlanError> {
         let fixed = self.advisory.fixed_file_version;
         Ok(vec![
-            self.run("verify-dll", &format!("Read the client web service DLL's version back: {fixed} or later"), "verify-dll", ctx, Expect::DllAtLeast { version: fixed }, 2 * MINUTE)?,
-            self.run("verify-services", "Check WsusService and W3SVC run after the change", "check-services", ctx, self.services_running(), MINUTE)?,
-            self.run("verify-logs", "Look for new duplicate-key errors since the install", "check-logs", ctx, Expect::NoNewSymptoms, 5 * MINUTE)?,
+            self.run(
+                "verify-dll",
+                &format!("Read the client web service DLL's version back: {fixed} or later"),
+                "verify-dll",
+                ctx,
+                Expect::DllAtLeast { version: fixed },
+                2 * MINUTE,
+            )?,
+            self.run(
+                "verify-services",
+                "Check WsusService and W3SVC run after the change",
+                "check-services",
+                ctx,
+                self.services_running(),
+                MINUTE,
+            )?,
+            self.run(
+                "verify-logs",
+                "Look for new duplicate-key errors since the install",
+                "check-logs",
+                ctx,
+                Expect::NoNewSymptoms,
+                5 * MINUTE,
+            )?,
         ])
     }
 
@@ -399,7 +571,13 @@ impl HostPlanner<'_> {
             shows no new 0x8024400E, then rescan this server with wsusfix. The alternative is `wsusfix plan --rtm upgrade`: \
             upgrade to WSUS 3.0 SP1 and install KB954960."
             .to_string();
-        self.step("rtm-workaround", "Apply the WSUS 3.0 RTM console workaround (manual)", Action::Manual { instructions }, Expect::Anything, 0)
+        self.step(
+            "rtm-workaround",
+            "Apply the WSUS 3.0 RTM console workaround (manual)",
+            Action::Manual { instructions },
+            Expect::Anything,
+            0,
+        )
     }
 
     fn backout(&mut self, ctx: &StepContext, arch: Arch, needs_task: bool) -> Result<Vec<Step>, PlanError> {
@@ -412,15 +590,49 @@ impl HostPlanner<'_> {
                 "The back-out reinstalls WSUS 3.0 SP1 and needs its setup file ({name}), which was not given when this plan was made. \
                  Re-run `wsusfix plan` with --packages DIR holding it to get the back-out steps."
             );
-            return Ok(vec![self.step("backout-unavailable", "Back-out steps need the WSUS 3.0 SP1 setup", Action::Manual { instructions }, Expect::Anything, 0)]);
+            return Ok(vec![self.step(
+                "backout-unavailable",
+                "Back-out steps need the WSUS 3.0 SP1 setup",
+                Action::Manual { instructions },
+                Expect::Anything,
+                0,
+            )]);
         };
-        let mut steps = vec![self.run("stage", &format!("Create the staging folder {}", ctx.staging_dir), "stage", ctx, Expect::OutputContains { text: "staged".into() }, MINUTE)?];
+        let mut steps = vec![self.run(
+            "stage",
+            &format!("Create the staging folder {}", ctx.staging_dir),
+            "stage",
+            ctx,
+            Expect::OutputContains { text: "staged".into() },
+            MINUTE,
+        )?];
         steps.extend(self.upload_and_hash("sp1", ctx, &setup)?);
         steps.push(self.run("backup-susdb", "Back up SUSDB", "backup-susdb", ctx, Expect::Success, 30 * MINUTE)?);
-        steps.extend(self.setup_run("uninstall-wsus", "Uninstall WSUS keeping its database, content and logs", ctx, &setup, needs_task, true)?);
-        steps.extend(self.setup_run("reinstall-sp1", "Reinstall WSUS 3.0 SP1 against the kept database", ctx, &setup, needs_task, false)?);
+        steps.extend(self.setup_run(
+            "uninstall-wsus",
+            "Uninstall WSUS keeping its database, content and logs",
+            ctx,
+            &setup,
+            needs_task,
+            true,
+        )?);
+        steps.extend(self.setup_run(
+            "reinstall-sp1",
+            "Reinstall WSUS 3.0 SP1 against the kept database",
+            ctx,
+            &setup,
+            needs_task,
+            false,
+        )?);
         steps.push(self.verify_wsus(ctx)?);
-        steps.push(self.run("verify-services", "Check WsusService and W3SVC run", "check-services", ctx, self.services_running(), MINUTE)?);
+        steps.push(self.run(
+            "verify-services",
+            "Check WsusService and W3SVC run",
+            "check-services",
+            ctx,
+            self.services_running(),
+            MINUTE,
+        )?);
         steps.push(self.cleanup("cleanup-sp1", ctx, &setup)?);
         Ok(steps)
     }
@@ -466,5 +678,11 @@ fn hash_package(role: PackageRole, path: &Path) -> Result<PackageRef, PlanError>
         sha1.update(&buf[..n]);
         size += n as u64;
     }
-    Ok(PackageRef { role, local: path.to_path_buf(), size, sha256: hex::encode(sha256.finalize()), sha1: hex::encode(sha1.finalize()) })
+    Ok(PackageRef {
+        role,
+        local: path.to_path_buf(),
+        size,
+        sha256: hex::encode(sha256.finalize()),
+        sha1: hex::encode(sha1.finalize()),
+    })
 }

@@ -1,0 +1,101 @@
+//! Scanning a simulated fleet over real SSH: every host of every profile gets the verdict its
+//! profile implies, in one run, and the fault hosts say what went wrong.
+
+use std::num::NonZeroUsize;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use wsusfix_core::advisory::Advisory;
+use wsusfix_core::assess::Verdict;
+use wsusfix_core::connect::{ConnectSettings, SshConnector};
+use wsusfix_core::fleet::{self, FleetEvent, ScanRequest};
+use wsusfix_core::inventory::Inventory;
+use wsusfix_core::templates::Templates;
+use wsusfix_lab::{mix, Lab, LabConfig};
+
+/// What each shipped profile must be found to be, and a word its reason must hold.
+fn expected(profile: &str) -> (Verdict, &'static str) {
+    match profile {
+        "w2003-sp1-unpatched"
+        | "w2008-sp1-unpatched"
+        | "w2008-sp1-unpatched-elevated"
+        | "installer-busy"
+        | "install-fails"
+        | "slow" => (Verdict::Affected, "older than the fixed 3.1.6001.66"),
+        "w2003-rtm" => (Verdict::AffectedRtm, "RTM"),
+        "w2008-sp1-patched" => (Verdict::Remediated, "3.1.6001.66"),
+        "w2003-sp2" => (Verdict::NotAffected, "SP2 or later"),
+        "sbs2003-wsus2" => (Verdict::NotAffected, "WSUS 2.0"),
+        "w2008-console-only" => (Verdict::NotAffected, "console-only"),
+        "w2003-no-wsus" => (Verdict::NotAffected, "no WSUS server role"),
+        "unreachable" => (Verdict::Unreachable, "connection refused"),
+        "auth-fail" => (Verdict::Unreachable, "authentication"),
+        "hostkey-changed" => (Verdict::Unreachable, "host key has CHANGED"),
+        "hang" => (Verdict::Unknown, "did not finish within"),
+        "drop" => (Verdict::Unknown, "connection lost"),
+        "garbage" => (Verdict::Unknown, "unparseable output"),
+        other => panic!("no expectation for profile {other}"),
+    }
+}
+
+#[test]
+fn a_200_host_fleet_of_every_profile_gets_the_verdicts_its_profiles_imply() {
+    let lab = Lab::start(LabConfig { hosts: mix(200).unwrap(), ..LabConfig::default() }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let artifacts = lab.write_artifacts(dir.path()).unwrap();
+    let inventory = Inventory::load(&artifacts.inventory).unwrap();
+    assert_eq!(inventory.hosts.len(), 200);
+
+    let request = ScanRequest {
+        hosts: inventory.hosts.clone(),
+        forks: NonZeroUsize::new(32).unwrap(),
+        command_timeout: Duration::from_secs(3),
+        save_facts: Some(dir.path().join("facts")),
+    };
+    std::fs::create_dir_all(dir.path().join("facts")).unwrap();
+    let connector = SshConnector::new(ConnectSettings {
+        accept_new_host_keys: false,
+        extra_known_hosts: Vec::new(),
+        connect_timeout: Duration::from_secs(5),
+        default_user: "admin".into(),
+    });
+    let advisory = Advisory::embedded();
+    let mut done = 0;
+    let report = fleet::scan(
+        &request,
+        &connector,
+        &advisory,
+        &Templates::embedded().unwrap(),
+        &AtomicBool::new(false),
+        &mut |e| {
+            if let FleetEvent::HostDone { .. } = e {
+                done += 1;
+            }
+        },
+    );
+    assert_eq!(done, 200, "one event per host");
+    assert_eq!(report.hosts.len(), 200);
+
+    for host in &inventory.hosts {
+        let profile = host.vars.lab_profile.as_ref().unwrap().to_string();
+        let result = report.hosts.iter().find(|r| r.host == host.name).unwrap();
+        let (verdict, word) = expected(&profile);
+        assert_eq!(result.verdict, verdict, "{} ({profile}): {}", host.name, result.reason);
+        assert!(result.reason.contains(word), "{} ({profile}): reason {:?} lacks {word:?}", host.name, result.reason);
+        if profile == "w2003-sp1-unpatched" {
+            assert!(result.evidence.symptomatic, "{}: the profile's server log holds the signature", host.name);
+        }
+        // A changed host key is refused before authentication: nothing was run there.
+        if profile == "hostkey-changed" {
+            assert_eq!(lab.host_state(&host.name).unwrap().snapshot().lines_run, 0, "{} ran a command", host.name);
+        }
+    }
+    assert_eq!(report.outcome().exit_code(), 3);
+
+    // The saved raw output reads back to the same verdicts offline.
+    let affected = report.hosts.iter().find(|r| r.verdict == Verdict::Affected).unwrap();
+    let saved = std::fs::read(dir.path().join("facts").join(format!("{}.txt", affected.host))).unwrap();
+    let outcome = wsusfix_core::probe::read_output(&saved, &advisory, "C:\\Program Files\\Update Services");
+    assert_eq!(wsusfix_core::assess::assess_probe(&outcome, &advisory).verdict, Verdict::Affected);
+    lab.shutdown();
+}

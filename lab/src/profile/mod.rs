@@ -1,0 +1,289 @@
+//! Host profiles: YAML documents (shipped in `lab/profiles/`, or a user's file) that describe
+//! a simulated host. A profile may `extends:` another (built-in name, or a path relative to
+//! the file); when merging, mappings merge, lists append (later entries win) and scalars
+//! replace. Names starting with `base-` are building blocks, not profiles.
+//!
+//! ```
+//! use wsusfix_lab::profile::Profile;
+//! let p = Profile::builtin("w2008-sp1-unpatched").unwrap();
+//! let host = p.instantiate("wsus02").unwrap();
+//! assert_eq!(host.os_version, "6.0.6001");
+//! ```
+
+mod build;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_yaml::Value;
+use thiserror::Error;
+
+use crate::host::{Arch, InstallerFaults, Os, Service, Token};
+use crate::wsus::WsusSpec;
+
+/// The profiles shipped with the lab, embedded at build time.
+const BUILTIN: &[(&str, &str)] = &[
+    ("base-w2003", include_str!("../../profiles/base-w2003.yaml")),
+    ("base-w2008", include_str!("../../profiles/base-w2008.yaml")),
+    ("w2003-sp1-unpatched", include_str!("../../profiles/w2003-sp1-unpatched.yaml")),
+    ("w2008-sp1-unpatched", include_str!("../../profiles/w2008-sp1-unpatched.yaml")),
+    ("w2008-sp1-unpatched-elevated", include_str!("../../profiles/w2008-sp1-unpatched-elevated.yaml")),
+    ("w2003-rtm", include_str!("../../profiles/w2003-rtm.yaml")),
+    ("w2008-sp1-patched", include_str!("../../profiles/w2008-sp1-patched.yaml")),
+    ("w2003-sp2", include_str!("../../profiles/w2003-sp2.yaml")),
+    ("sbs2003-wsus2", include_str!("../../profiles/sbs2003-wsus2.yaml")),
+    ("w2008-console-only", include_str!("../../profiles/w2008-console-only.yaml")),
+    ("w2003-no-wsus", include_str!("../../profiles/w2003-no-wsus.yaml")),
+    ("unreachable", include_str!("../../profiles/unreachable.yaml")),
+    ("hang", include_str!("../../profiles/hang.yaml")),
+    ("drop", include_str!("../../profiles/drop.yaml")),
+    ("auth-fail", include_str!("../../profiles/auth-fail.yaml")),
+    ("hostkey-changed", include_str!("../../profiles/hostkey-changed.yaml")),
+    ("garbage", include_str!("../../profiles/garbage.yaml")),
+    ("installer-busy", include_str!("../../profiles/installer-busy.yaml")),
+    ("install-fails", include_str!("../../profiles/install-fails.yaml")),
+    ("slow", include_str!("../../profiles/slow.yaml")),
+];
+
+/// How the SSH server misbehaves for a host.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConnectionFault {
+    #[default]
+    None,
+    /// Nothing listens on the port.
+    Unreachable,
+    /// Authenticates, then never answers an exec request.
+    Hang,
+    /// Closes the TCP connection halfway through a command's output.
+    Drop,
+    /// Rejects the client key.
+    AuthFail,
+    /// Presents a host key other than the one in `known_hosts`.
+    HostkeyChanged,
+    /// Answers every command with noise.
+    Garbage,
+}
+
+/// Connection behaviour of a host.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connection {
+    #[serde(default)]
+    pub fault: ConnectionFault,
+    /// Added before every command's answer.
+    #[serde(default)]
+    pub latency_ms: u64,
+}
+
+/// A registry value in a profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegEntry {
+    key: String,
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    data: Value,
+}
+
+/// A file in a profile: `text`, `lines` (joined with CRLF), or a generated log.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSpec {
+    path: String,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    modified: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    lines: Option<Vec<String>>,
+    #[serde(default)]
+    filler: Option<String>,
+    #[serde(default)]
+    filler_lines: u64,
+    #[serde(default)]
+    tail: Vec<String>,
+}
+
+/// The YAML document, every field optional so that a child can say only what differs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileDoc {
+    /// Resolved on the YAML value before typing; declared so that it is an allowed key.
+    #[serde(default)]
+    #[allow(dead_code)]
+    extends: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    os: Option<Os>,
+    os_version: Option<String>,
+    caption: Option<String>,
+    arch: Option<Arch>,
+    token: Option<Token>,
+    whoami: Option<bool>,
+    user: Option<String>,
+    clock: Option<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    wsus: Option<WsusSpec>,
+    #[serde(default)]
+    registry: Vec<RegEntry>,
+    #[serde(default)]
+    dirs: Vec<String>,
+    #[serde(default)]
+    files: Vec<FileSpec>,
+    #[serde(default)]
+    services: Vec<Service>,
+    installer: Option<InstallerFaults>,
+    task_run_lines: Option<u32>,
+    #[serde(default)]
+    connection: Connection,
+}
+
+/// Why a profile could not be loaded or used.
+#[derive(Debug, Error)]
+pub enum ProfileError {
+    #[error("{origin}:{line}:{column}: {message}")]
+    Yaml { origin: String, line: usize, column: usize, message: String },
+    #[error("{origin}: {message}")]
+    Invalid { origin: String, message: String },
+    #[error("unknown profile `{name}` (known: {known})")]
+    Unknown { name: String, known: String },
+    #[error("cannot read profile file {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("profile `{0}` extends itself through a cycle")]
+    Cycle(String),
+}
+
+/// A loaded, merged profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    pub connection: Connection,
+    origin: String,
+    doc: ProfileDoc,
+}
+
+impl Profile {
+    /// The names of the shipped profiles (building blocks excluded).
+    pub fn builtin_names() -> Vec<&'static str> {
+        BUILTIN.iter().map(|(n, _)| *n).filter(|n| !n.starts_with("base-")).collect()
+    }
+
+    /// A shipped profile by name.
+    pub fn builtin(name: &str) -> Result<Profile, ProfileError> {
+        let value = load_builtin(name, 0)?;
+        Profile::from_value(name, &format!("profiles/{name}.yaml"), value)
+    }
+
+    /// A user's profile file; it may extend a shipped profile or another file.
+    pub fn from_file(path: &Path) -> Result<Profile, ProfileError> {
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "custom".into());
+        let value = load_file(path, 0)?;
+        Profile::from_value(&name, &path.display().to_string(), value)
+    }
+
+    /// A profile from YAML text; `origin` names it in errors, `extends` may name shipped ones.
+    pub fn from_yaml(name: &str, origin: &str, text: &str) -> Result<Profile, ProfileError> {
+        let value = parse_checked(origin, text)?;
+        let value = resolve_extends(value, origin, None, 0)?;
+        Profile::from_value(name, origin, value)
+    }
+
+    fn from_value(name: &str, origin: &str, value: Value) -> Result<Profile, ProfileError> {
+        let doc: ProfileDoc = serde_yaml::from_value(value)
+            .map_err(|e| ProfileError::Invalid { origin: origin.to_string(), message: e.to_string() })?;
+        Ok(Profile {
+            name: name.to_string(),
+            description: doc.description.clone().unwrap_or_default(),
+            connection: doc.connection.clone(),
+            origin: origin.to_string(),
+            doc,
+        })
+    }
+}
+
+fn load_builtin(name: &str, depth: u32) -> Result<Value, ProfileError> {
+    let Some((_, text)) = BUILTIN.iter().find(|(n, _)| *n == name) else {
+        return Err(ProfileError::Unknown { name: name.to_string(), known: Profile::builtin_names().join(", ") });
+    };
+    let origin = format!("profiles/{name}.yaml");
+    let value = parse_checked(&origin, text)?;
+    resolve_extends(value, &origin, None, depth)
+}
+
+fn load_file(path: &Path, depth: u32) -> Result<Value, ProfileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io { path: path.to_path_buf(), source })?;
+    let origin = path.display().to_string();
+    let value = parse_checked(&origin, &text)?;
+    resolve_extends(value, &origin, path.parent(), depth)
+}
+
+/// Parses YAML and type-checks it alone, so that errors carry the file's line and column.
+fn parse_checked(origin: &str, text: &str) -> Result<Value, ProfileError> {
+    let located = |e: serde_yaml::Error| {
+        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+        ProfileError::Yaml { origin: origin.to_string(), line, column, message: e.to_string() }
+    };
+    let value = serde_yaml::from_str::<Value>(text).map_err(located)?;
+    if let Err(e) = serde_yaml::from_str::<ProfileDoc>(text) {
+        // A child may leave required fields to the profile it extends.
+        if !e.to_string().contains("missing field") {
+            return Err(located(e));
+        }
+    }
+    Ok(value)
+}
+
+fn resolve_extends(mut value: Value, origin: &str, dir: Option<&Path>, depth: u32) -> Result<Value, ProfileError> {
+    if depth > 8 {
+        return Err(ProfileError::Cycle(origin.to_string()));
+    }
+    let parent = match &mut value {
+        Value::Mapping(map) => map.remove("extends"),
+        _ => None,
+    };
+    let Some(parent) = parent else { return Ok(value) };
+    let Some(parent) = parent.as_str() else {
+        return Err(ProfileError::Invalid {
+            origin: origin.to_string(),
+            message: "`extends` must be a profile name or a file path".into(),
+        });
+    };
+    let base = if parent.ends_with(".yaml") || parent.ends_with(".yml") {
+        let path = dir.map(|d| d.join(parent)).unwrap_or_else(|| PathBuf::from(parent));
+        load_file(&path, depth + 1)?
+    } else {
+        load_builtin(parent, depth + 1)?
+    };
+    Ok(merge(base, value))
+}
+
+/// Mappings merge, sequences append, anything else is replaced by `over`.
+fn merge(base: Value, over: Value) -> Value {
+    match (base, over) {
+        (Value::Mapping(mut b), Value::Mapping(o)) => {
+            for (k, v) in o {
+                let merged = match b.remove(&k) {
+                    Some(old) => merge(old, v),
+                    None => v,
+                };
+                b.insert(k, merged);
+            }
+            Value::Mapping(b)
+        }
+        (Value::Sequence(mut b), Value::Sequence(o)) => {
+            b.extend(o);
+            Value::Sequence(b)
+        }
+        (_, over) => over,
+    }
+}
+
+#[cfg(test)]
+mod tests;
