@@ -22,9 +22,11 @@ impl FleetProgress {
         } else {
             ProgressBar::hidden()
         };
-        let style = ProgressStyle::with_template("{prefix} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} hosts  {msg}  (eta {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+        let style = ProgressStyle::with_template(
+            "{prefix} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} hosts  {msg}  (eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(label.to_string());
         FleetProgress { bar, counts: BTreeMap::new() }

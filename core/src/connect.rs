@@ -58,7 +58,8 @@ impl SshConnector {
             user: j.user.clone().unwrap_or_else(|| user.clone()),
             auth: auth.clone(),
         });
-        let target = SshTarget { name: host.name.clone(), address: host.address.clone(), port: host.port, user, auth, jump };
+        let target =
+            SshTarget { name: host.name.clone(), address: host.address.clone(), port: host.port, user, auth, jump };
         // The host's own file first: trust-on-first-use records land in it.
         let mut known_hosts: Vec<PathBuf> = host.vars.known_hosts_file.iter().cloned().collect();
         known_hosts.extend(self.settings.extra_known_hosts.iter().cloned());

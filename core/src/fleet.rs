@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 
 use crate::advisory::Advisory;
 use crate::assess::{Assessment, Verdict};
+use crate::connect::ConnectError;
 use crate::inventory::Host;
 use crate::probe::{self, ProbeReader};
 use crate::scan::{HostResult, ScanReport};
 use crate::templates::Templates;
-use crate::connect::ConnectError;
 use crate::transport::{OutputSink, RemoteShell};
 
 /// Opens a remote shell to a host. The SSH implementation is [`crate::connect::SshConnector`];
@@ -99,7 +99,9 @@ pub fn scan(
         .into_iter()
         .zip(&request.hosts)
         .map(|(result, host)| {
-            result.unwrap_or_else(|| HostResult::new(&host.name, Assessment::unknown("not scanned: the scan was cancelled"), None))
+            result.unwrap_or_else(|| {
+                HostResult::new(&host.name, Assessment::unknown("not scanned: the scan was cancelled"), None)
+            })
         })
         .collect();
     on_event(FleetEvent::Finished { elapsed: started.elapsed() });
@@ -130,7 +132,9 @@ fn probe_host(
     let wsus_dir = host.vars.wsus_dir.as_str();
     let command = match probe::render(templates, advisory, wsus_dir) {
         Ok(command) => command,
-        Err(e) => return HostResult::new(&host.name, Assessment::unknown(format!("cannot build the probe: {e}")), None),
+        Err(e) => {
+            return HostResult::new(&host.name, Assessment::unknown(format!("cannot build the probe: {e}")), None)
+        }
     };
     let mut shell = match connector.connect(host) {
         Ok(shell) => shell,
@@ -190,7 +194,8 @@ struct SavedOutput {
 impl SavedOutput {
     fn create(dir: &Path, host: &str) -> Result<SavedOutput, String> {
         let path = dir.join(format!("{host}.txt"));
-        let file = File::create(&path).map_err(|e| format!("cannot save the probe output to {}: {e}", path.display()))?;
+        let file =
+            File::create(&path).map_err(|e| format!("cannot save the probe output to {}: {e}", path.display()))?;
         Ok(SavedOutput { path, file: BufWriter::new(file) })
     }
 

@@ -48,14 +48,24 @@ fn check_golden(name: &str, text: &str) {
         return;
     }
     let want = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(want == text, "{} differs from the rendered plan; review and bless with WSUSFIX_BLESS=1.\n--- rendered ---\n{text}", path.display());
+    assert!(
+        want == text,
+        "{} differs from the rendered plan; review and bless with WSUSFIX_BLESS=1.\n--- rendered ---\n{text}",
+        path.display()
+    );
 }
 
 #[test]
 fn plan_of_every_kind_of_host_matches_the_golden_file() {
     let advisory = Advisory::embedded();
     let templates = Templates::embedded().unwrap();
-    let plan = plan::build(&sample_scan(&advisory), &request(RtmChoice::Upgrade, "tests/data/packages"), &advisory, &templates).unwrap();
+    let plan = plan::build(
+        &sample_scan(&advisory),
+        &request(RtmChoice::Upgrade, "tests/data/packages"),
+        &advisory,
+        &templates,
+    )
+    .unwrap();
     check_golden("every-kind.plan.yaml", &plan.to_yaml());
 
     let route = |host: &str| plan.hosts.iter().find(|h| h.host == host).unwrap().route;
@@ -74,16 +84,40 @@ fn plan_of_every_kind_of_host_matches_the_golden_file() {
 #[test]
 fn the_filtered_2008_host_installs_through_a_system_task_that_is_always_deleted() {
     let advisory = Advisory::embedded();
-    let plan = plan::build(&sample_scan(&advisory), &request(RtmChoice::Workaround, "tests/data/packages"), &advisory, &Templates::embedded().unwrap()).unwrap();
+    let plan = plan::build(
+        &sample_scan(&advisory),
+        &request(RtmChoice::Workaround, "tests/data/packages"),
+        &advisory,
+        &Templates::embedded().unwrap(),
+    )
+    .unwrap();
     let host = plan.hosts.iter().find(|h| h.host == "w2008-sp1-unpatched-x64-filtered").unwrap();
     let ids: Vec<&str> = host.steps.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(
         ids,
-        ["precheck-disk", "precheck-services", "stage", "upload-update", "verify-hash-update", "install-task-create", "install-task-run", "install-task-wait", "install-task-delete", "verify-dll", "verify-services", "verify-logs", "cleanup-update"]
+        [
+            "precheck-disk",
+            "precheck-services",
+            "stage",
+            "upload-update",
+            "verify-hash-update",
+            "install-task-create",
+            "install-task-run",
+            "install-task-wait",
+            "install-task-delete",
+            "verify-dll",
+            "verify-services",
+            "verify-logs",
+            "cleanup-update"
+        ]
     );
     assert!(host.steps.iter().find(|s| s.id == "install-task-delete").unwrap().cleanup);
     let create = format!("{:?}", host.steps[5].action);
-    assert!(create.contains("/ru SYSTEM /rl HIGHEST /f") && create.contains("WSUS3.0SP1-KB954960-x64.exe /quiet /norestart"), "{create}");
+    assert!(
+        create.contains("/ru SYSTEM /rl HIGHEST /f")
+            && create.contains("WSUS3.0SP1-KB954960-x64.exe /quiet /norestart"),
+        "{create}"
+    );
 
     let direct_2003 = plan.hosts.iter().find(|h| h.host == "w2003-sp1-unpatched").unwrap();
     assert!(direct_2003.elevation_fallback.is_empty(), "no UAC on 2003: no task fallback");
@@ -96,20 +130,39 @@ fn the_filtered_2008_host_installs_through_a_system_task_that_is_always_deleted(
 #[test]
 fn a_missing_package_is_named() {
     let advisory = Advisory::embedded();
-    let err = plan::build(&sample_scan(&advisory), &request(RtmChoice::Workaround, "tests/data/nowhere"), &advisory, &Templates::embedded().unwrap()).unwrap_err();
-    assert!(err.to_string().contains("needs the KB954960 x86 package") && err.to_string().contains("WSUS3.0SP1-KB954960-x86.exe"), "{err}");
+    let err = plan::build(
+        &sample_scan(&advisory),
+        &request(RtmChoice::Workaround, "tests/data/nowhere"),
+        &advisory,
+        &Templates::embedded().unwrap(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("needs the KB954960 x86 package")
+            && err.to_string().contains("WSUS3.0SP1-KB954960-x86.exe"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_hand_edited_plan_is_refused_with_line_and_reason() {
     let advisory = Advisory::embedded();
-    let plan = plan::build(&sample_scan(&advisory), &request(RtmChoice::Workaround, "tests/data/packages"), &advisory, &Templates::embedded().unwrap()).unwrap();
+    let plan = plan::build(
+        &sample_scan(&advisory),
+        &request(RtmChoice::Workaround, "tests/data/packages"),
+        &advisory,
+        &Templates::embedded().unwrap(),
+    )
+    .unwrap();
     let text = plan.to_yaml();
 
     let broken = text.replacen("  verdict: affected\n", "  verdict: affectd\n", 1);
     let err = Plan::parse(&broken, Path::new("plan.yaml")).unwrap_err().to_string();
     let line = broken.lines().position(|l| l.contains("verdict: affectd")).unwrap() + 1;
-    assert!(err.starts_with(&format!("plan plan.yaml, line {line}: ")) && err.contains("unknown variant `affectd`"), "{err}");
+    assert!(
+        err.starts_with(&format!("plan plan.yaml, line {line}: ")) && err.contains("unknown variant `affectd`"),
+        "{err}"
+    );
 
     let broken = text.replacen("timeout_secs: 60", "timeout_secs: sixty", 1);
     assert!(Plan::parse(&broken, Path::new("plan.yaml")).unwrap_err().to_string().contains("invalid type"));

@@ -26,7 +26,9 @@ use crate::progress::FleetProgress;
 /// Review the plan with `wsusfix show`, document it with `wsusfix report change-request`,
 /// rehearse it with `wsusfix lab rehearse`, run it with `wsusfix apply`.
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  wsusfix plan -i inventory.yaml --packages ./packages -o plan.yaml\n  wsusfix plan --from-scan scan.json -i inventory.yaml --packages ./packages --rtm upgrade --serial 1,25%,100% -o plan.yaml")]
+#[command(
+    after_help = "Examples:\n  wsusfix plan -i inventory.yaml --packages ./packages -o plan.yaml\n  wsusfix plan --from-scan scan.json -i inventory.yaml --packages ./packages --rtm upgrade --serial 1,25%,100% -o plan.yaml"
+)]
 pub struct Args {
     /// The inventory (required unless --from-scan; with it, supplies each host's temp_dir and groups).
     #[arg(short, long, value_name = "FILE")]
@@ -91,9 +93,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (Some(file), _) => (read_scan(file, &selected, args.inventory.is_some())?, file.display().to_string()),
         (None, Some(inv_path)) => {
             let cancel = super::common::cancel_on_interrupt()?;
-            let request = ScanRequest { hosts: selected.clone(), forks: args.connect.forks, command_timeout: args.connect.command_timeout(), save_facts: None };
+            let request = ScanRequest {
+                hosts: selected.clone(),
+                forks: args.connect.forks,
+                command_timeout: args.connect.command_timeout(),
+                save_facts: None,
+            };
             let mut progress = FleetProgress::new("scan", !args.connect.no_progress);
-            let report = fleet::scan(&request, &args.connect.connector(), &advisory, &templates, cancel, &mut |e| progress.event(e));
+            let report = fleet::scan(&request, &args.connect.connector(), &advisory, &templates, cancel, &mut |e| {
+                progress.event(e)
+            });
             (report, inv_path.display().to_string())
         }
         (None, None) => bail!("nothing to plan from: give an inventory (-i FILE) or a saved scan (--from-scan FILE)"),
@@ -107,7 +116,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
         packages: package_files(&args, &selected, &advisory)?,
         batches,
-        hosts: selected.iter().map(|h| (h.name.clone(), host_settings(h, &args.staging_dir))).collect::<BTreeMap<_, _>>(),
+        hosts: selected
+            .iter()
+            .map(|h| (h.name.clone(), host_settings(h, &args.staging_dir)))
+            .collect::<BTreeMap<_, _>>(),
         default_staging_dir: args.staging_dir.clone(),
     };
     let plan = plan::build(&scan, &request, &advisory, &templates)?;
@@ -127,8 +139,9 @@ fn host_settings(host: &Host, default_staging: &str) -> HostSettings {
 /// A saved scan, narrowed to the inventory's selection when one is given.
 fn read_scan(path: &Path, selected: &[Host], filter: bool) -> anyhow::Result<ScanReport> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let report: ScanReport = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a scan in JSON (write one with `wsusfix scan --format json -o FILE`)", path.display()))?;
+    let report: ScanReport = serde_json::from_str(&text).with_context(|| {
+        format!("{} is not a scan in JSON (write one with `wsusfix scan --format json -o FILE`)", path.display())
+    })?;
     if !filter {
         return Ok(report);
     }
@@ -137,7 +150,11 @@ fn read_scan(path: &Path, selected: &[Host], filter: bool) -> anyhow::Result<Sca
 }
 
 /// `--packages DIR`, or the inventory's package_x86/package_x64 (the first host that sets them).
-fn package_files(args: &Args, hosts: &[Host], advisory: &wsusfix_core::advisory::Advisory) -> anyhow::Result<PackageFiles> {
+fn package_files(
+    args: &Args,
+    hosts: &[Host],
+    advisory: &wsusfix_core::advisory::Advisory,
+) -> anyhow::Result<PackageFiles> {
     let mut files = match &args.packages {
         Some(dir) => {
             if !dir.is_dir() {
@@ -148,7 +165,9 @@ fn package_files(args: &Args, hosts: &[Host], advisory: &wsusfix_core::advisory:
         None => PackageFiles::default(),
     };
     for host in hosts {
-        for (role, path) in [(PackageRole::UpdateX86, &host.vars.package_x86), (PackageRole::UpdateX64, &host.vars.package_x64)] {
+        for (role, path) in
+            [(PackageRole::UpdateX86, &host.vars.package_x86), (PackageRole::UpdateX64, &host.vars.package_x64)]
+        {
             if let Some(path) = path {
                 files.files.entry(role).or_insert_with(|| path.clone());
             }
@@ -163,9 +182,14 @@ fn package_files(args: &Args, hosts: &[Host], advisory: &wsusfix_core::advisory:
 /// An inventory may pin the package hashes it expects (package_sha256_x86/x64).
 fn check_expected_hashes(plan: &Plan, hosts: &[Host]) -> anyhow::Result<()> {
     for host in hosts {
-        let pins = [(PackageRole::UpdateX86, &host.vars.package_sha256_x86), (PackageRole::UpdateX64, &host.vars.package_sha256_x64)];
+        let pins = [
+            (PackageRole::UpdateX86, &host.vars.package_sha256_x86),
+            (PackageRole::UpdateX64, &host.vars.package_sha256_x64),
+        ];
         for (role, pin) in pins {
-            let (Some(pin), Some(package)) = (pin, plan.header.packages.iter().find(|p| p.role == role)) else { continue };
+            let (Some(pin), Some(package)) = (pin, plan.header.packages.iter().find(|p| p.role == role)) else {
+                continue;
+            };
             if !pin.as_str().eq_ignore_ascii_case(&package.sha256) {
                 bail!(
                     "host {}: package {} has SHA-256 {}, but the inventory pins {}: refusing to plan with an unexpected package",
@@ -185,9 +209,14 @@ fn summary(plan: &Plan) -> String {
     for h in &plan.hosts {
         *routes.entry(h.route).or_default() += 1;
     }
-    let fix: Vec<String> = routes.iter().filter(|(r, _)| !matches!(r, Route::NothingToDo | Route::NeedsAttention)).map(|(r, n)| format!("{n} {r}")).collect();
+    let fix: Vec<String> = routes
+        .iter()
+        .filter(|(r, _)| !matches!(r, Route::NothingToDo | Route::NeedsAttention))
+        .map(|(r, n)| format!("{n} {r}"))
+        .collect();
     let count = |r| routes.get(&r).copied().unwrap_or(0);
-    let to_fix: usize = routes.iter().filter(|(r, _)| !matches!(r, Route::NothingToDo | Route::NeedsAttention)).map(|(_, n)| *n).sum();
+    let to_fix: usize =
+        routes.iter().filter(|(r, _)| !matches!(r, Route::NothingToDo | Route::NeedsAttention)).map(|(_, n)| *n).sum();
     format!(
         "{to_fix} hosts to fix ({}), {} nothing to do, {} need attention",
         if fix.is_empty() { "none".to_string() } else { fix.join(", ") },

@@ -21,7 +21,9 @@ use crate::progress::FleetProgress;
 /// Exit status: 0 scan complete, nothing affected; 2 affected hosts found; 3 some hosts could
 /// not be assessed (unreachable or unknown; this wins over 2); 1 usage or input error.
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  wsusfix scan -i inventory.yaml\n  wsusfix scan -i inventory.yaml --limit 'datacenter_a:!wsus-old*' --format json -o scan.json\n  wsusfix scan -i inventory.yaml --save-facts facts/ && wsusfix assess facts/*.txt")]
+#[command(
+    after_help = "Examples:\n  wsusfix scan -i inventory.yaml\n  wsusfix scan -i inventory.yaml --limit 'datacenter_a:!wsus-old*' --format json -o scan.json\n  wsusfix scan -i inventory.yaml --save-facts facts/ && wsusfix assess facts/*.txt"
+)]
 pub struct Args {
     #[command(flatten)]
     pub target: TargetArgs,

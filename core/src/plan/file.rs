@@ -36,18 +36,23 @@ impl Plan {
     }
 
     pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PlanFileError::Read { path: path.to_path_buf(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| PlanFileError::Read { path: path.to_path_buf(), source })?;
         Plan::parse(&text, path)
     }
 
     /// Parses and checks a plan; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Plan, PlanFileError> {
         let invalid = |line, message| PlanFileError::Invalid { path: path.to_path_buf(), line, message };
-        let plan: Plan = serde_yaml::from_str(text).map_err(|e| invalid(e.location().map(|l| l.line()), strip_location(&e.to_string())))?;
+        let plan: Plan = serde_yaml::from_str(text)
+            .map_err(|e| invalid(e.location().map(|l| l.line()), strip_location(&e.to_string())))?;
         if plan.header.format_version != FORMAT_VERSION {
             return Err(invalid(
                 line_of(text, "format_version:"),
-                format!("format_version {} is not {FORMAT_VERSION}, the version this wsusfix reads", plan.header.format_version),
+                format!(
+                    "format_version {} is not {FORMAT_VERSION}, the version this wsusfix reads",
+                    plan.header.format_version
+                ),
             ));
         }
         let mut seen = std::collections::BTreeSet::new();
@@ -56,15 +61,23 @@ impl Plan {
             if !seen.insert(host.host.as_str()) {
                 return Err(invalid(at, format!("host {} is planned twice", host.host)));
             }
-            crate::inventory::validate_host_name(&host.host).map_err(|reason| invalid(at, format!("host name {:?}: {reason}", host.host)))?;
+            crate::inventory::validate_host_name(&host.host)
+                .map_err(|reason| invalid(at, format!("host name {:?}: {reason}", host.host)))?;
             for step in host.steps.iter().chain(&host.elevation_fallback).chain(&host.backout) {
                 if let Action::Upload { remote, .. } = &step.action {
-                    crate::safe::windows_path(remote)
-                        .map_err(|p| invalid(line_of(text, remote).or(at), format!("host {}, step {}: upload target {p}", host.host, step.id)))?;
+                    crate::safe::windows_path(remote).map_err(|p| {
+                        invalid(
+                            line_of(text, remote).or(at),
+                            format!("host {}, step {}: upload target {p}", host.host, step.id),
+                        )
+                    })?;
                 }
                 if let Action::Run { command } = &step.action {
                     if command.contains(['\n', '\r', '\0']) {
-                        return Err(invalid(at, format!("host {}, step {}: a command must be one line", host.host, step.id)));
+                        return Err(invalid(
+                            at,
+                            format!("host {}, step {}: a command must be one line", host.host, step.id),
+                        ));
                     }
                 }
             }

@@ -38,7 +38,10 @@ mod tests {
 
     #[test]
     fn logs_do_not_move_it_the_dll_does() {
-        let mut facts = Facts { dll: DllState::Present { version: "3.1.6001.65".parse().unwrap(), modified: None }, ..Facts::default() };
+        let mut facts = Facts {
+            dll: DllState::Present { version: "3.1.6001.65".parse().unwrap(), modified: None },
+            ..Facts::default()
+        };
         let before = fingerprint(&facts);
         facts.server_log = LogEvidence { log_found: true, matches: 9, ..LogEvidence::default() };
         assert_eq!(fingerprint(&facts), before);

@@ -88,7 +88,11 @@ pub struct BatchPolicy {
 
 impl Default for BatchPolicy {
     fn default() -> BatchPolicy {
-        BatchPolicy { serial: vec!["1".into(), "10%".into(), "100%".into()], max_fail_percent: 0, pause_between_secs: 0 }
+        BatchPolicy {
+            serial: vec!["1".into(), "10%".into(), "100%".into()],
+            max_fail_percent: 0,
+            pause_between_secs: 0,
+        }
     }
 }
 
