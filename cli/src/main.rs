@@ -34,6 +34,9 @@ enum Command {
     Plan(cmd::plan::Args),
     ProbeScript(cmd::probe_script::Args),
     Assess(cmd::assess::Args),
+    Apply(cmd::apply::Args),
+    Show(cmd::show::Args),
+    Report(cmd::report::Args),
     /// Print the embedded KB954960 definition, to copy and adapt for --advisory FILE.
     Advisory,
     /// The simulated fleet: serve simulated WSUS servers over real SSH on loopback.
@@ -49,6 +52,9 @@ fn main() -> ExitCode {
         Command::Plan(a) => cmd::plan::run(a),
         Command::ProbeScript(a) => cmd::probe_script::run(a),
         Command::Assess(a) => cmd::assess::run(a),
+        Command::Apply(a) => cmd::apply::run(a),
+        Command::Show(a) => cmd::show::run(a),
+        Command::Report(a) => cmd::report::run(a),
         Command::Advisory => {
             print!("{}", wsusfix_core::advisory::EMBEDDED);
             Ok(ExitCode::SUCCESS)

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use wsusfix_core::apply::HostOutcome;
 use wsusfix_core::assess::Verdict;
 use wsusfix_core::fleet::FleetEvent;
 
@@ -45,6 +46,66 @@ impl FleetProgress {
                 self.bar.inc(1);
             }
             FleetEvent::Finished { .. } => self.bar.finish_and_clear(),
+            _ => {}
+        }
+    }
+}
+
+/// Progress of `apply`: the whole run on one bar, the current batch on another.
+pub struct ApplyProgress {
+    _multi: MultiProgress,
+    overall: ProgressBar,
+    batch: ProgressBar,
+    counts: BTreeMap<HostOutcome, usize>,
+    enabled: bool,
+}
+
+impl ApplyProgress {
+    pub fn new(enabled: bool) -> ApplyProgress {
+        let enabled = enabled && std::io::stderr().is_terminal();
+        let multi = MultiProgress::with_draw_target(if enabled {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        });
+        let style = |template: &str| {
+            ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ")
+        };
+        let overall = multi.add(ProgressBar::new(0));
+        overall.set_style(style("apply   [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} hosts  {msg}"));
+        let batch = multi.add(ProgressBar::new(0));
+        batch.set_style(style("{prefix:7} {bar:30.green/white} {pos}/{len}  {msg}"));
+        ApplyProgress { _multi: multi, overall, batch, counts: BTreeMap::new(), enabled }
+    }
+
+    pub fn event(&mut self, event: FleetEvent) {
+        match event {
+            FleetEvent::Started { total } => {
+                self.overall.set_length(total as u64);
+                self.overall.enable_steady_tick(std::time::Duration::from_millis(200));
+            }
+            FleetEvent::BatchStarted { batch, batches, hosts } => {
+                self.batch.set_prefix(format!("batch {batch}/{batches}"));
+                self.batch.set_length(hosts as u64);
+                self.batch.set_position(0);
+            }
+            FleetEvent::HostStarted { host } => self.batch.set_message(format!("working on {host}")),
+            FleetEvent::HostApplied { host, outcome, .. } => {
+                *self.counts.entry(outcome).or_default() += 1;
+                let msg: Vec<String> = self.counts.iter().map(|(o, n)| format!("{n} {o}")).collect();
+                self.overall.set_message(msg.join(", "));
+                self.overall.inc(1);
+                self.batch.inc(1);
+                self.batch.set_message(format!("{host}: {outcome}"));
+            }
+            FleetEvent::Stopped { reason } if self.enabled => self.overall.println(reason),
+            FleetEvent::Finished { .. } => {
+                self.batch.finish_and_clear();
+                self.overall.finish_and_clear();
+            }
+            FleetEvent::HostDone { .. } | FleetEvent::Stopped { .. } => {}
         }
     }
 }

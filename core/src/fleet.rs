@@ -44,9 +44,37 @@ pub struct ScanRequest {
 /// Progress of a fleet operation, for display.
 #[derive(Clone, Debug)]
 pub enum FleetEvent {
-    Started { total: usize },
-    HostDone { host: String, verdict: Verdict, elapsed: Duration },
-    Finished { elapsed: Duration },
+    Started {
+        total: usize,
+    },
+    HostDone {
+        host: String,
+        verdict: Verdict,
+        elapsed: Duration,
+    },
+    Finished {
+        elapsed: Duration,
+    },
+    /// `apply`: a batch begins (`batch` counts from 1).
+    BatchStarted {
+        batch: usize,
+        batches: usize,
+        hosts: usize,
+    },
+    /// `apply`: a host is being worked on.
+    HostStarted {
+        host: String,
+    },
+    /// `apply`: a host is finished.
+    HostApplied {
+        host: String,
+        outcome: crate::apply::HostOutcome,
+        elapsed: Duration,
+    },
+    /// `apply`: the run stops before its next batch (failure threshold, Ctrl-C).
+    Stopped {
+        reason: String,
+    },
 }
 
 /// The default number of hosts worked on at once.
@@ -159,6 +187,33 @@ fn probe_host(
     if let Some(e) = save_error {
         result.warnings.push(e);
     }
+    result
+}
+
+/// Probes a host over a shell that is already open (`apply` re-probes over the connection it
+/// then runs the steps on): the same probe, read and assessed as [`scan_host`] does.
+pub fn probe_over(
+    shell: &mut dyn RemoteShell,
+    host: &Host,
+    timeout: Duration,
+    advisory: &Advisory,
+    templates: &Templates,
+) -> HostResult {
+    let started = Instant::now();
+    let wsus_dir = host.vars.wsus_dir.as_str();
+    let command = match probe::render(templates, advisory, wsus_dir) {
+        Ok(command) => command,
+        Err(e) => {
+            return HostResult::new(&host.name, Assessment::unknown(format!("cannot build the probe: {e}")), None)
+        }
+    };
+    let mut sink = ProbeSink { reader: ProbeReader::new(advisory, wsus_dir), saved: None, save_error: None };
+    let timeout = host.vars.command_timeout.unwrap_or(timeout);
+    if let Err(e) = shell.exec(&command, timeout, &mut sink) {
+        return HostResult::new(&host.name, Assessment::unknown(e.to_string()), None);
+    }
+    let mut result = HostResult::from_probe(&host.name, sink.reader.finish(), advisory);
+    result.duration_ms = Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
     result
 }
 

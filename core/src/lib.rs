@@ -6,13 +6,16 @@
 //! the map of modules and the flow of data.
 
 pub mod advisory;
+pub mod apply;
 pub mod assess;
 pub mod connect;
 pub mod facts;
 pub mod fleet;
 pub mod inventory;
+pub mod journal;
 pub mod plan;
 pub mod probe;
+pub mod report;
 pub mod safe;
 pub mod scan;
 pub mod templates;

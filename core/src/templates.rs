@@ -16,6 +16,16 @@ macro_rules! embedded {
 
 /// The embedded templates, by name (their path under `templates/`).
 const EMBEDDED: &[(&str, &str)] = embedded![
+    // Layouts and macros first: Tera checks a template's parents and imports as it is added.
+    "docs/layout.html.tera",
+    "docs/macros.html.tera",
+    "docs/macros.md.tera",
+    "docs/change-request.html.tera",
+    "docs/change-request.md.tera",
+    "docs/result.html.tera",
+    "docs/result.md.tera",
+    "docs/scan.html.tera",
+    "docs/scan.md.tera",
     "probe.cmd.tera",
     "steps/backup-susdb.cmd.tera",
     "steps/check-logs.cmd.tera",

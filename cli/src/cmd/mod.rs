@@ -1,13 +1,16 @@
 //! One module per subcommand. Each has an `Args` (or a subcommand enum) and a `run` that
 //! returns the process exit code.
 
+pub mod apply;
 pub mod assess;
 pub mod common;
 pub mod inventory;
 pub mod lab;
 pub mod plan;
 pub mod probe_script;
+pub mod report;
 pub mod scan;
+pub mod show;
 
 /// Renders an error and its causes as one paragraph a user can act on.
 pub fn error_paragraph(err: &anyhow::Error) -> String {

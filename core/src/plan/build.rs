@@ -167,6 +167,14 @@ impl HostPlanner<'_> {
             os: facts.and_then(|f| f.os),
             arch: facts.and_then(|f| f.arch),
             elevation: facts.map(|f| f.elevation),
+            wsus_version: match facts.map(|f| &f.wsus) {
+                Some(crate::facts::WsusInstall::Installed { version, .. }) => *version,
+                _ => None,
+            },
+            dll_version: match facts.map(|f| &f.dll) {
+                Some(crate::facts::DllState::Present { version, .. }) => Some(*version),
+                _ => None,
+            },
             groups: settings.map(|s| s.groups.clone()).filter(|g| !g.is_empty()),
             symptoms: r.evidence.server_log.matches,
             fingerprint: facts.map(super::fingerprint),

@@ -109,6 +109,12 @@ pub struct HostPlan {
     pub arch: Option<Arch>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elevation: Option<Elevation>,
+    /// The WSUS `VersionString` and the decisive DLL's version at scan time (for review, and
+    /// for the simulated twins of `wsusfix lab rehearse`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wsus_version: Option<FileVersion>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dll_version: Option<FileVersion>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
     /// Symptom count in the server log at scan time.

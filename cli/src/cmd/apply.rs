@@ -1,0 +1,368 @@
+//! `wsusfix apply`: run a plan's steps on its hosts in rolling batches, with a journal that
+//! `--resume` continues from.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use wsusfix_core::apply::{self, run::RunContext, ApplyRequest, ApplyResult, DryRunHost, HostOutcome};
+use wsusfix_core::inventory::{Host, Inventory};
+use wsusfix_core::journal::{self, Entry, Journal, RunDir, RunOptions};
+use wsusfix_core::plan::{BatchPolicy, Plan};
+
+use super::common::{parse_duration, ConnectArgs, KnowledgeArgs};
+use crate::output::table;
+use crate::progress::ApplyProgress;
+
+/// Apply a plan: run exactly its steps on its hosts, in rolling batches, with a journal.
+///
+/// Before touching a host, apply re-probes it (the scan's probe, the only command not in the
+/// plan). A host already fixed is reported `already-remediated` and nothing runs on it; a host
+/// whose facts changed since the plan (its fingerprint differs) is refused (`refused-drift`)
+/// unless --replan, which rebuilds that host's plan from the fresh facts with the plan's
+/// packages (their hashes must still match). A host is `remediated` only when the DLL version
+/// read back proves it; failed service or log checks after that are warnings.
+///
+/// Installers: 1618 is retried (3 tries, the pause doubling from --retry-delay); 740 on a direct
+/// install runs the SYSTEM scheduled-task fallback; 3010/1641 are success with a reboot pending,
+/// which is recorded: wsusfix never reboots (there is no --reboot; reboots are the operator's).
+/// Other codes fail the host with the installer's log tail. Cleanup steps (task delete, package
+/// removal) always run.
+///
+/// Every run has a folder (--run-dir, default runs/<UTC time>): journal.jsonl (append-only,
+/// synced per entry), plan.yaml (the plan run), outcome.json (for `wsusfix report result`) and
+/// failed-hosts (for --limit @RUN/failed-hosts). After a crash or Ctrl-C,
+/// `apply --resume RUN -i INV --yes` skips finished hosts and re-probes the others.
+///
+/// Exit status: 0 every selected host remediated, already remediated or nothing to do; 4 some
+/// hosts failed, were refused (drift) or wait on a manual step; 5 stopped by max-fail-percent;
+/// 130 interrupted; 1 usage or input error.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  wsusfix apply plan.yaml -i inventory.yaml --dry-run\n  wsusfix apply plan.yaml -i inventory.yaml --serial 1,10%,100% --max-fail-percent 10 --yes\n  wsusfix apply --resume runs/20261125T201500Z -i inventory.yaml --yes\n  wsusfix apply plan.yaml -i inventory.yaml --limit @runs/20261125T201500Z/failed-hosts --yes\n  wsusfix apply plan.yaml -i inventory.yaml --backout --limit wsus07 --confirm-backout wsus07"
+)]
+pub struct Args {
+    /// The plan (from `wsusfix plan`). Not needed with --resume, which uses the run's copy.
+    #[arg(value_name = "PLAN", required_unless_present = "resume")]
+    pub plan: Option<PathBuf>,
+    /// The inventory: how to reach the plan's hosts (every host to work on must be in it).
+    #[arg(short, long, value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// Only hosts matching this pattern: `web*`, `group`, `a:b`, `a:&b`, `a:!b`, `@failed-hosts`.
+    #[arg(short, long, value_name = "PATTERN")]
+    pub limit: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Print, per host, its batch, route and every command it would run; connect to nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Continue the run in this folder: finished hosts are skipped, the others re-probed.
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["plan", "run_dir"])]
+    pub resume: Option<PathBuf>,
+    /// The run folder (default: runs/<UTC time>).
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
+    /// Rolling batches, as Ansible's serial (overrides the plan's): e.g. 1,10%,100%.
+    #[arg(long, value_name = "SIZES")]
+    pub serial: Option<String>,
+    /// Stop before the next batch when more than this percent of the hosts done so far failed
+    /// (overrides the plan's).
+    #[arg(long, value_name = "PERCENT")]
+    pub max_fail_percent: Option<u8>,
+    /// Pause between batches, e.g. 30s or 5m (overrides the plan's).
+    #[arg(long, value_name = "DURATION")]
+    pub pause_between: Option<String>,
+    /// For a host whose facts changed since the plan: rebuild its plan from the fresh facts
+    /// (with the plan's packages and choices) and apply that, instead of refusing it.
+    #[arg(long)]
+    pub replan: bool,
+    /// Run the hosts' back-out steps (uninstall WSUS keeping its data, reinstall SP1). Needs
+    /// --limit, and a confirmation naming the hosts.
+    #[arg(long, requires = "limit")]
+    pub backout: bool,
+    /// Without a terminal, the confirmation of --backout: exactly the selected hosts, comma-separated.
+    #[arg(long, value_name = "HOSTS", requires = "backout")]
+    pub confirm_backout: Option<String>,
+    /// First pause before retrying an installer that answered 1618 (it doubles each try).
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub retry_delay: String,
+    /// Poll scheduled tasks at this interval instead of the plan's (e.g. 1s).
+    #[arg(long, value_name = "DURATION", hide = true)]
+    pub poll_interval: Option<String>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub knowledge: KnowledgeArgs,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let advisory = args.knowledge.advisory()?;
+    let templates = args.knowledge.templates()?;
+    let (plan, plan_text, plan_label) = load_plan(&args)?;
+    let inventory = Inventory::load(&args.inventory)?;
+    for warning in &inventory.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let mut request = ApplyRequest::new(plan.clone(), Vec::new());
+    request.policy = policy(&args, &plan)?;
+    request.forks = args.connect.forks;
+    request.probe_timeout = args.connect.command_timeout();
+    request.replan = args.replan;
+    request.backout = args.backout;
+    request.retry_delay = parse_duration(&args.retry_delay).context("--retry-delay")?;
+    request.poll_interval = args.poll_interval.as_deref().map(parse_duration).transpose().context("--poll-interval")?;
+    request.selected = match &args.limit {
+        Some(pattern) => Some(inventory.select(Some(pattern))?.into_iter().map(|h| h.name.clone()).collect()),
+        None => None,
+    };
+    request.hosts = hosts_of(&plan, &inventory, &args.inventory, request.selected.as_ref(), args.backout)?;
+    let preview = apply::dry_run(&request)?;
+    if args.dry_run {
+        print_dry_run(&preview, &request.policy);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let working: Vec<&DryRunHost> = preview.iter().filter(|h| h.batch.is_some()).collect();
+    if args.backout {
+        confirm_backout(&working, args.confirm_backout.as_deref())?;
+    } else if !args.yes {
+        confirm(&working, &request.policy, &plan_label)?;
+    }
+    let options = RunOptions {
+        serial: request.policy.serial.clone(),
+        max_fail_percent: request.policy.max_fail_percent,
+        pause_between_secs: request.policy.pause_between_secs,
+        forks: request.forks.get(),
+        limit: args.limit.clone(),
+        replan: args.replan,
+        backout: args.backout,
+    };
+    let now = apply::utc_now();
+    let (dir, journal, previous) = match &args.resume {
+        Some(path) => {
+            let resumed = RunDir::resume(path)?;
+            let previous = journal::finished_hosts(&resumed.entries);
+            let entry =
+                Entry::Resume { at: now, run_id: resumed.dir.run_id.clone(), options, finished_hosts: previous.len() };
+            resumed.journal.append(&entry);
+            (resumed.dir, resumed.journal, previous)
+        }
+        None => {
+            let path = args.run_dir.clone().unwrap_or_else(|| RunDir::default_path(now));
+            let (dir, journal) = RunDir::create(&path, &plan_text, now)?;
+            let hosts = plan.hosts.iter().map(|h| h.host.clone()).collect();
+            let entry = Entry::RunStart {
+                at: now,
+                run_id: dir.run_id.clone(),
+                plan: plan_label.clone(),
+                plan_sha256: journal::sha256_hex(&plan_text),
+                options,
+                hosts,
+            };
+            journal.append(&entry);
+            (dir, journal, Default::default())
+        }
+    };
+    check_journal(&journal)?;
+    let cancel = super::common::cancel_on_interrupt()?;
+    let connector = args.connect.connector();
+    let ctx = RunContext {
+        connector: &connector,
+        advisory: &advisory,
+        templates: &templates,
+        journal: &journal,
+        cancel,
+        run_id: dir.run_id.clone(),
+        previous,
+    };
+    let mut progress = ApplyProgress::new(!args.connect.no_progress);
+    let result = apply::apply(&request, &ctx, &mut |e| progress.event(e))?;
+    dir.finish(&result)?;
+    print_result(&result, &dir.path);
+    Ok(ExitCode::from(result.exit_code()))
+}
+
+fn check_journal(journal: &Journal) -> anyhow::Result<()> {
+    match journal.error() {
+        Some(e) => bail!("{e}"),
+        None => Ok(()),
+    }
+}
+
+/// The plan, its exact text (copied into the run folder) and how to name it.
+fn load_plan(args: &Args) -> anyhow::Result<(Plan, String, String)> {
+    let path = match (&args.resume, &args.plan) {
+        (Some(dir), _) => dir.join(journal::PLAN_FILE),
+        (None, Some(path)) => path.clone(),
+        (None, None) => bail!("give a plan file, or --resume RUN_DIR"),
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read plan {}", path.display()))?;
+    let plan = Plan::parse(&text, &path)?;
+    Ok((plan, text, path.display().to_string()))
+}
+
+fn policy(args: &Args, plan: &Plan) -> anyhow::Result<BatchPolicy> {
+    let mut policy = plan.header.batches.clone();
+    if let Some(serial) = &args.serial {
+        policy.serial = BatchPolicy::parse_serial(serial).context("--serial")?;
+    }
+    if let Some(p) = args.max_fail_percent {
+        policy.max_fail_percent = p;
+    }
+    if let Some(d) = &args.pause_between {
+        policy.pause_between_secs = parse_duration(d).context("--pause-between")?.as_secs();
+    }
+    policy.validate().context("--max-fail-percent")?;
+    Ok(policy)
+}
+
+/// The inventory entries of the plan hosts that will be worked on; a missing one is an error.
+fn hosts_of(
+    plan: &Plan,
+    inventory: &Inventory,
+    path: &Path,
+    selected: Option<&BTreeSet<String>>,
+    backout: bool,
+) -> anyhow::Result<Vec<Host>> {
+    let mut hosts = Vec::new();
+    for h in &plan.hosts {
+        if selected.is_some_and(|s| !s.contains(&h.host)) {
+            continue;
+        }
+        let works = if backout { !h.backout.is_empty() } else { !h.steps.is_empty() };
+        match inventory.host(&h.host) {
+            Some(host) => hosts.push(host.clone()),
+            None if works => {
+                bail!("plan host {} is not in the inventory {}: it says how to reach the host", h.host, path.display())
+            }
+            None => {}
+        }
+    }
+    Ok(hosts)
+}
+
+fn print_dry_run(hosts: &[DryRunHost], policy: &BatchPolicy) {
+    println!(
+        "dry run: nothing is run and no host is contacted (serial {}, max-fail-percent {}, pause {}s)",
+        policy.serial.join(","),
+        policy.max_fail_percent,
+        policy.pause_between_secs
+    );
+    for h in hosts {
+        match (h.batch, &h.note) {
+            (Some(batch), _) => {
+                println!("\n{}  batch {batch}  route {}", h.host, h.route);
+                println!("  re-probe: the scan probe (compares the facts fingerprint; skips a host already fixed)");
+                for (id, command) in &h.commands {
+                    println!("  {id}: {command}");
+                }
+            }
+            (None, note) => println!("\n{}  route {}  {}", h.host, h.route, note.as_deref().unwrap_or("")),
+        }
+    }
+}
+
+fn summary(working: &[&DryRunHost], policy: &BatchPolicy, plan: &str) -> String {
+    let batches = working.iter().filter_map(|h| h.batch).max().unwrap_or(0);
+    let names: Vec<&str> = working.iter().map(|h| h.host.as_str()).collect();
+    format!(
+        "apply {plan}: {} hosts in {batches} batches (serial {}, max-fail-percent {}, pause {}s): {}",
+        working.len(),
+        policy.serial.join(","),
+        policy.max_fail_percent,
+        policy.pause_between_secs,
+        names.join(", ")
+    )
+}
+
+fn confirm(working: &[&DryRunHost], policy: &BatchPolicy, plan: &str) -> anyhow::Result<()> {
+    eprintln!("{}", summary(working, policy, plan));
+    if !std::io::stdin().is_terminal() {
+        bail!("refusing to apply without --yes: standard input is not a terminal to confirm on");
+    }
+    eprint!("Type yes to apply: ");
+    std::io::stderr().flush().ok();
+    let answer = read_line()?;
+    if answer.trim() != "yes" {
+        bail!("not confirmed: nothing was done");
+    }
+    Ok(())
+}
+
+fn confirm_backout(working: &[&DryRunHost], given: Option<&str>) -> anyhow::Result<()> {
+    let expected: BTreeSet<String> = working.iter().map(|h| h.host.clone()).collect();
+    if expected.is_empty() {
+        bail!("no selected host has back-out steps: nothing to back out");
+    }
+    let list = expected.iter().cloned().collect::<Vec<_>>().join(",");
+    eprintln!(
+        "BACK-OUT: uninstalls WSUS (keeping its database, content and logs) and reinstalls WSUS 3.0 SP1 on: {list}"
+    );
+    let typed = match given {
+        Some(text) => text.to_string(),
+        None if std::io::stdin().is_terminal() => {
+            eprint!("Type the host names to back out (comma-separated) to confirm: ");
+            std::io::stderr().flush().ok();
+            read_line()?
+        }
+        None => bail!("refusing to back out without confirmation: pass --confirm-backout {list}"),
+    };
+    let confirmed: BTreeSet<String> =
+        typed.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
+    if confirmed != expected {
+        bail!(
+            "the confirmation names {:?}, but the selected hosts are {list}: nothing was done",
+            confirmed.into_iter().collect::<Vec<_>>().join(",")
+        );
+    }
+    Ok(())
+}
+
+fn read_line() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("cannot read the confirmation")?;
+    Ok(line)
+}
+
+fn print_result(result: &ApplyResult, dir: &Path) {
+    let rows: Vec<Vec<String>> = result
+        .hosts
+        .iter()
+        .map(|h| {
+            let mut note = h.reason.clone();
+            if h.reboot_pending {
+                note.push_str(" [reboot pending]");
+            }
+            if !h.warnings.is_empty() {
+                note.push_str(&format!(" [warnings: {}]", h.warnings.join("; ")));
+            }
+            vec![
+                h.host.clone(),
+                h.outcome.to_string(),
+                h.dll_version_after.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
+                note,
+            ]
+        })
+        .collect();
+    print!("{}", table(&["HOST", "OUTCOME", "DLL", "REASON"], &rows));
+    let counts: Vec<String> = result.counts().iter().map(|(o, n)| format!("{n} {o}")).collect();
+    println!("\n{} hosts: {}", result.hosts.len(), counts.join(", "));
+    let untouched = |o| {
+        matches!(
+            o,
+            HostOutcome::AlreadyRemediated
+                | HostOutcome::NotNeeded
+                | HostOutcome::NeedsAttention
+                | HostOutcome::Skipped
+        )
+    };
+    if result.hosts.iter().all(|h| untouched(h.outcome)) {
+        println!("nothing to do: no host needed a change, and none was changed");
+    }
+    if let Some(stop) = &result.stopped {
+        println!("{stop}");
+    }
+    println!("run folder: {}", dir.display());
+}

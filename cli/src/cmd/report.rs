@@ -1,0 +1,71 @@
+//! `wsusfix report KIND INPUT`: the documents for the record, rendered from templates.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use wsusfix_core::report::{self, DocFormat, ReportInput, ReportKind};
+
+use super::common::KnowledgeArgs;
+use crate::output;
+
+/// Write a change request, a scan report or a run result as Markdown or HTML.
+///
+/// change-request is made from a plan (plan.yaml): what a change board approves. scan is made
+/// from the JSON of `wsusfix scan --format json`. result is made from an apply run: its folder,
+/// or the outcome.json in it.
+///
+/// The documents come from Tera templates embedded in wsusfix (docs/*.tera); with
+/// --template-dir DIR, a file DIR/docs/NAME takes the place of the embedded one. HTML is
+/// self-contained (inline CSS, no script) and printable.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  wsusfix report change-request plan.yaml --format html -o change-request.html\n  wsusfix report scan scan.json\n  wsusfix report result runs/2026-11-26T09-00-00Z --format html -o result.html\n  wsusfix report change-request plan.yaml --template-dir our-templates/"
+)]
+pub struct Args {
+    /// Which document.
+    #[arg(value_enum, value_name = "KIND")]
+    pub kind: Kind,
+    /// What it is made from: a plan, a scan's JSON, or a run folder or its outcome.json.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub knowledge: KnowledgeArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    ChangeRequest,
+    Scan,
+    Result,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Md,
+    Html,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let kind = match args.kind {
+        Kind::ChangeRequest => ReportKind::ChangeRequest,
+        Kind::Scan => ReportKind::Scan,
+        Kind::Result => ReportKind::Result,
+    };
+    let format = match args.format {
+        Format::Md => DocFormat::Markdown,
+        Format::Html => DocFormat::Html,
+    };
+    let templates = args.knowledge.templates()?;
+    let input = ReportInput::load(kind, &args.input)?;
+    let text = report::render(kind, &input, format, &templates)
+        .with_context(|| format!("cannot write the {} report", kind.as_str()))?;
+    output::emit(&text, args.output.as_deref())?;
+    Ok(ExitCode::SUCCESS)
+}

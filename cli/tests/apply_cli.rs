@@ -1,0 +1,187 @@
+//! `wsusfix apply` as a user runs it, against a simulated fleet served over real SSH: a dry
+//! run touches nothing, a pipe without --yes is refused, back-out wants its confirmation, and a
+//! run killed with SIGKILL in its second batch is finished by `--resume` with no host
+//! installed twice and a journal that tells the whole story.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use wsusfix_core::advisory::Advisory;
+use wsusfix_core::journal::{Entry, Journal, JOURNAL_FILE};
+use wsusfix_lab::{HostSpec, Lab, LabConfig, RunningLab};
+
+fn wsusfix() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wsusfix"))
+}
+
+struct Setup {
+    lab: RunningLab,
+    dir: tempfile::TempDir,
+    inventory: PathBuf,
+    plan: PathBuf,
+}
+
+/// A lab, its inventory, and a plan made by `wsusfix plan` with the given serial.
+fn setup(hosts: &[(&str, &str)], serial: &str) -> Setup {
+    let specs = hosts.iter().map(|(n, p)| HostSpec::new(n, p).unwrap()).collect();
+    let lab = Lab::start(LabConfig { hosts: specs, ..LabConfig::default() }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = lab.write_artifacts(&dir.path().join("lab")).unwrap().inventory;
+    let packages = dir.path().join("packages");
+    std::fs::create_dir_all(&packages).unwrap();
+    let advisory = Advisory::embedded();
+    for name in [&advisory.package.x86, &advisory.package.x64, &advisory.reinstall.x86, &advisory.reinstall.x64] {
+        std::fs::write(packages.join(name), format!("MZ simulated {name}\n")).unwrap();
+    }
+    let plan = dir.path().join("plan.yaml");
+    let out = wsusfix()
+        .args(["plan", "--no-progress", "--serial", serial, "--command-timeout", "5"])
+        .arg("-i")
+        .arg(&inventory)
+        .arg("--packages")
+        .arg(&packages)
+        .arg("-o")
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "plan: {}", String::from_utf8_lossy(&out.stderr));
+    Setup { lab, dir, inventory, plan }
+}
+
+impl Setup {
+    fn apply(&self, extra: &[&str]) -> Command {
+        let mut cmd = wsusfix();
+        cmd.arg("apply").arg("-i").arg(&self.inventory).args([
+            "--no-progress",
+            "--retry-delay",
+            "0s",
+            "--poll-interval",
+            "1s",
+        ]);
+        cmd.args(extra).stdin(Stdio::null());
+        cmd
+    }
+
+    fn installs(&self, host: &str) -> usize {
+        let state = self.lab.host_state(host).unwrap().snapshot();
+        let log = format!("{}\\WSUS3.0SP1-KB954960-x86.log", state.windir());
+        state
+            .fs
+            .file(&log)
+            .map(|f| String::from_utf8_lossy(&f.content.bytes()).matches("update applied").count())
+            .unwrap_or(0)
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!("stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn a_dry_run_runs_nothing_and_a_pipe_without_yes_is_refused() {
+    let s = setup(&[("w03", "w2003-sp1-unpatched"), ("w08", "w2008-sp1-unpatched"), ("sp2", "w2003-sp2")], "1,100%");
+    let before: Vec<_> = ["w03", "w08", "sp2"].iter().map(|h| s.lab.host_state(h).unwrap().snapshot()).collect();
+
+    let out = s.apply(&["--dry-run"]).arg(&s.plan).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("w03  batch 1  route direct"), "{stdout}");
+    assert!(stdout.contains("w08  batch 2  route system-task"), "{stdout}");
+    assert!(
+        stdout.contains(r#"install: "C:\Windows\Temp\wsusfix\WSUS3.0SP1-KB954960-x86.exe" /quiet /norestart"#),
+        "{stdout}"
+    );
+    assert!(stdout.contains("schtasks /delete /tn wsusfix-kb954960 /f"), "{stdout}");
+
+    let out = s.apply(&[]).arg(&s.plan).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to apply without --yes"), "{}", text(&out));
+
+    let out = s.apply(&["--backout", "--limit", "w03"]).arg(&s.plan).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--confirm-backout w03"), "{}", text(&out));
+    let out = s.apply(&["--backout", "--limit", "w03", "--confirm-backout", "w08"]).arg(&s.plan).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    let after: Vec<_> = ["w03", "w08", "sp2"].iter().map(|h| s.lab.host_state(h).unwrap().snapshot()).collect();
+    assert!(before == after, "the lab's state is unchanged");
+}
+
+#[test]
+fn a_run_killed_in_its_second_batch_is_finished_by_resume() {
+    let hosts = [
+        ("a-canary", "w2003-sp1-unpatched"),
+        ("b-slow", "slow"),
+        ("c-slow", "slow"),
+        ("d-patched", "w2008-sp1-patched"),
+    ];
+    let s = setup(&hosts, "1,100%");
+    let run = s.dir.path().join("run");
+    let mut child = s
+        .apply(&["--yes", "--run-dir"])
+        .arg(&run)
+        .arg(&s.plan)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    // Wait for a host of the second batch to start, let it get into its steps, then kill.
+    let journal = run.join(JOURNAL_FILE);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(Instant::now() < deadline, "no host-start in batch 2 within 30 s");
+        let entries = Journal::read(&journal).unwrap_or_default();
+        if entries.iter().any(|e| matches!(e, Entry::HostStart { batch: 2, .. })) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(2500));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let killed = Journal::read(&journal).unwrap();
+    assert!(!killed.iter().any(|e| matches!(e, Entry::RunEnd { .. })), "killed before the end");
+    let in_flight = |host: &str| {
+        killed.iter().any(|e| matches!(e, Entry::HostStart { host: h, .. } if h == host))
+            && !killed.iter().any(|e| matches!(e, Entry::HostResult { result, .. } if result.host == host))
+    };
+    assert!(in_flight("b-slow") || in_flight("c-slow"), "killed in the middle of a host: {killed:#?}");
+
+    let out = s.apply(&["--yes", "--resume"]).arg(&run).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("run folder: {}", run.display())), "{stdout}");
+
+    for host in ["a-canary", "b-slow", "c-slow"] {
+        assert_eq!(s.installs(host), 1, "{host} installed exactly once");
+    }
+    let entries = Journal::read(&journal).unwrap();
+    assert!(matches!(entries.first(), Some(Entry::RunStart { .. })));
+    assert_eq!(entries.iter().filter(|e| matches!(e, Entry::Resume { .. })).count(), 1);
+    assert!(matches!(entries.last(), Some(Entry::RunEnd { .. })));
+    for host in ["a-canary", "b-slow", "c-slow", "d-patched"] {
+        let results: Vec<_> = entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::HostResult { result, .. } if result.host == host => Some(result.outcome.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(results.len(), 1, "{host}: one host-result, got {results:?}");
+        let ok = ["remediated", "already-remediated", "not-needed"];
+        assert!(ok.contains(&results[0]), "{host}: {results:?}");
+    }
+    let outcome: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("outcome.json")).unwrap()).unwrap();
+    assert_eq!(outcome["hosts"].as_array().unwrap().len(), 4);
+    assert_eq!(std::fs::read_to_string(run.join("failed-hosts")).unwrap(), "");
+
+    // And once more from the same plan: nothing to do, and it says so.
+    let out = s.apply(&["--yes", "--run-dir"]).arg(s.dir.path().join("run2")).arg(&s.plan).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("nothing to do: no host needed a change, and none was changed"), "{stdout}");
+    assert!(stdout.contains("already-remediated"), "{stdout}");
+}

@@ -1,0 +1,180 @@
+//! `wsusfix show` and `wsusfix report` as a user runs them, on the golden plan of every kind of
+//! host (`core/tests/data/plan/every-kind.plan.yaml`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn wsusfix() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wsusfix"))
+}
+
+fn data(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../core/tests/data").join(path)
+}
+
+fn plan() -> PathBuf {
+    data("plan/every-kind.plan.yaml")
+}
+
+fn run(cmd: &mut Command) -> (Option<i32>, String, String) {
+    let Output { status, stdout, stderr } = cmd.output().unwrap();
+    (status.code(), String::from_utf8_lossy(&stdout).into_owned(), String::from_utf8_lossy(&stderr).into_owned())
+}
+
+#[test]
+fn show_reviews_the_whole_plan() {
+    let (code, out, err) = run(wsusfix().arg("show").arg(plan()));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("advisory   KB954960 (definition 1): fixed when the client web service DLL is 3.1.6001.66"),
+        "{out}"
+    );
+    assert!(out.contains("serial 1, 10%, 100% (batches of 1, 1, 1 for 3 hosts to change)"), "{out}");
+    assert!(
+        out.contains("update-x86     tests/data/packages/WSUS3.0SP1-KB954960-x86.exe (67 bytes) sha256 bc843fbe"),
+        "{out}"
+    );
+    assert!(out.contains("Summary: 12 hosts, 3 to change"), "{out}");
+    assert!(out.contains("Windows Server 2003 x86: 6 hosts"), "{out}");
+    assert!(
+        out.contains("== w2008-sp1-unpatched-x64-filtered ==\n  verdict      affected\n  route        system-task"),
+        "{out}"
+    );
+    assert!(out.contains("back-out: run only with --backout"), "{out}");
+    assert!(!out.contains('\u{1b}'), "no terminal escape reaches the terminal");
+}
+
+#[test]
+fn show_one_host_with_its_commands_and_backout_apart() {
+    let (code, out, err) = run(wsusfix().arg("show").arg(plan()).args(["--host", "w2003-sp1-unpatched"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!out.contains("Summary:") && !out.contains("== w2003-rtm =="), "{out}");
+    assert!(out.contains("fingerprint  sha256:"), "{out}");
+    assert!(out.contains("     6. install: Install KB954960\n        run     \"C:\\Windows\\Temp\\wsusfix\\WSUS3.0SP1-KB954960-x86.exe\" /quiet /norestart"), "{out}");
+    let (steps, backout) = out.split_once("back-out: run only with --backout").unwrap();
+    assert!(!steps.contains("uninstall-wsus") && backout.contains("uninstall-wsus"), "{out}");
+
+    let (code, out, _) =
+        run(wsusfix().arg("show").arg(plan()).args(["--host", "w2003-sp1-unpatched", "--format", "json"]));
+    assert_eq!(code, Some(0));
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["hosts"][0]["route"], "direct");
+    assert_eq!(json["summary"]["total"], 12);
+}
+
+#[test]
+fn show_an_unknown_host_names_some_known_ones() {
+    let (code, _, err) = run(wsusfix().arg("show").arg(plan()).args(["--host", "w2003"]));
+    assert_eq!(code, Some(1));
+    assert!(err.starts_with("error: host \"w2003\" is not in the plan "), "{err}");
+    assert!(
+        err.contains("it has w2003-no-wsus, w2003-rtm, w2003-sp1-unpatched, w2003-sp2,") && err.contains("and 7 more"),
+        "{err}"
+    );
+}
+
+#[test]
+fn report_change_request_in_markdown_and_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("cr.md");
+    let (code, _, err) = run(wsusfix().args(["report", "change-request"]).arg(plan()).arg("-o").arg(&md));
+    assert_eq!(code, Some(0), "{err}");
+    let golden = std::fs::read_to_string(data("report/change-request.md.golden")).unwrap();
+    let written = std::fs::read_to_string(&md).unwrap();
+    assert!(written == golden, "the CLI must write the golden document (re-bless with WSUSFIX_BLESS=1 cargo test -p wsusfix-core --test report_golden)");
+
+    let (code, html, err) = run(wsusfix().args(["report", "change-request", "--format", "html"]).arg(plan()));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<h2>7. Back-out plan</h2>"), "{html}");
+}
+
+#[test]
+fn report_scan_and_result_from_their_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let scan = dir.path().join("scan.json");
+    let probes = ["w2003-sp1-unpatched", "w2003-rtm", "garbage"].map(|n| data(&format!("probe/{n}.txt")));
+    let (_, json, _) = run(wsusfix().args(["assess", "--format", "json"]).args(&probes));
+    std::fs::write(&scan, json).unwrap();
+    let (code, out, err) = run(wsusfix().args(["report", "scan"]).arg(&scan));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("# Scan report: KB954960 on 3 hosts") && out.contains("| w2003-rtm | affected-rtm |"),
+        "{out}"
+    );
+
+    let run_dir = dir.path().join("run");
+    std::fs::create_dir(&run_dir).unwrap();
+    std::fs::copy(data("report/run.outcome.json"), run_dir.join("outcome.json")).unwrap();
+    let (code, out, err) = run(wsusfix().args(["report", "result", "--format", "html"]).arg(&run_dir));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("Not proven:"), "{out}");
+
+    let (code, _, err) = run(wsusfix().args(["report", "scan"]).arg(plan()));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("is not a scan report (wsusfix scan --format json): line 1"), "{err}");
+}
+
+#[test]
+fn an_organisations_broken_template_is_named_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("docs")).unwrap();
+    std::fs::write(dir.path().join("docs/change-request.md.tera"), "# Our change request\n\n{{ scope.total }\n")
+        .unwrap();
+    let (code, _, err) =
+        run(wsusfix().args(["report", "change-request"]).arg(plan()).arg("--template-dir").arg(dir.path()));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("template docs/change-request.md.tera:") && err.contains("--> 3:"), "{err}");
+
+    std::fs::write(
+        dir.path().join("docs/change-request.md.tera"),
+        "# Our change request for {{ scope.total }} hosts\n",
+    )
+    .unwrap();
+    let (code, out, err) =
+        run(wsusfix().args(["report", "change-request"]).arg(plan()).arg("--template-dir").arg(dir.path()));
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "# Our change request for 12 hosts\n");
+}
+
+/// Renders the HTML change request to a PNG with headless Chromium, to look at. Chromium is
+/// optional: without /usr/bin/chromium (e.g. in CI) the test prints why and passes, CI or not.
+/// The screenshot is kept at `target/tmp/change-request.png`.
+#[test]
+fn the_html_change_request_renders_in_chromium() {
+    let chromium = Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        eprintln!("skipped: /usr/bin/chromium is not installed (optional: apt-get install chromium)");
+        return;
+    }
+    let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let html = out_dir.join("change-request.html");
+    let png = out_dir.join("change-request.png");
+    let _ = std::fs::remove_file(&png);
+    let (code, _, err) =
+        run(wsusfix().args(["report", "change-request", "--format", "html"]).arg(plan()).arg("-o").arg(&html));
+    assert_eq!(code, Some(0), "{err}");
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = Command::new(chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg("--window-size=1200,1600")
+        .arg(format!("file://{}", html.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("chromium did not finish in 90 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let bytes = std::fs::read(&png).unwrap_or_default();
+    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 20_000, "no screenshot at {}", png.display());
+    eprintln!("screenshot: {}", png.display());
+}

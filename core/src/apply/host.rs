@@ -1,0 +1,477 @@
+//! One host: connect, re-probe (is it still what was planned? is it fixed already?), then run
+//! the plan's steps in order, each within its timeout, judged by [`super::judge`].
+//!
+//! Rules: an installer answering 1618 is tried again after a pause that doubles
+//! ([`super::INSTALL_TRIES`] tries in all); a direct install answering 740 runs the host's
+//! `elevation_fallback` steps (the SYSTEM task) in its place, then the steps after it; a failing
+//! step runs its `on_failure` command and keeps the last lines; a manual step stops the host.
+//! Cleanup steps (the task delete, the package removal) always run at the end.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use super::judge::{self, JudgeContext, Judged, Judgement, Observed};
+use super::output::{last_lines, StepOutput};
+use super::{millis, utc_now, ApplyRequest, HostOutcome, HostReport, StepRecord, INSTALL_TRIES};
+use crate::advisory::Advisory;
+use crate::assess::Verdict;
+use crate::fleet::{self, Connector};
+use crate::inventory::Host;
+use crate::journal::{Entry, Journal, StepEntry};
+use crate::plan::{self, Action, Expect, HostPlan, HostSettings, PackageFiles, PlanHeader, PlanRequest, Step};
+use crate::scan::{HostResult, ScanReport};
+use crate::templates::Templates;
+use crate::time::UtcTime;
+use crate::transport::RemoteShell;
+
+/// Lines of an `on_failure` command's output kept in the host's result.
+const FAILURE_LOG_LINES: usize = 20;
+/// Longest single poll of a scheduled task.
+const POLL_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What every host of a run shares.
+pub struct Engine<'a> {
+    pub request: &'a ApplyRequest,
+    pub connector: &'a dyn Connector,
+    pub advisory: &'a Advisory,
+    pub templates: &'a Templates,
+    pub journal: &'a Journal,
+}
+
+/// Works on one host and returns its result; the journal gets every step and the result.
+pub fn apply_host(engine: &Engine<'_>, plan: &HostPlan, host: &Host, batch: usize) -> HostReport {
+    engine.journal.append(&Entry::HostStart { at: utc_now(), host: plan.host.clone(), batch });
+    let report = match engine.connector.connect(host) {
+        Ok(shell) => HostRun::new(engine, &plan.host, shell).run(plan, host),
+        Err(e) => HostReport::new(&plan.host, HostOutcome::Failed, format!("cannot connect: {e}")),
+    };
+    engine.journal.append(&Entry::HostResult { at: utc_now(), result: report.clone() });
+    report
+}
+
+enum Stop {
+    Failed(String),
+    Manual(String),
+}
+
+enum StepEnd {
+    Done,
+    Fallback,
+    Stop(Stop),
+}
+
+/// One run of a command and its judgement.
+struct Attempt {
+    judgement: Judgement,
+    exit_code: Option<i64>,
+    duration: Duration,
+    tail: String,
+}
+
+struct HostRun<'a> {
+    engine: &'a Engine<'a>,
+    shell: Box<dyn RemoteShell>,
+    report: HostReport,
+    install_started: Option<UtcTime>,
+    dll_proved: bool,
+}
+
+impl<'a> HostRun<'a> {
+    fn new(engine: &'a Engine<'a>, name: &str, shell: Box<dyn RemoteShell>) -> HostRun<'a> {
+        let report = HostReport::new(name, HostOutcome::Failed, "");
+        HostRun { engine, shell, report, install_started: None, dll_proved: false }
+    }
+
+    fn run(mut self, plan: &HostPlan, host: &Host) -> HostReport {
+        let backout = self.engine.request.backout;
+        let replanned;
+        let plan = if backout {
+            plan
+        } else {
+            match self.check(plan, host) {
+                Ok(Some(fresh)) => {
+                    replanned = fresh;
+                    &replanned
+                }
+                Ok(None) => plan,
+                Err(done) => return *done,
+            }
+        };
+        let (steps, fallback) =
+            if backout { (&plan.backout, &Vec::new()) } else { (&plan.steps, &plan.elevation_fallback) };
+        let mut cleanups = Vec::new();
+        let result = self.sequence(steps, fallback, &mut cleanups);
+        for step in &cleanups {
+            self.cleanup(step);
+        }
+        let fixed = self.engine.advisory.fixed_file_version;
+        let (outcome, reason) = match result {
+            Err(Stop::Failed(reason)) => (HostOutcome::Failed, reason),
+            Err(Stop::Manual(instructions)) => (HostOutcome::ManualAction, instructions),
+            Ok(()) if backout => (HostOutcome::BackedOut, "the back-out steps ran: rescan the host".to_string()),
+            Ok(()) if self.dll_proved => {
+                let version = self.report.dll_version_after.map(|v| v.to_string()).unwrap_or_default();
+                (HostOutcome::Remediated, format!("DLL {version} read back (the fix is {fixed} or later)"))
+            }
+            Ok(()) if plan.steps.is_empty() => (HostOutcome::NotNeeded, plan.reason.clone()),
+            Ok(()) => (HostOutcome::Failed, "the steps ran, but none read the DLL back: the fix is not proven".into()),
+        };
+        self.report.outcome = outcome;
+        self.report.reason = reason;
+        self.report
+    }
+
+    /// The re-probe: `Ok(None)` to go on with the plan, `Ok(Some)` with a fresh plan
+    /// (`--replan`), `Err` with the host's final result.
+    fn check(&mut self, plan: &HostPlan, host: &Host) -> Result<Option<HostPlan>, Box<HostReport>> {
+        let e = self.engine;
+        let started = Instant::now();
+        let probe = fleet::probe_over(&mut *self.shell, host, e.request.probe_timeout, e.advisory, e.templates);
+        let now = probe.facts.as_ref().map(plan::fingerprint);
+        let command = crate::probe::render(e.templates, e.advisory, host.vars.wsus_dir.as_str()).unwrap_or_default();
+        let detail = format!("{}: {} (fingerprint {})", probe.verdict, probe.reason, now.as_deref().unwrap_or("none"));
+        let judged = if probe.verdict.needs_attention() { Judged::Failed } else { Judged::Ok };
+        let attempt = Attempt {
+            judgement: Judgement { judged, detail, reboot_pending: false, dll_version: None },
+            exit_code: None,
+            duration: started.elapsed(),
+            tail: String::new(),
+        };
+        self.record("re-probe", &command, &attempt);
+        let mut done = |outcome, reason: String| {
+            let mut report = std::mem::replace(&mut self.report, HostReport::new(&plan.host, outcome, ""));
+            report.outcome = outcome;
+            report.reason = reason;
+            report.dll_version_after = probe.dll_version().and_then(|v| v.parse().ok());
+            Err(Box::new(report))
+        };
+        match probe.verdict {
+            Verdict::Remediated => {
+                let dll = probe.dll_version().unwrap_or_default();
+                return done(
+                    HostOutcome::AlreadyRemediated,
+                    format!("the re-probe read DLL {dll}: already fixed, nothing done"),
+                );
+            }
+            v if v.needs_attention() => {
+                return done(HostOutcome::Failed, format!("the re-probe failed: {}", probe.reason))
+            }
+            _ => {}
+        }
+        if now == plan.fingerprint {
+            return Ok(None);
+        }
+        let drift = format!(
+            "the host changed since the plan (fingerprint {} then, {} now; now {}: {})",
+            plan.fingerprint.as_deref().unwrap_or("none"),
+            now.as_deref().unwrap_or("none"),
+            probe.verdict,
+            probe.reason
+        );
+        if !e.request.replan {
+            return done(HostOutcome::RefusedDrift, format!("{drift}: re-plan it, or apply with --replan"));
+        }
+        match replan(e, &e.request.plan.header, plan, probe.clone()) {
+            Ok(fresh) => {
+                let attempt = Attempt {
+                    judgement: Judgement {
+                        judged: Judged::Ok,
+                        detail: format!("{drift}: re-planned, route {}", fresh.route),
+                        reboot_pending: false,
+                        dll_version: None,
+                    },
+                    exit_code: None,
+                    duration: Duration::ZERO,
+                    tail: String::new(),
+                };
+                self.record("re-plan", "(no command: the plan is rebuilt from the re-probe's facts)", &attempt);
+                Ok(Some(fresh))
+            }
+            Err(why) => done(HostOutcome::RefusedDrift, format!("{drift}; re-planning failed: {why}")),
+        }
+    }
+
+    /// Runs steps in order; cleanup steps are set aside for the end.
+    fn sequence(&mut self, steps: &[Step], fallback: &[Step], cleanups: &mut Vec<Step>) -> Result<(), Stop> {
+        cleanups.extend(steps.iter().filter(|s| s.cleanup).cloned());
+        for (index, step) in steps.iter().enumerate().filter(|(_, s)| !s.cleanup) {
+            match self.step(step, steps, index) {
+                StepEnd::Done => {}
+                StepEnd::Fallback if fallback.is_empty() => {
+                    return Err(Stop::Failed(format!(
+                        "step {}: the installer needs elevation (740) and the plan has no SYSTEM-task fallback",
+                        step.id
+                    )))
+                }
+                StepEnd::Fallback => self.sequence(fallback, &[], cleanups)?,
+                StepEnd::Stop(stop) => return Err(stop),
+            }
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, step: &Step, steps: &[Step], index: usize) -> StepEnd {
+        let timeout = Duration::from_secs(step.timeout_secs.max(1));
+        match &step.action {
+            Action::Manual { instructions } => {
+                let attempt = Attempt {
+                    judgement: Judgement {
+                        judged: Judged::Manual,
+                        detail: instructions.clone(),
+                        reboot_pending: false,
+                        dll_version: None,
+                    },
+                    exit_code: None,
+                    duration: Duration::ZERO,
+                    tail: String::new(),
+                };
+                self.record(&step.id, "(manual step: a person does it)", &attempt);
+                StepEnd::Stop(Stop::Manual(format!("step {}: {instructions}", step.id)))
+            }
+            Action::Upload { local, remote, sha256 } => {
+                let attempt = self.upload(local, remote, sha256, timeout);
+                let command = format!("upload {} -> {remote}", local.display());
+                self.conclude(step, &command, attempt)
+            }
+            Action::Run { command } => {
+                if matches!(step.expect, Expect::Installer | Expect::TaskCreated) && self.install_started.is_none() {
+                    self.install_started = Some(utc_now());
+                }
+                let attempt = match &step.expect {
+                    Expect::Installer => self.install(step, command, timeout),
+                    Expect::TaskFinished { poll_secs } => {
+                        let previous = index.checked_sub(1).and_then(|i| steps.get(i));
+                        self.wait_for_task(step, command, timeout, *poll_secs, previous)
+                    }
+                    _ => self.exec(&step.expect, command, timeout),
+                };
+                self.conclude(step, command, attempt)
+            }
+        }
+    }
+
+    fn upload(&mut self, local: &std::path::Path, remote: &str, sha256: &str, timeout: Duration) -> Attempt {
+        let started = Instant::now();
+        // SCP names the file by what follows the last `/` of the target, so a Windows path
+        // goes as `C:/dir/file` (what Win32-OpenSSH and the lab accept).
+        let judgement = match self.shell.upload(local, &remote.replace('\\', "/"), timeout) {
+            Ok(sent) if sent.sha256.eq_ignore_ascii_case(sha256) => Judgement {
+                judged: Judged::Ok,
+                detail: format!("sent {} bytes, SHA-256 {} as planned", sent.size, sent.sha256),
+                reboot_pending: false,
+                dll_version: None,
+            },
+            Ok(sent) => Judgement {
+                judged: Judged::Failed,
+                detail: format!(
+                    "the package sent has SHA-256 {}, the plan says {sha256}: the local file changed since the plan",
+                    sent.sha256
+                ),
+                reboot_pending: false,
+                dll_version: None,
+            },
+            Err(e) => {
+                Judgement { judged: Judged::Failed, detail: e.to_string(), reboot_pending: false, dll_version: None }
+            }
+        };
+        Attempt { judgement, exit_code: None, duration: started.elapsed(), tail: String::new() }
+    }
+
+    /// Runs a command once and judges it.
+    fn exec(&mut self, expect: &Expect, command: &str, timeout: Duration) -> Attempt {
+        let started = Instant::now();
+        let mut output = StepOutput::new();
+        let status = self.shell.exec(command, timeout, &mut output);
+        let duration = started.elapsed();
+        let (exit_code, judgement) = match status {
+            Ok(status) => {
+                let text = output.judged_text();
+                let newest_log_time = output.newest_log_time();
+                let seen = Observed { exit_code: status.code(), text: &text, newest_log_time };
+                let ctx = JudgeContext {
+                    exit_codes: &self.engine.advisory.exit_codes,
+                    install_started: self.install_started,
+                };
+                (status.code().map(i64::from), judge::judge(expect, &seen, &ctx))
+            }
+            Err(e) => (
+                None,
+                Judgement { judged: Judged::Failed, detail: e.to_string(), reboot_pending: false, dll_version: None },
+            ),
+        };
+        Attempt { judgement, exit_code, duration, tail: output.tail() }
+    }
+
+    fn backoff(&self, tries: u32) -> Duration {
+        self.engine.request.retry_delay.saturating_mul(1 << tries.saturating_sub(1).min(16))
+    }
+
+    /// An installer, tried again while it answers "another installation is in progress".
+    fn install(&mut self, step: &Step, command: &str, timeout: Duration) -> Attempt {
+        for tries in 1.. {
+            let mut attempt = self.exec(&step.expect, command, timeout);
+            if attempt.judgement.judged != Judged::Retry {
+                return attempt;
+            }
+            if tries >= INSTALL_TRIES {
+                attempt.judgement.judged = Judged::Failed;
+                attempt.judgement.detail.push_str(&format!(", still after {tries} tries"));
+                return attempt;
+            }
+            self.record(&step.id, command, &attempt);
+            std::thread::sleep(self.backoff(tries));
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// Polls a scheduled task until it finishes; a busy installer inside it starts the task
+    /// again (the step before this one), with the same back-off as a direct install.
+    fn wait_for_task(
+        &mut self,
+        step: &Step,
+        command: &str,
+        timeout: Duration,
+        poll_secs: u64,
+        start: Option<&Step>,
+    ) -> Attempt {
+        let deadline = Instant::now() + timeout;
+        let poll = self.engine.request.poll_interval.unwrap_or(Duration::from_secs(poll_secs.max(1)));
+        let mut tries = 1;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let mut attempt =
+                self.exec(&step.expect, command, remaining.min(POLL_COMMAND_TIMEOUT).max(Duration::from_secs(1)));
+            match attempt.judgement.judged {
+                Judged::Pending if Instant::now() + poll < deadline => std::thread::sleep(poll),
+                Judged::Pending => {
+                    attempt.judgement.judged = Judged::Failed;
+                    attempt.judgement.detail =
+                        format!("the task did not finish within {}s ({})", timeout.as_secs(), attempt.judgement.detail);
+                    return attempt;
+                }
+                Judged::Retry => {
+                    let restart = start.and_then(|s| match &s.action {
+                        Action::Run { command } if s.expect == Expect::Success => Some((s, command.clone())),
+                        _ => None,
+                    });
+                    let Some((start, start_command)) = restart.filter(|_| tries < INSTALL_TRIES) else {
+                        attempt.judgement.judged = Judged::Failed;
+                        attempt.judgement.detail.push_str(&format!(", still after {tries} tries"));
+                        return attempt;
+                    };
+                    self.record(&step.id, command, &attempt);
+                    std::thread::sleep(self.backoff(tries));
+                    tries += 1;
+                    let again =
+                        self.exec(&start.expect, &start_command, Duration::from_secs(start.timeout_secs.max(1)));
+                    let ok = again.judgement.judged == Judged::Ok;
+                    self.record(&start.id, &start_command, &again);
+                    if !ok {
+                        return again;
+                    }
+                }
+                _ => return attempt,
+            }
+        }
+    }
+
+    /// Records a step's final attempt and decides what follows.
+    fn conclude(&mut self, step: &Step, command: &str, mut attempt: Attempt) -> StepEnd {
+        let j = &mut attempt.judgement;
+        if let Some(version) = j.dll_version {
+            self.report.dll_version_after = Some(version);
+        }
+        let verification = matches!(step.expect, Expect::ServicesRunning { .. } | Expect::NoNewSymptoms);
+        if j.judged == Judged::Failed && self.dll_proved && verification {
+            j.judged = Judged::Warning;
+        }
+        self.record(&step.id, command, &attempt);
+        let j = attempt.judgement;
+        match j.judged {
+            Judged::Ok => {
+                self.dll_proved |= matches!(step.expect, Expect::DllAtLeast { .. });
+                self.report.reboot_pending |= j.reboot_pending;
+                StepEnd::Done
+            }
+            Judged::Warning => {
+                self.report.warnings.push(format!("{}: {}", step.id, j.detail));
+                StepEnd::Done
+            }
+            Judged::Fallback => StepEnd::Fallback,
+            _ => {
+                if let Some(diagnostic) = &step.on_failure {
+                    self.diagnose(step, diagnostic);
+                }
+                StepEnd::Stop(Stop::Failed(format!("step {}: {}", step.id, j.detail)))
+            }
+        }
+    }
+
+    fn diagnose(&mut self, step: &Step, command: &str) {
+        let mut attempt = self.exec(&Expect::Anything, command, Duration::from_secs(step.timeout_secs.clamp(1, 120)));
+        attempt.judgement.judged = Judged::Diagnostic;
+        self.report.failure_log = last_lines(&attempt.tail, FAILURE_LOG_LINES);
+        self.record(&format!("{}:on-failure", step.id), command, &attempt);
+    }
+
+    fn cleanup(&mut self, step: &Step) {
+        let Action::Run { command } = &step.action else { return };
+        let attempt = self.exec(&step.expect, command, Duration::from_secs(step.timeout_secs.max(1)));
+        if attempt.judgement.judged != Judged::Ok {
+            self.report.warnings.push(format!("cleanup {}: {}", step.id, attempt.judgement.detail));
+        }
+        self.record(&step.id, command, &attempt);
+    }
+
+    /// Journals an attempt and keeps it as the step's record (the last attempt wins).
+    fn record(&mut self, id: &str, command: &str, attempt: &Attempt) {
+        let entry = StepEntry {
+            at: utc_now(),
+            host: self.report.host.clone(),
+            step: id.to_string(),
+            command: command.to_string(),
+            exit_code: attempt.exit_code,
+            duration_ms: millis(attempt.duration),
+            judged: attempt.judgement.judged,
+            detail: attempt.judgement.detail.clone(),
+            output_tail: attempt.tail.clone(),
+        };
+        self.engine.journal.append(&Entry::Step(entry));
+        let record = StepRecord {
+            id: id.to_string(),
+            exit_code: attempt.exit_code,
+            duration_ms: millis(attempt.duration),
+            judged: attempt.judgement.judged,
+        };
+        match self.report.steps.iter_mut().find(|s| s.id == id) {
+            Some(existing) => *existing = record,
+            None => self.report.steps.push(record),
+        }
+    }
+}
+
+/// Rebuilds one host's plan from fresh facts, with the plan header's packages and choices. The
+/// packages must still hash as the plan says.
+fn replan(engine: &Engine<'_>, header: &PlanHeader, old: &HostPlan, probe: HostResult) -> Result<HostPlan, String> {
+    let default_staging = old.staging_dir.clone().unwrap_or_else(|| r"C:\Windows\Temp\wsusfix".to_string());
+    let settings =
+        HostSettings { staging_dir: default_staging.clone(), groups: old.groups.clone().unwrap_or_default() };
+    let request = PlanRequest {
+        created_from: "apply --replan".into(),
+        created_at: utc_now(),
+        rtm: header.rtm_choice,
+        packages: PackageFiles { files: header.packages.iter().map(|p| (p.role, p.local.clone())).collect() },
+        batches: header.batches.clone(),
+        hosts: BTreeMap::from([(old.host.clone(), settings)]),
+        default_staging_dir: default_staging,
+    };
+    let fresh = plan::build(&ScanReport::new(vec![probe]), &request, engine.advisory, engine.templates)
+        .map_err(|e| e.to_string())?;
+    for package in &fresh.header.packages {
+        let planned = header.packages.iter().find(|p| p.role == package.role).map(|p| p.sha256.as_str());
+        if planned != Some(package.sha256.as_str()) {
+            return Err(format!("package {} no longer hashes as the plan says", package.local.display()));
+        }
+    }
+    fresh.hosts.into_iter().next().ok_or_else(|| "the re-plan has no host".to_string())
+}

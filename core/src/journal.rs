@@ -1,0 +1,281 @@
+//! The run folder and its journal: the record of an `apply` run, and what `--resume` reads.
+//!
+//! A run folder holds `journal.jsonl` (one JSON object per line, appended and fsync'd entry by
+//! entry, so a killed run loses at most the line being written), `plan.yaml` (the exact plan
+//! text the run executes), and at the end `outcome.json` (for `wsusfix report result`) and
+//! `failed-hosts` (one name per line, for `--limit @RUN/failed-hosts`).
+//!
+//! Entries, by their `entry` field: `run-start`, `resume`, `batch-start`, `host-start`,
+//! `step`, `host-result`, `run-end`. Commands are built from validated data and never carry a
+//! secret, so their exact text is recorded.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::apply::{ApplyResult, HostOutcome, HostReport, Judged};
+use crate::plan::Plan;
+use crate::time::UtcTime;
+
+pub const JOURNAL_FILE: &str = "journal.jsonl";
+pub const PLAN_FILE: &str = "plan.yaml";
+pub const FAILED_HOSTS_FILE: &str = "failed-hosts";
+pub const OUTCOME_FILE: &str = "outcome.json";
+
+/// The options a run was started (or resumed) with.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunOptions {
+    pub serial: Vec<String>,
+    pub max_fail_percent: u8,
+    pub pause_between_secs: u64,
+    pub forks: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+    #[serde(default)]
+    pub replan: bool,
+    #[serde(default)]
+    pub backout: bool,
+}
+
+/// One step run, as recorded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepEntry {
+    pub at: UtcTime,
+    pub host: String,
+    pub step: String,
+    pub command: String,
+    #[serde(default)]
+    pub exit_code: Option<i64>,
+    pub duration_ms: u64,
+    pub judged: Judged,
+    #[serde(default)]
+    pub detail: String,
+    #[serde(default)]
+    pub output_tail: String,
+}
+
+/// One line of the journal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "entry", rename_all = "kebab-case")]
+pub enum Entry {
+    RunStart { at: UtcTime, run_id: String, plan: String, plan_sha256: String, options: RunOptions, hosts: Vec<String> },
+    Resume { at: UtcTime, run_id: String, options: RunOptions, finished_hosts: usize },
+    BatchStart { at: UtcTime, batch: usize, batches: usize, hosts: Vec<String> },
+    HostStart { at: UtcTime, host: String, batch: usize },
+    Step(StepEntry),
+    HostResult { at: UtcTime, result: HostReport },
+    RunEnd { at: UtcTime, counts: BTreeMap<HostOutcome, usize>, stopped: Option<String> },
+}
+
+/// Why a run folder cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{} already holds a journal: resume it with --resume, or choose another --run-dir", path.display())]
+    Exists { path: PathBuf },
+    #[error("{}, line {line}: not a journal entry: {message}", path.display())]
+    Invalid { path: PathBuf, line: usize, message: String },
+    #[error("{}: the journal has no run-start entry", path.display())]
+    NoRunStart { path: PathBuf },
+    #[error("{}: the plan copy's SHA-256 is {found}, the run started with {expected}: it was edited", path.display())]
+    PlanChanged { path: PathBuf, expected: String, found: String },
+    #[error(transparent)]
+    Plan(#[from] crate::plan::PlanFileError),
+}
+
+fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
+    move |source| JournalError::Io { path: path.to_path_buf(), source }
+}
+
+/// An append-only journal, shared by the workers of a run.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: Mutex<File>,
+    error: Mutex<Option<String>>,
+}
+
+impl Journal {
+    fn open(path: &Path, create_new: bool) -> Result<Journal, JournalError> {
+        let mut options = OpenOptions::new();
+        options.append(true);
+        if create_new {
+            options.create_new(true);
+        }
+        let file = options.open(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => JournalError::Exists { path: path.to_path_buf() },
+            _ => JournalError::Io { path: path.to_path_buf(), source: e },
+        })?;
+        Ok(Journal { path: path.to_path_buf(), file: Mutex::new(file), error: Mutex::new(None) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends an entry as one line and syncs it to disk. A failure is kept (see
+    /// [`Journal::error`]): the run stops taking new hosts, since it could not be resumed.
+    pub fn append(&self, entry: &Entry) {
+        let result = serde_json::to_string(entry).map_err(std::io::Error::other).and_then(|mut line| {
+            line.push('\n');
+            let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+            file.write_all(line.as_bytes())?;
+            file.sync_data()
+        });
+        if let Err(e) = result {
+            let mut error = self.error.lock().unwrap_or_else(|p| p.into_inner());
+            error.get_or_insert_with(|| format!("cannot write the journal {}: {e}", self.path.display()));
+        }
+    }
+
+    /// The first write failure, if any.
+    pub fn error(&self) -> Option<String> {
+        self.error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Reads a journal. A last line cut short by a killed process is ignored.
+    pub fn read(path: &Path) -> Result<Vec<Entry>, JournalError> {
+        let text = std::fs::read_to_string(path).map_err(io_at(path))?;
+        let lines: Vec<&str> = text.lines().collect();
+        let mut entries = Vec::with_capacity(lines.len());
+        for (i, line) in lines.iter().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str(line) {
+                Ok(entry) => entries.push(entry),
+                Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
+                Err(e) => {
+                    return Err(JournalError::Invalid { path: path.to_path_buf(), line: i + 1, message: e.to_string() })
+                }
+            }
+        }
+        Ok(entries)
+    }
+}
+
+/// A run's folder.
+#[derive(Clone, Debug)]
+pub struct RunDir {
+    pub path: PathBuf,
+    pub run_id: String,
+}
+
+/// What `--resume` finds in a run folder.
+#[derive(Debug)]
+pub struct Resumed {
+    pub dir: RunDir,
+    pub plan: Plan,
+    pub entries: Vec<Entry>,
+    pub journal: Journal,
+}
+
+/// `20261125T201500Z`.
+pub fn run_id(at: UtcTime) -> String {
+    at.to_string().replace(['-', ':'], "")
+}
+
+/// SHA-256 of a text, hex.
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+impl RunDir {
+    /// `runs/<run id>` under the current folder.
+    pub fn default_path(at: UtcTime) -> PathBuf {
+        Path::new("runs").join(run_id(at))
+    }
+
+    /// Creates the folder (it may exist, but must hold no journal), copies the plan text and
+    /// opens a new journal.
+    pub fn create(path: &Path, plan_text: &str, at: UtcTime) -> Result<(RunDir, Journal), JournalError> {
+        std::fs::create_dir_all(path).map_err(io_at(path))?;
+        let journal = Journal::open(&path.join(JOURNAL_FILE), true)?;
+        let plan_path = path.join(PLAN_FILE);
+        std::fs::write(&plan_path, plan_text).map_err(io_at(&plan_path))?;
+        Ok((RunDir { path: path.to_path_buf(), run_id: run_id(at) }, journal))
+    }
+
+    /// Opens a run folder to resume it: its journal, and its plan copy, checked against the
+    /// hash the run started with.
+    pub fn resume(path: &Path) -> Result<Resumed, JournalError> {
+        let journal_path = path.join(JOURNAL_FILE);
+        let entries = Journal::read(&journal_path)?;
+        let Some((run_id, expected)) = entries.iter().find_map(|e| match e {
+            Entry::RunStart { run_id, plan_sha256, .. } => Some((run_id.clone(), plan_sha256.clone())),
+            _ => None,
+        }) else {
+            return Err(JournalError::NoRunStart { path: journal_path });
+        };
+        let plan_path = path.join(PLAN_FILE);
+        let text = std::fs::read_to_string(&plan_path).map_err(io_at(&plan_path))?;
+        let found = sha256_hex(&text);
+        if found != expected {
+            return Err(JournalError::PlanChanged { path: plan_path, expected, found });
+        }
+        let plan = Plan::parse(&text, &plan_path)?;
+        let journal = Journal::open(&journal_path, false)?;
+        Ok(Resumed { dir: RunDir { path: path.to_path_buf(), run_id }, plan, entries, journal })
+    }
+
+    /// Writes `outcome.json` and `failed-hosts`.
+    pub fn finish(&self, result: &ApplyResult) -> Result<(), JournalError> {
+        let outcome = self.path.join(OUTCOME_FILE);
+        let json = serde_json::to_string_pretty(&result.to_run_outcome())
+            .map_err(std::io::Error::other)
+            .map_err(io_at(&outcome))?;
+        std::fs::write(&outcome, json + "\n").map_err(io_at(&outcome))?;
+        let failed = self.path.join(FAILED_HOSTS_FILE);
+        let names: String = result
+            .hosts
+            .iter()
+            .filter(|h| h.outcome.is_failure() || h.outcome == HostOutcome::NotRun)
+            .map(|h| format!("{}\n", h.host))
+            .collect();
+        std::fs::write(&failed, names).map_err(io_at(&failed))
+    }
+}
+
+/// The results already recorded in a journal, by host (the last one wins).
+pub fn finished_hosts(entries: &[Entry]) -> BTreeMap<String, HostReport> {
+    entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::HostResult { result, .. } => Some((result.host.clone(), result.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_a_torn_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = UtcTime(1_795_637_700);
+        let (run, journal) = RunDir::create(dir.path(), "plan text", at).unwrap();
+        assert_eq!(run.run_id, "20261125T201500Z");
+        journal.append(&Entry::HostStart { at, host: "wsus01".into(), batch: 1 });
+        journal.append(&Entry::HostResult { at, result: HostReport::new("wsus01", HostOutcome::Failed, "x") });
+        assert!(journal.error().is_none());
+        let path = dir.path().join(JOURNAL_FILE);
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"entry\":\"ho").unwrap();
+        let entries = Journal::read(&path).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(finished_hosts(&entries)["wsus01"].outcome, HostOutcome::Failed);
+        assert!(matches!(RunDir::create(dir.path(), "x", at), Err(JournalError::Exists { .. })));
+        let line = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            line.starts_with("{\"entry\":\"host-start\",\"at\":\"2026-11-25T20:15:00Z\",\"host\":\"wsus01\""),
+            "{line}"
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! Documents for people: the change request a board approves, the scan report and the result
+//! of a run, in Markdown and HTML, rendered from the Tera templates of `templates/docs/`.
+//!
+//! This module never prints; [`render`] returns the document as a string. Each kind has a
+//! context type ([`ChangeRequest`], [`ScanDoc`], [`ResultDoc`]) built from its input alone, in a
+//! stable order, so the same input always gives the same document (the only time in a change
+//! request is the plan's `created_at`).
+//!
+//! Text from the input is prepared for the format before it reaches a template ([`text`]):
+//! HTML templates are autoescaped by Tera (their names end in `.html.tera`), so a host name
+//! holding `<script>` renders as text. An organisation's own templates (`--template-dir`) see
+//! the same context; they must not mark data `| safe`.
+//!
+//! ```no_run
+//! use wsusfix_core::report::{render, DocFormat, ReportInput, ReportKind};
+//! use wsusfix_core::templates::Templates;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let input = ReportInput::load(ReportKind::ChangeRequest, "plan.yaml".as_ref())?;
+//! let html = render(ReportKind::ChangeRequest, &input, DocFormat::Html, &Templates::embedded()?)?;
+//! # Ok(()) }
+//! ```
+
+mod change_request;
+mod load;
+mod result_doc;
+mod run_outcome;
+mod scan_doc;
+mod schedule;
+mod scope;
+mod steps;
+pub mod text;
+
+pub use change_request::{route_title, BackoutView, ChangeRequest, EvidenceLine, HostLine, PackageView, RouteView};
+pub use load::ReportInputError;
+pub use result_doc::ResultDoc;
+pub use run_outcome::{HostOutcome, Outcome, RunOutcome, StepOutcome};
+pub use scan_doc::{ScanDoc, ScanHostView};
+pub use schedule::{Batch, Schedule};
+pub use scope::{os_label, Bucket, PlanScope};
+pub use steps::{duration_text, durations, expect_text, typical_secs, StepView, UploadView};
+
+use crate::plan::Plan;
+use crate::scan::ScanReport;
+use crate::templates::{TemplateError, Templates};
+use text::Escape;
+
+/// Which document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReportKind {
+    /// From a plan: what a change board approves.
+    ChangeRequest,
+    /// From a scan's JSON: what was found.
+    Scan,
+    /// From an apply run's outcome: what was done.
+    Result,
+}
+
+impl ReportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::ChangeRequest => "change-request",
+            ReportKind::Scan => "scan",
+            ReportKind::Result => "result",
+        }
+    }
+
+    /// What this kind is made from, in words.
+    pub fn input_name(self) -> &'static str {
+        match self {
+            ReportKind::ChangeRequest => "a plan",
+            ReportKind::Scan => "a scan report",
+            ReportKind::Result => "a run outcome",
+        }
+    }
+}
+
+/// The output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DocFormat {
+    Markdown,
+    Html,
+}
+
+impl DocFormat {
+    /// The file extension, which is also the part of the template name before `.tera`.
+    pub fn extension(self) -> &'static str {
+        match self {
+            DocFormat::Markdown => "md",
+            DocFormat::Html => "html",
+        }
+    }
+
+    fn escape(self) -> Escape {
+        match self {
+            DocFormat::Markdown => Escape::Markdown,
+            DocFormat::Html => Escape::Html,
+        }
+    }
+}
+
+/// What a document is made from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReportInput {
+    Plan(Box<Plan>),
+    Scan(Box<ScanReport>),
+    Result(Box<RunOutcome>),
+}
+
+impl ReportInput {
+    pub fn kind(&self) -> ReportKind {
+        match self {
+            ReportInput::Plan(_) => ReportKind::ChangeRequest,
+            ReportInput::Scan(_) => ReportKind::Scan,
+            ReportInput::Result(_) => ReportKind::Result,
+        }
+    }
+}
+
+/// The template a document is rendered with: `docs/change-request.html.tera`.
+pub fn template_name(kind: ReportKind, format: DocFormat) -> String {
+    format!("docs/{}.{}.tera", kind.as_str(), format.extension())
+}
+
+/// Renders one document. A broken template (embedded or an organisation's own) gives its
+/// name, and Tera's message with the line.
+pub fn render(
+    kind: ReportKind,
+    input: &ReportInput,
+    format: DocFormat,
+    templates: &Templates,
+) -> Result<String, TemplateError> {
+    let name = template_name(kind, format);
+    let esc = format.escape();
+    match (kind, input) {
+        (ReportKind::ChangeRequest, ReportInput::Plan(plan)) => templates.render(&name, &ChangeRequest::new(plan, esc)),
+        (ReportKind::Scan, ReportInput::Scan(scan)) => templates.render(&name, &ScanDoc::new(scan, esc)),
+        (ReportKind::Result, ReportInput::Result(run)) => templates.render(&name, &ResultDoc::new(run, esc)),
+        (kind, input) => Err(TemplateError {
+            name,
+            message: format!(
+                "the {} report is made from {}, not from {}",
+                kind.as_str(),
+                kind.input_name(),
+                input.kind().input_name()
+            ),
+        }),
+    }
+}

@@ -1,0 +1,99 @@
+//! The result report: how an `apply` run ended, host by host, for the change record.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::run_outcome::{HostOutcome, Outcome, RunOutcome};
+use super::scope::Bucket;
+use super::steps::duration_text;
+use super::text::Escape;
+
+/// Everything `docs/result.*.tera` can use.
+#[derive(Clone, Debug, Serialize)]
+pub struct ResultDoc {
+    pub run_id: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration: String,
+    pub total: usize,
+    pub by_outcome: Vec<Bucket>,
+    pub hosts: Vec<HostView>,
+    /// Hosts a person must follow up (failed, drifted, manual, skipped, needing attention).
+    pub follow_up: Vec<HostView>,
+    pub reboot_pending: Vec<String>,
+    /// Hosts reported remediated without a DLL version read back: not proven.
+    pub unproven: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HostView {
+    pub host: String,
+    pub outcome: String,
+    pub reason: String,
+    pub dll_version_after: String,
+    pub reboot_pending: bool,
+    pub steps: Vec<StepRun>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRun {
+    pub id: String,
+    pub exit_code: String,
+    pub duration: String,
+}
+
+impl ResultDoc {
+    pub fn new(run: &RunOutcome, esc: Escape) -> ResultDoc {
+        let mut hosts: Vec<&HostOutcome> = run.hosts.iter().collect();
+        let rank = |o: Outcome| Outcome::ALL.iter().position(|x| *x == o);
+        hosts.sort_by(|a, b| rank(a.outcome).cmp(&rank(b.outcome)).then_with(|| a.host.cmp(&b.host)));
+        let mut groups: BTreeMap<Outcome, Vec<String>> = BTreeMap::new();
+        for h in &hosts {
+            groups.entry(h.outcome).or_default().push(esc.text(&h.host));
+        }
+        let by_outcome = Outcome::ALL
+            .iter()
+            .filter_map(|o| {
+                let hosts = groups.remove(o)?;
+                Some(Bucket { label: o.to_string(), count: hosts.len(), hosts })
+            })
+            .collect();
+        let views: Vec<HostView> = hosts.iter().map(|h| host_view(h, esc)).collect();
+        ResultDoc {
+            run_id: esc.text(&run.run_id),
+            started_at: run.started_at.to_string(),
+            finished_at: run.finished_at.to_string(),
+            duration: duration_text(u64::try_from(run.finished_at.0 - run.started_at.0).unwrap_or(0)),
+            total: hosts.len(),
+            by_outcome,
+            follow_up: hosts.iter().filter(|h| h.outcome.needs_follow_up()).map(|h| host_view(h, esc)).collect(),
+            hosts: views,
+            reboot_pending: hosts.iter().filter(|h| h.reboot_pending).map(|h| esc.text(&h.host)).collect(),
+            unproven: hosts
+                .iter()
+                .filter(|h| h.outcome == Outcome::Remediated && h.dll_version_after.is_none())
+                .map(|h| esc.text(&h.host))
+                .collect(),
+        }
+    }
+}
+
+fn host_view(h: &HostOutcome, esc: Escape) -> HostView {
+    HostView {
+        host: esc.text(&h.host),
+        outcome: h.outcome.to_string(),
+        reason: esc.text(&h.reason),
+        dll_version_after: h.dll_version_after.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
+        reboot_pending: h.reboot_pending,
+        steps: h
+            .steps
+            .iter()
+            .map(|s| StepRun {
+                id: esc.text(&s.id),
+                exit_code: s.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                duration: duration_text(s.duration_ms.div_ceil(1000)),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,151 @@
+//! Steps as a reader sees them: numbered, with the exact command (or the upload, or the
+//! instructions for a person), what is expected of it, and how long it may take.
+
+use serde::Serialize;
+
+use super::text::Escape;
+use crate::plan::{Action, Expect, Step};
+
+/// A step prepared for a document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StepView {
+    pub number: usize,
+    pub id: String,
+    pub description: String,
+    /// `run`, `upload` or `manual`.
+    pub kind: &'static str,
+    /// The exact cmd.exe line of a `run` step.
+    pub command: Option<String>,
+    pub upload: Option<UploadView>,
+    /// What a person does in a `manual` step.
+    pub instructions: Option<String>,
+    pub expect: String,
+    pub timeout_secs: u64,
+    pub timeout: String,
+    /// Runs even after an earlier step failed.
+    pub cleanup: bool,
+    /// Runs when this step fails, to gather what explains it (an installer's log).
+    pub on_failure: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UploadView {
+    pub local: String,
+    pub remote: String,
+    pub sha256: String,
+}
+
+impl StepView {
+    pub fn new(number: usize, step: &Step, esc: Escape) -> StepView {
+        let (kind, command, upload, instructions) = match &step.action {
+            Action::Run { command } => ("run", Some(esc.code(command)), None, None),
+            Action::Upload { local, remote, sha256 } => {
+                let upload = UploadView {
+                    local: esc.code(&local.display().to_string()),
+                    remote: esc.code(remote),
+                    sha256: esc.code(sha256),
+                };
+                ("upload", None, Some(upload), None)
+            }
+            Action::Manual { instructions } => ("manual", None, None, Some(esc.text(instructions))),
+        };
+        StepView {
+            number,
+            id: esc.text(&step.id),
+            description: esc.text(&step.description),
+            kind,
+            command,
+            upload,
+            instructions,
+            expect: esc.text(&expect_text(&step.expect)),
+            timeout_secs: step.timeout_secs,
+            timeout: duration_text(step.timeout_secs),
+            cleanup: step.cleanup,
+            on_failure: step.on_failure.as_deref().map(|c| esc.code(c)),
+        }
+    }
+
+    /// Steps numbered from 1.
+    pub fn list(steps: &[Step], esc: Escape) -> Vec<StepView> {
+        steps.iter().enumerate().map(|(i, s)| StepView::new(i + 1, s, esc)).collect()
+    }
+}
+
+/// What a step's result must be, in words.
+pub fn expect_text(expect: &Expect) -> String {
+    match expect {
+        Expect::Success => "exit code 0".into(),
+        Expect::FreeBytes { at_least } => format!("at least {} MB free", at_least / (1024 * 1024)),
+        Expect::ServicesRunning { services } => format!("{} running", services.join(" and ")),
+        Expect::OutputContains { text } => format!("output contains \"{text}\""),
+        Expect::Hash { algorithm, value } => format!("{algorithm} is {value}"),
+        Expect::Installer => "installer exit code judged by the advisory's table (0, 3010, 1641 succeed)".into(),
+        Expect::TaskCreated => "the scheduled task is created".into(),
+        Expect::TaskFinished { poll_secs } => {
+            format!("the task finishes (polled every {poll_secs} s); its result judged as an installer's")
+        }
+        Expect::DllAtLeast { version } => format!("client web service DLL at {version} or later"),
+        Expect::WsusVersionAtLeast { version } => format!("WSUS VersionString {version} or later"),
+        Expect::NoNewSymptoms => "no new duplicate-key error since the install (a warning, not a failure)".into(),
+        Expect::Anything => "any result".into(),
+    }
+}
+
+/// A typical duration for a step: a fifth of its timeout, at least 5 s and at most 10 min.
+/// Manual steps take a person's time, which is not estimated (0).
+pub fn typical_secs(step: &Step) -> u64 {
+    match step.action {
+        Action::Manual { .. } => 0,
+        _ => (step.timeout_secs / 5).clamp(5, 600),
+    }
+}
+
+/// The typical and the longest (every timeout reached) duration of a list of steps.
+pub fn durations(steps: &[Step]) -> (u64, u64) {
+    let typical = steps.iter().map(typical_secs).sum();
+    let longest = steps.iter().map(|s| s.timeout_secs).sum();
+    (typical, longest)
+}
+
+/// `45 s`, `12 min`, `1 h 05 min`.
+pub fn duration_text(secs: u64) -> String {
+    if secs < 60 {
+        return format!("{secs} s");
+    }
+    let minutes = secs.div_ceil(60);
+    if minutes < 60 {
+        format!("{minutes} min")
+    } else {
+        format!("{} h {:02} min", minutes / 60, minutes % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration_text(45), "45 s");
+        assert_eq!(duration_text(61), "2 min");
+        assert_eq!(duration_text(3900), "1 h 05 min");
+    }
+
+    #[test]
+    fn typical_is_a_fifth_of_the_timeout_within_bounds() {
+        let step = |timeout_secs, action| Step {
+            id: "s".into(),
+            description: "d".into(),
+            action,
+            expect: Expect::Success,
+            timeout_secs,
+            cleanup: false,
+            on_failure: None,
+        };
+        let run = || Action::Run { command: "dir".into() };
+        assert_eq!(typical_secs(&step(10, run())), 5);
+        assert_eq!(typical_secs(&step(1800, run())), 360);
+        assert_eq!(typical_secs(&step(86400, run())), 600);
+        assert_eq!(typical_secs(&step(600, Action::Manual { instructions: "x".into() })), 0);
+    }
+}

@@ -1,0 +1,288 @@
+//! Applying plans to a simulated fleet over real SSH: the affected hosts end remediated (and a
+//! rescan agrees), the fault hosts fail with their real reasons, nothing else is touched, a
+//! second run installs nothing, a failing canary stops the run, and a direct install that
+//! needs elevation goes through the SYSTEM task.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use wsusfix_core::advisory::Advisory;
+use wsusfix_core::apply::{self, run::RunContext, ApplyRequest, ApplyResult, HostOutcome, Judged};
+use wsusfix_core::assess::Verdict;
+use wsusfix_core::connect::{ConnectSettings, SshConnector};
+use wsusfix_core::facts::Elevation;
+use wsusfix_core::fleet::{self, ScanRequest};
+use wsusfix_core::inventory::{Host, Inventory};
+use wsusfix_core::journal::{self, Entry, RunDir};
+use wsusfix_core::plan::{self, BatchPolicy, PackageFiles, Plan, PlanRequest, RtmChoice};
+use wsusfix_core::scan::ScanReport;
+use wsusfix_core::templates::Templates;
+use wsusfix_core::time::UtcTime;
+use wsusfix_lab::{HostSpec, Lab, LabConfig, RunningLab};
+
+struct Fixture {
+    lab: RunningLab,
+    dir: tempfile::TempDir,
+    hosts: Vec<Host>,
+    advisory: Advisory,
+    templates: Templates,
+    connector: SshConnector,
+}
+
+impl Fixture {
+    fn start(specs: &[(&str, &str)]) -> Fixture {
+        let hosts = specs.iter().map(|(name, profile)| HostSpec::new(name, profile).unwrap()).collect();
+        let lab = Lab::start(LabConfig { hosts, ..LabConfig::default() }).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let artifacts = lab.write_artifacts(&dir.path().join("lab")).unwrap();
+        let inventory = Inventory::load(&artifacts.inventory).unwrap();
+        let advisory = Advisory::embedded();
+        let packages = dir.path().join("packages");
+        std::fs::create_dir_all(&packages).unwrap();
+        for name in [&advisory.package.x86, &advisory.package.x64, &advisory.reinstall.x86, &advisory.reinstall.x64] {
+            std::fs::write(packages.join(name), format!("MZ simulated package {name}\n")).unwrap();
+        }
+        let connector = SshConnector::new(ConnectSettings {
+            accept_new_host_keys: false,
+            extra_known_hosts: Vec::new(),
+            connect_timeout: Duration::from_secs(5),
+            default_user: "admin".into(),
+        });
+        Fixture {
+            lab,
+            dir,
+            hosts: inventory.hosts.clone(),
+            advisory,
+            templates: Templates::embedded().unwrap(),
+            connector,
+        }
+    }
+
+    fn scan(&self) -> ScanReport {
+        let request = ScanRequest {
+            hosts: self.hosts.clone(),
+            forks: NonZeroUsize::new(16).unwrap(),
+            command_timeout: Duration::from_secs(3),
+            save_facts: None,
+        };
+        fleet::scan(&request, &self.connector, &self.advisory, &self.templates, &AtomicBool::new(false), &mut |_| {})
+    }
+
+    fn plan(&self, scan: &ScanReport, serial: &str, max_fail_percent: u8) -> Plan {
+        let request = PlanRequest {
+            created_from: "apply_lab".into(),
+            created_at: UtcTime(1_795_637_700),
+            rtm: RtmChoice::Workaround,
+            packages: PackageFiles::from_dir(&self.dir.path().join("packages"), &self.advisory),
+            batches: BatchPolicy {
+                serial: BatchPolicy::parse_serial(serial).unwrap(),
+                max_fail_percent,
+                pause_between_secs: 0,
+            },
+            hosts: BTreeMap::new(),
+            default_staging_dir: r"C:\Windows\Temp\wsusfix".into(),
+        };
+        plan::build(scan, &request, &self.advisory, &self.templates).unwrap()
+    }
+
+    /// Applies with short retry and poll pauses; returns the result and the journal.
+    fn apply(&self, plan: &Plan, run: &str) -> (ApplyResult, Vec<Entry>) {
+        let mut request = ApplyRequest::new(plan.clone(), self.hosts.clone());
+        request.forks = NonZeroUsize::new(8).unwrap();
+        request.probe_timeout = Duration::from_secs(3);
+        request.retry_delay = Duration::from_millis(10);
+        request.poll_interval = Some(Duration::from_millis(20));
+        let run_dir = self.dir.path().join(run);
+        let (dir, journal) = RunDir::create(&run_dir, &plan.to_yaml(), apply::utc_now()).unwrap();
+        let ctx = RunContext {
+            connector: &self.connector,
+            advisory: &self.advisory,
+            templates: &self.templates,
+            journal: &journal,
+            cancel: &AtomicBool::new(false),
+            run_id: dir.run_id.clone(),
+            previous: BTreeMap::new(),
+        };
+        let result = apply::apply(&request, &ctx, &mut |_| {}).unwrap();
+        dir.finish(&result).unwrap();
+        (result, journal::Journal::read(&run_dir.join(journal::JOURNAL_FILE)).unwrap())
+    }
+
+    /// How many times the KB954960 package ran to success on a host (its own log says).
+    fn installs(&self, host: &str) -> usize {
+        let state = self.lab.host_state(host).unwrap().snapshot();
+        let windir = state.windir();
+        state
+            .fs
+            .file(&format!("{windir}\\{}", self.advisory.package.x86.replace(".exe", ".log")))
+            .or_else(|| state.fs.file(&format!("{windir}\\{}", self.advisory.package.x64.replace(".exe", ".log"))))
+            .map(|f| String::from_utf8_lossy(&f.content.bytes()).matches("update applied").count())
+            .unwrap_or(0)
+    }
+}
+
+fn outcome<'a>(result: &'a ApplyResult, host: &str) -> &'a apply::HostReport {
+    result.hosts.iter().find(|h| h.host == host).unwrap_or_else(|| panic!("{host} missing from the result"))
+}
+
+fn steps_of<'a>(entries: &'a [Entry], host: &str) -> Vec<&'a journal::StepEntry> {
+    entries
+        .iter()
+        .filter_map(|e| if let Entry::Step(s) = e { Some(s).filter(|s| s.host == host) } else { None })
+        .collect()
+}
+
+const FLEET: &[(&str, &str)] = &[
+    ("w03-unpatched", "w2003-sp1-unpatched"),
+    ("w08-filtered", "w2008-sp1-unpatched"),
+    ("w08-elevated", "w2008-sp1-unpatched-elevated"),
+    ("w08-patched", "w2008-sp1-patched"),
+    ("w03-rtm", "w2003-rtm"),
+    ("w03-sp2", "w2003-sp2"),
+    ("sbs-wsus2", "sbs2003-wsus2"),
+    ("w08-console", "w2008-console-only"),
+    ("w03-no-wsus", "w2003-no-wsus"),
+    ("busy", "installer-busy"),
+    ("broken", "install-fails"),
+    ("slowpoke", "slow"),
+    ("gone", "unreachable"),
+    ("noise", "garbage"),
+];
+
+#[test]
+fn a_fleet_of_every_kind_is_remediated_and_a_second_apply_changes_nothing() {
+    let f = Fixture::start(FLEET);
+    let plan = f.plan(&f.scan(), "100%", 100);
+    let before: BTreeMap<&str, _> =
+        FLEET.iter().map(|(h, _)| (*h, f.lab.host_state(h).map(|s| s.snapshot()))).collect();
+
+    let (result, journal) = f.apply(&plan, "run1");
+    for host in ["w03-unpatched", "w08-filtered", "w08-elevated", "busy", "slowpoke"] {
+        let h = outcome(&result, host);
+        assert_eq!(h.outcome, HostOutcome::Remediated, "{host}: {h:?}");
+        assert_eq!(h.dll_version_after.map(|v| v.to_string()).as_deref(), Some("3.1.6001.66"), "{host}");
+        assert_eq!(f.installs(host), 1, "{host} installed once");
+        let state = f.lab.host_state(host).unwrap().snapshot();
+        assert!(state.tasks.is_empty(), "{host}: the one-off task is deleted");
+        assert!(
+            state.fs.file(r"C:\Windows\Temp\wsusfix\WSUS3.0SP1-KB954960-x86.exe").is_none(),
+            "{host}: package removed"
+        );
+        assert!(
+            state.fs.file(r"C:\Windows\Temp\wsusfix\WSUS3.0SP1-KB954960-x64.exe").is_none(),
+            "{host}: package removed"
+        );
+    }
+    let broken = outcome(&result, "broken");
+    assert_eq!(broken.outcome, HostOutcome::Failed);
+    assert!(broken.reason.contains("1603 (fatal error during installation)"), "{}", broken.reason);
+    assert_eq!(outcome(&result, "w03-rtm").outcome, HostOutcome::ManualAction);
+    for host in ["w08-patched", "w03-sp2", "sbs-wsus2", "w08-console", "w03-no-wsus"] {
+        assert_eq!(outcome(&result, host).outcome, HostOutcome::NotNeeded, "{host}");
+        assert_eq!(f.lab.host_state(host).map(|s| s.snapshot()), before[host], "{host} untouched");
+    }
+    for host in ["gone", "noise"] {
+        assert_eq!(outcome(&result, host).outcome, HostOutcome::NeedsAttention, "{host}");
+    }
+    assert_eq!(f.lab.host_state("noise").map(|s| s.snapshot()), before["noise"], "noise untouched");
+    assert_eq!(result.exit_code(), 4, "a failed host and a manual one");
+
+    // The busy installer was tried again; the filtered 2008 host went through the task.
+    let busy = steps_of(&journal, "busy");
+    assert!(
+        busy.iter().any(|s| s.step == "install" && s.judged == Judged::Retry && s.exit_code == Some(1618)),
+        "{busy:#?}"
+    );
+    let task = steps_of(&journal, "w08-filtered");
+    assert!(task.iter().any(|s| s.step == "install-task-wait" && s.judged == Judged::Ok));
+    assert!(task.iter().any(|s| s.step == "install-task-delete"));
+    assert!(steps_of(&journal, "broken")
+        .iter()
+        .any(|s| s.step == "install:on-failure" && s.judged == Judged::Diagnostic));
+    let results = journal::finished_hosts(&journal);
+    assert_eq!(results.len(), FLEET.len(), "a host-result per host");
+    assert!(matches!(journal.last(), Some(Entry::RunEnd { .. })));
+
+    // A rescan agrees.
+    let rescan = f.scan();
+    for host in ["w03-unpatched", "w08-filtered", "w08-elevated", "busy", "slowpoke"] {
+        let h = rescan.hosts.iter().find(|h| h.host == host).unwrap();
+        assert_eq!(h.verdict, Verdict::Remediated, "{host}");
+    }
+
+    // Again: nothing is installed, and the result says why.
+    let (again, journal) = f.apply(&plan, "run2");
+    for host in ["w03-unpatched", "w08-filtered", "w08-elevated", "busy", "slowpoke"] {
+        let h = outcome(&again, host);
+        assert_eq!(h.outcome, HostOutcome::AlreadyRemediated, "{host}: {h:?}");
+        assert!(h.reason.contains("already fixed, nothing done"), "{}", h.reason);
+        assert_eq!(f.installs(host), 1, "{host} not installed twice");
+        assert_eq!(steps_of(&journal, host).iter().map(|s| s.step.as_str()).collect::<Vec<_>>(), ["re-probe"]);
+    }
+    let outcome_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(f.dir.path().join("run2/outcome.json")).unwrap()).unwrap();
+    assert_eq!(outcome_json["hosts"].as_array().unwrap().len(), FLEET.len());
+    let failed = std::fs::read_to_string(f.dir.path().join("run1/failed-hosts")).unwrap();
+    assert_eq!(failed, "broken\n");
+}
+
+#[test]
+fn a_failing_canary_stops_the_run_before_the_next_batch() {
+    let f = Fixture::start(&[
+        ("a-canary", "install-fails"),
+        ("b-host", "w2003-sp1-unpatched"),
+        ("c-host", "w2003-sp1-unpatched"),
+    ]);
+    let plan = f.plan(&f.scan(), "1,100%", 0);
+    let (result, journal) = f.apply(&plan, "run");
+    assert_eq!(outcome(&result, "a-canary").outcome, HostOutcome::Failed);
+    for host in ["b-host", "c-host"] {
+        let h = outcome(&result, host);
+        assert_eq!(h.outcome, HostOutcome::NotRun, "{host}");
+        assert!(h.reason.contains("max-fail-percent"), "{}", h.reason);
+        assert_eq!(f.installs(host), 0);
+        assert!(steps_of(&journal, host).is_empty(), "{host} never touched");
+    }
+    assert_eq!(result.exit_code(), 5);
+    let batches = journal.iter().filter(|e| matches!(e, Entry::BatchStart { .. })).count();
+    assert_eq!(batches, 1);
+}
+
+#[test]
+fn a_direct_install_that_needs_elevation_goes_through_the_system_task() {
+    let f = Fixture::start(&[("w08", "w2008-sp1-unpatched")]);
+    let mut scan = f.scan();
+    // The session's token is filtered, but plan as if whoami had said elevated: a direct
+    // install with the task as its fallback. The fingerprint stays the host's real one.
+    let real = plan::fingerprint(scan.hosts[0].facts.as_ref().unwrap());
+    scan.hosts[0].facts.as_mut().unwrap().elevation = Elevation::Elevated;
+    let mut plan = f.plan(&scan, "100%", 0);
+    assert_eq!(plan.hosts[0].route, plan::Route::Direct);
+    assert!(!plan.hosts[0].elevation_fallback.is_empty());
+    plan.hosts[0].fingerprint = Some(real);
+
+    let (result, journal) = f.apply(&plan, "run");
+    assert_eq!(outcome(&result, "w08").outcome, HostOutcome::Remediated, "{:?}", result.hosts);
+    let steps = steps_of(&journal, "w08");
+    let install = steps.iter().find(|s| s.step == "install").unwrap();
+    assert_eq!((install.exit_code, install.judged), (Some(740), Judged::Fallback));
+    assert!(steps.iter().any(|s| s.step == "install-task-wait" && s.judged == Judged::Ok));
+    assert!(steps.iter().any(|s| s.step == "install-task-delete"), "the task is deleted");
+    assert!(f.lab.host_state("w08").unwrap().snapshot().tasks.is_empty());
+    assert_eq!(f.installs("w08"), 1);
+}
+
+#[test]
+fn a_host_that_changed_since_the_plan_is_refused() {
+    let f = Fixture::start(&[("w03", "w2003-sp1-unpatched")]);
+    let mut plan = f.plan(&f.scan(), "100%", 0);
+    plan.hosts[0].fingerprint = Some("sha256:0000000000000000".into());
+    let (result, _) = f.apply(&plan, "run");
+    let h = outcome(&result, "w03");
+    assert_eq!(h.outcome, HostOutcome::RefusedDrift);
+    assert!(h.reason.contains("sha256:0000000000000000") && h.reason.contains("--replan"), "{}", h.reason);
+    assert_eq!(f.installs("w03"), 0);
+    assert_eq!(result.exit_code(), 4);
+}

@@ -1,0 +1,127 @@
+//! The documents rendered from real inputs, held as golden files: the change request from the
+//! plan of every kind of host (`tests/data/plan/every-kind.plan.yaml`), the scan report from
+//! the saved probes of `tests/data/probe/`, and the result report from a sample run outcome.
+//! A change to a template or a context shows up here as a diff to review.
+//!
+//! After a deliberate change: `WSUSFIX_BLESS=1 cargo test -p wsusfix-core --test report_golden`.
+
+use std::path::Path;
+
+use wsusfix_core::advisory::Advisory;
+use wsusfix_core::probe;
+use wsusfix_core::report::{render, DocFormat, ReportInput, ReportKind};
+use wsusfix_core::scan::{HostResult, ScanReport};
+use wsusfix_core::templates::Templates;
+
+const DIR: &str = "C:\\Program Files\\Update Services";
+
+fn plan_input() -> ReportInput {
+    ReportInput::load(ReportKind::ChangeRequest, Path::new("tests/data/plan/every-kind.plan.yaml")).unwrap()
+}
+
+/// The scan of `plan_golden.rs`: every saved probe, named after its file.
+fn scan_input() -> ReportInput {
+    let advisory = Advisory::embedded();
+    let mut paths: Vec<_> = std::fs::read_dir("tests/data/probe")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    paths.sort();
+    let hosts = paths
+        .iter()
+        .map(|path| {
+            let name = path.file_stem().unwrap().to_string_lossy().to_string();
+            let outcome = probe::read_output(&std::fs::read(path).unwrap(), &advisory, DIR);
+            HostResult::from_probe(&name, outcome, &advisory)
+        })
+        .collect();
+    ReportInput::Scan(Box::new(ScanReport::new(hosts)))
+}
+
+fn result_input() -> ReportInput {
+    ReportInput::load(ReportKind::Result, Path::new("tests/data/report/run.outcome.json")).unwrap()
+}
+
+fn check_golden(name: &str, text: &str) {
+    let path = Path::new("tests/data/report").join(name);
+    if std::env::var_os("WSUSFIX_BLESS").is_some() {
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        want == text,
+        "{} differs from the rendered document; review and bless with WSUSFIX_BLESS=1.\n--- rendered ---\n{text}",
+        path.display()
+    );
+}
+
+fn rendered(kind: ReportKind, input: &ReportInput, format: DocFormat) -> String {
+    let templates = Templates::embedded().unwrap();
+    let text = render(kind, input, format, &templates).unwrap();
+    assert_eq!(text, render(kind, input, format, &templates).unwrap(), "the same input renders the same document");
+    text
+}
+
+#[test]
+fn change_request_report_in_markdown_matches_the_golden_file() {
+    let text = rendered(ReportKind::ChangeRequest, &plan_input(), DocFormat::Markdown);
+    check_golden("change-request.md.golden", &text);
+    for section in ["## 1. Summary", "## 4. Risk and impact", "## 7. Back-out plan", "## 8. Schedule", "## Appendix A"]
+    {
+        assert!(text.contains(section), "{section} missing");
+    }
+    assert!(text.contains("| 1 | 1 | 1 of 3 |"), "canary batch of one host: 1,10%,100% over 3 hosts");
+    assert!(text.contains("WSUS3.0SP1-KB954960-x64.exe /quiet /norestart"), "a representative command");
+}
+
+#[test]
+fn change_request_report_in_html_matches_the_golden_file() {
+    let text = rendered(ReportKind::ChangeRequest, &plan_input(), DocFormat::Html);
+    check_golden("change-request.html.golden", &text);
+    assert!(
+        text.contains("&quot;C:\\Windows\\Temp\\wsusfix\\WSUS3.0SP1-KB954960-x86.exe&quot; &#x2F;quiet"),
+        "commands are escaped, not dropped"
+    );
+}
+
+#[test]
+fn scan_report_matches_the_golden_files() {
+    let input = scan_input();
+    let md = rendered(ReportKind::Scan, &input, DocFormat::Markdown);
+    check_golden("scan.md.golden", &md);
+    assert!(md.contains("| w2003-sp1-unpatched | affected | Windows Server 2003 x86 |"), "{md}");
+    check_golden("scan.html.golden", &rendered(ReportKind::Scan, &input, DocFormat::Html));
+}
+
+#[test]
+fn result_report_matches_the_golden_file_and_flags_an_unproven_fix() {
+    let md = rendered(ReportKind::Result, &result_input(), DocFormat::Markdown);
+    check_golden("result.md.golden", &md);
+    assert!(md.contains("**Not proven:** sbs2003-wsus2"), "{md}");
+    assert!(md.contains("**Reboot pending:** w2008-sp1-unpatched-x64-filtered."), "{md}");
+}
+
+#[test]
+fn a_report_of_the_wrong_input_is_refused_with_the_template_name() {
+    let err =
+        render(ReportKind::Scan, &plan_input(), DocFormat::Markdown, &Templates::embedded().unwrap()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "template docs/scan.md.tera: the scan report is made from a scan report, not from a plan"
+    );
+}
+
+#[test]
+fn a_bad_outcome_file_for_a_result_report_is_named_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outcome.json");
+    std::fs::write(&path, "{\n  \"run_id\": \"r\",\n  \"started_at\": \"2026-11-26T09:00:00Z\",\n  \"finished_at\": \"2026-11-26T09:00:00Z\",\n  \"hosts\": [{\"host\": \"a\", \"outcome\": \"fixed\"}]\n}\n").unwrap();
+    let err = ReportInput::load(ReportKind::Result, dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("outcome.json is not a run outcome (outcome.json): line 5")
+            && err.contains("unknown variant `fixed`"),
+        "{err}"
+    );
+}
