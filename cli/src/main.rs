@@ -42,11 +42,29 @@ enum Command {
     /// The simulated fleet: serve simulated WSUS servers over real SSH on loopback.
     #[command(subcommand)]
     Lab(cmd::lab::LabCommand),
+    Demo(cmd::demo::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    match dispatch(cli.command) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {}", cmd::error_paragraph(&err));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Runs one command line of wsusfix in this process, as a user would type it (the demo runs
+/// the real commands this way).
+pub fn run_command_line(args: &[String]) -> anyhow::Result<ExitCode> {
+    let cli = Cli::try_parse_from(std::iter::once("wsusfix".to_string()).chain(args.iter().cloned()))?;
+    dispatch(cli.command)
+}
+
+fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Inventory(c) => cmd::inventory::run(c),
         Command::Scan(a) => cmd::scan::run(a),
         Command::Plan(a) => cmd::plan::run(a),
@@ -60,12 +78,6 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Lab(c) => cmd::lab::run(c),
-    };
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("error: {}", cmd::error_paragraph(&err));
-            ExitCode::from(1)
-        }
+        Command::Demo(a) => cmd::demo::run(a),
     }
 }

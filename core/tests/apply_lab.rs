@@ -71,10 +71,14 @@ impl Fixture {
     }
 
     fn plan(&self, scan: &ScanReport, serial: &str, max_fail_percent: u8) -> Plan {
+        self.plan_rtm(scan, serial, max_fail_percent, RtmChoice::Workaround)
+    }
+
+    fn plan_rtm(&self, scan: &ScanReport, serial: &str, max_fail_percent: u8, rtm: RtmChoice) -> Plan {
         let request = PlanRequest {
             created_from: "apply_lab".into(),
             created_at: UtcTime(1_795_637_700),
-            rtm: RtmChoice::Workaround,
+            rtm,
             packages: PackageFiles::from_dir(&self.dir.path().join("packages"), &self.advisory),
             batches: BatchPolicy {
                 serial: BatchPolicy::parse_serial(serial).unwrap(),
@@ -89,11 +93,17 @@ impl Fixture {
 
     /// Applies with short retry and poll pauses; returns the result and the journal.
     fn apply(&self, plan: &Plan, run: &str) -> (ApplyResult, Vec<Entry>) {
+        self.apply_with(plan, run, |_| {})
+    }
+
+    /// [`Fixture::apply`], with the request adjusted first (`--backout`, `--limit`).
+    fn apply_with(&self, plan: &Plan, run: &str, adjust: impl FnOnce(&mut ApplyRequest)) -> (ApplyResult, Vec<Entry>) {
         let mut request = ApplyRequest::new(plan.clone(), self.hosts.clone());
         request.forks = NonZeroUsize::new(8).unwrap();
         request.probe_timeout = Duration::from_secs(3);
         request.retry_delay = Duration::from_millis(10);
         request.poll_interval = Some(Duration::from_millis(20));
+        adjust(&mut request);
         let run_dir = self.dir.path().join(run);
         let (dir, journal) = RunDir::create(&run_dir, &plan.to_yaml(), apply::utc_now()).unwrap();
         let ctx = RunContext {
@@ -224,6 +234,9 @@ fn a_fleet_of_every_kind_is_remediated_and_a_second_apply_changes_nothing() {
     let outcome_json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(f.dir.path().join("run2/outcome.json")).unwrap()).unwrap();
     assert_eq!(outcome_json["hosts"].as_array().unwrap().len(), FLEET.len());
+    let reported = outcome_json["hosts"].as_array().unwrap().iter().find(|h| h["host"] == "w03-unpatched").unwrap();
+    assert_eq!(reported["outcome"], "already-remediated", "the result report gets apply's outcome as it is");
+    assert_eq!(reported["dll_version_after"], "3.1.6001.66", "and the DLL that proves it");
     let failed = std::fs::read_to_string(f.dir.path().join("run1/failed-hosts")).unwrap();
     assert_eq!(failed, "broken\n");
 }
@@ -285,4 +298,123 @@ fn a_host_that_changed_since_the_plan_is_refused() {
     assert!(h.reason.contains("sha256:0000000000000000") && h.reason.contains("--replan"), "{}", h.reason);
     assert_eq!(f.installs("w03"), 0);
     assert_eq!(result.exit_code(), 4);
+}
+
+/// Where the plan stages files and backs SUSDB up (the fixture's default staging folder).
+const SUSDB_BACKUP: &str = r"C:\Windows\Temp\wsusfix\SUSDB-wsusfix.bak";
+
+fn file_text(f: &Fixture, host: &str, path: &str) -> Option<String> {
+    let state = f.lab.host_state(host).unwrap().snapshot();
+    state.fs.file(path).map(|file| String::from_utf8_lossy(&file.content.bytes()).into_owned())
+}
+
+fn setup_log(f: &Fixture, host: &str) -> String {
+    let windir = f.lab.host_state(host).unwrap().snapshot().windir();
+    file_text(f, host, &format!(r"{windir}\WSUSSetup.log")).unwrap_or_default()
+}
+
+fn step<'a>(steps: &[&'a journal::StepEntry], id: &str) -> &'a journal::StepEntry {
+    steps.iter().rev().find(|s| s.step == id).copied().unwrap_or_else(|| panic!("no step {id}: {steps:#?}"))
+}
+
+#[test]
+fn an_rtm_server_is_upgraded_to_sp1_and_then_fixed() {
+    let f = Fixture::start(&[("w03-rtm", "w2003-rtm")]);
+    let plan = f.plan_rtm(&f.scan(), "100%", 0, RtmChoice::Upgrade);
+    assert_eq!(plan.hosts[0].route, plan::Route::RtmUpgrade);
+
+    let (result, journal) = f.apply(&plan, "run");
+    let h = outcome(&result, "w03-rtm");
+    assert_eq!(h.outcome, HostOutcome::Remediated, "{h:?}");
+    assert_eq!(h.dll_version_after.map(|v| v.to_string()).as_deref(), Some("3.1.6001.66"));
+    assert!(h.warnings.is_empty(), "{:?}", h.warnings);
+
+    let steps = steps_of(&journal, "w03-rtm");
+    for id in ["upload-sp1", "verify-hash-sp1", "backup-susdb", "upgrade-sp1", "verify-wsus", "install", "verify-dll"] {
+        assert_eq!(step(&steps, id).judged, Judged::Ok, "{id}: {:#?}", step(&steps, id));
+    }
+    assert!(step(&steps, "backup-susdb").output_tail.contains("BACKUP DATABASE successfully processed"));
+    assert_eq!(step(&steps, "upgrade-sp1").exit_code, Some(0));
+    assert!(file_text(&f, "w03-rtm", SUSDB_BACKUP).is_some(), "SUSDB backed up before the upgrade");
+
+    let state = f.lab.host_state("w03-rtm").unwrap().snapshot();
+    let version = state.wsus_setting("VersionString").unwrap().as_text();
+    assert!(version.starts_with("3.1."), "WSUS is SP1 now: {version}");
+    let dll = state.wsus_dll_path().unwrap();
+    assert_eq!(state.fs.file(&dll).unwrap().version.as_deref(), Some("3.1.6001.66"));
+    assert_eq!(f.installs("w03-rtm"), 1);
+    assert!(setup_log(&f, "w03-rtm").contains("return code 0x0"), "{}", setup_log(&f, "w03-rtm"));
+    for package in [&f.advisory.reinstall.x86, &f.advisory.package.x86] {
+        assert!(state.fs.file(&format!(r"C:\Windows\Temp\wsusfix\{package}")).is_none(), "{package} removed");
+    }
+
+    let rescan = f.scan();
+    assert_eq!(rescan.hosts[0].verdict, Verdict::Remediated, "{}", rescan.hosts[0].reason);
+}
+
+#[test]
+fn a_backout_reinstalls_sp1_against_the_kept_database() {
+    let f = Fixture::start(&[("w03", "w2003-sp1-unpatched"), ("w08", "w2008-sp1-unpatched")]);
+    let plan = f.plan(&f.scan(), "100%", 0);
+    let (fixed, _) = f.apply(&plan, "fix");
+    for host in ["w03", "w08"] {
+        assert_eq!(outcome(&fixed, host).outcome, HostOutcome::Remediated, "{host}");
+    }
+
+    let (result, journal) = f.apply_with(&plan, "backout", |request| {
+        request.backout = true;
+        request.selected = Some(["w03".to_string(), "w08".to_string()].into());
+    });
+    for host in ["w03", "w08"] {
+        let h = outcome(&result, host);
+        assert_eq!(h.outcome, HostOutcome::BackedOut, "{host}: {h:?}");
+        let steps = steps_of(&journal, host);
+        assert_eq!(step(&steps, "backup-susdb").judged, Judged::Ok, "{host}");
+        assert_eq!(step(&steps, "verify-wsus").judged, Judged::Ok, "{host}");
+        assert_eq!(step(&steps, "verify-services").judged, Judged::Ok, "{host}");
+
+        let backup = file_text(&f, host, SUSDB_BACKUP).unwrap_or_else(|| panic!("{host}: no SUSDB backup"));
+        assert!(backup.contains("database SUSDB"), "{backup}");
+
+        // Uninstalled keeping the database, then reinstalled as SP1 against it.
+        let log = setup_log(&f, host);
+        let uninstall = log.find("/u").unwrap_or_else(|| panic!("{host}: no uninstall in {log}"));
+        let reinstall = log.rfind("CREATE_DATABASE=0").unwrap_or_else(|| panic!("{host}: no reinstall in {log}"));
+        assert!(uninstall < reinstall, "{log}");
+        assert!(log.contains("DELETE_DATABASE=0") && log.matches("return code 0x0").count() == 2, "{log}");
+        let state = f.lab.host_state(host).unwrap().snapshot();
+        assert!(state.kept_database.is_none(), "{host}: the reinstall took the kept database over");
+        let mdf = format!(r"{}\SYSMSI\SSEE\MSSQL.2005\MSSQL\Data\SUSDB.mdf", state.windir());
+        assert!(state.fs.file(&mdf).is_some(), "{host}: the database files were kept");
+        assert_eq!(state.wsus_setting("VersionString").unwrap().as_text(), "3.1.6001.65", "{host}");
+        let dll = state.wsus_dll_path().unwrap();
+        assert_eq!(state.fs.file(&dll).unwrap().version.as_deref(), Some("3.1.6001.65"), "{host}: DLL back");
+        assert!(state.service("WsusService").is_some(), "{host}: WsusService is back");
+        assert!(state.tasks.is_empty(), "{host}: no task left");
+        let setup = format!(r"C:\Windows\Temp\wsusfix\{}", f.advisory.reinstall.x64);
+        assert!(state.fs.file(&setup).is_none(), "{host}: setup removed");
+    }
+
+    // The 2008 session's token is filtered: both setup runs went through SYSTEM tasks, deleted after.
+    let w08 = steps_of(&journal, "w08");
+    for id in ["uninstall-wsus", "reinstall-sp1"] {
+        assert!(w08.iter().all(|s| s.step != id), "{id} did not run directly");
+        assert!(step(&w08, &format!("{id}-task-create")).command.contains("/ru SYSTEM"), "{id}");
+        assert_eq!(step(&w08, &format!("{id}-task-wait")).judged, Judged::Ok, "{id}");
+        assert_eq!(step(&w08, &format!("{id}-task-delete")).judged, Judged::Ok, "{id}");
+    }
+    let w03 = steps_of(&journal, "w03");
+    assert_eq!(step(&w03, "uninstall-wsus").exit_code, Some(0));
+    assert_eq!(step(&w03, "reinstall-sp1").exit_code, Some(0));
+
+    let outcome_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(f.dir.path().join("backout/outcome.json")).unwrap()).unwrap();
+    for h in outcome_json["hosts"].as_array().unwrap() {
+        assert_eq!(h["outcome"], "backed-out", "{h}");
+    }
+
+    let rescan = f.scan();
+    for h in &rescan.hosts {
+        assert_eq!(h.verdict, Verdict::Affected, "{}: {}", h.host, h.reason);
+    }
 }

@@ -101,6 +101,29 @@ fn result_report_matches_the_golden_file_and_flags_an_unproven_fix() {
     check_golden("result.md.golden", &md);
     assert!(md.contains("**Not proven:** sbs2003-wsus2"), "{md}");
     assert!(md.contains("**Reboot pending:** w2008-sp1-unpatched-x64-filtered."), "{md}");
+    for outcome in ["already-remediated", "not-run", "backed-out"] {
+        assert!(md.contains(&format!("| {outcome} | 1 |")), "{outcome} counted as itself: {md}");
+    }
+    assert!(
+        !md.contains("### w2008-sp1-fixed-earlier"),
+        "already remediated with the DLL read back: nothing to follow up"
+    );
+    assert!(md.contains("### w2003-sp1-backout: backed-out") && md.contains("### w2003-sp1-late-batch: not-run"));
+    assert!(md.contains("  - cleanup cleanup-sp1: exit code 1 (\"Access is denied.\")"), "warnings are listed: {md}");
+}
+
+#[test]
+fn an_already_remediated_host_without_a_dll_read_back_is_not_proven() {
+    let ReportInput::Result(mut run) = result_input() else { panic!("a result input") };
+    let host = run.hosts.iter_mut().find(|h| h.host == "w2008-sp1-fixed-earlier").unwrap();
+    host.dll_version_after = None;
+    let input = ReportInput::Result(run);
+    let md = rendered(ReportKind::Result, &input, DocFormat::Markdown);
+    assert!(md.contains("**Not proven:** sbs2003-wsus2, w2008-sp1-fixed-earlier reported fixed"), "{md}");
+    assert!(md.contains("### w2008-sp1-fixed-earlier: already-remediated"), "followed up: {md}");
+    let html = rendered(ReportKind::Result, &input, DocFormat::Html);
+    assert!(html.contains("<strong>Not proven:</strong> sbs2003-wsus2, w2008-sp1-fixed-earlier reported fixed"));
+    assert!(html.contains("<h3>w2008-sp1-fixed-earlier: already-remediated</h3>"), "{html}");
 }
 
 #[test]

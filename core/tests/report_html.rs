@@ -64,6 +64,7 @@ fn scan_and_result_reports_escape_their_data_too() {
         steps: Vec::new(),
         dll_version_after: None,
         reboot_pending: true,
+        warnings: vec![EVIL.into()],
     });
     let page = html(ReportKind::Result, &ReportInput::Result(Box::new(run)));
     assert!(!page.contains("<script") && page.contains("&lt;script&gt;"), "{page}");

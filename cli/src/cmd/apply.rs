@@ -331,7 +331,7 @@ fn print_result(result: &ApplyResult, dir: &Path) {
         .hosts
         .iter()
         .map(|h| {
-            let mut note = h.reason.clone();
+            let mut note = crate::output::shorten(&h.reason, 110);
             if h.reboot_pending {
                 note.push_str(" [reboot pending]");
             }

@@ -16,6 +16,7 @@ pub enum LabCommand {
     /// Writes DIR/inventory.yaml (each host with a `lab_profile` variable), DIR/known_hosts
     /// and the client key DIR/id_ed25519, then prints one `lab ready` line.
     Serve(ServeArgs),
+    Rehearse(super::rehearse::Args),
     /// Run one cmd.exe command line on a simulated host whose state lives in a folder.
     ///
     /// For OpenSSH's sshd: `ForceCommand wsusfix lab exec --profile P --state DIR --
@@ -73,6 +74,7 @@ pub struct ExecArgs {
 pub fn run(cmd: LabCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         LabCommand::Serve(args) => serve(args),
+        LabCommand::Rehearse(args) => super::rehearse::run(args),
         LabCommand::Exec(args) => exec(args),
         LabCommand::Profiles => {
             let mut out = std::io::stdout().lock();

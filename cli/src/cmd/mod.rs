@@ -4,10 +4,12 @@
 pub mod apply;
 pub mod assess;
 pub mod common;
+pub mod demo;
 pub mod inventory;
 pub mod lab;
 pub mod plan;
 pub mod probe_script;
+pub mod rehearse;
 pub mod report;
 pub mod scan;
 pub mod show;

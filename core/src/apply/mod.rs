@@ -82,16 +82,19 @@ impl HostOutcome {
         matches!(self, HostOutcome::Failed | HostOutcome::RefusedDrift)
     }
 
-    /// The result report's name for it (see [`ApplyResult::to_run_outcome`]).
+    /// The result report's name for it (see [`ApplyResult::to_run_outcome`]): the same, one for one.
     fn for_report(self) -> Outcome {
         match self {
             HostOutcome::Remediated => Outcome::Remediated,
-            HostOutcome::AlreadyRemediated | HostOutcome::NotNeeded => Outcome::NotNeeded,
+            HostOutcome::AlreadyRemediated => Outcome::AlreadyRemediated,
             HostOutcome::Failed => Outcome::Failed,
             HostOutcome::RefusedDrift => Outcome::RefusedDrift,
             HostOutcome::ManualAction => Outcome::ManualAction,
-            HostOutcome::Skipped | HostOutcome::NotRun => Outcome::Skipped,
-            HostOutcome::NeedsAttention | HostOutcome::BackedOut => Outcome::NeedsAttention,
+            HostOutcome::Skipped => Outcome::Skipped,
+            HostOutcome::NotNeeded => Outcome::NotNeeded,
+            HostOutcome::NeedsAttention => Outcome::NeedsAttention,
+            HostOutcome::NotRun => Outcome::NotRun,
+            HostOutcome::BackedOut => Outcome::BackedOut,
         }
     }
 }
@@ -166,6 +169,9 @@ pub struct ApplyRequest {
     pub retry_delay: Duration,
     /// Overrides every task poll interval of the plan (tests, impatient rehearsals).
     pub poll_interval: Option<Duration>,
+    /// A rehearsal on simulated twins (`wsusfix lab rehearse`): a fingerprint that differs
+    /// from the plan's is recorded, not refused, since twins only approximate the hosts.
+    pub rehearsal: bool,
 }
 
 impl ApplyRequest {
@@ -182,6 +188,7 @@ impl ApplyRequest {
             backout: false,
             retry_delay: Duration::from_secs(30),
             poll_interval: None,
+            rehearsal: false,
         }
     }
 }
@@ -201,35 +208,24 @@ pub enum ApplyError {
 }
 
 impl ApplyResult {
-    /// The shape the result report reads (`outcome.json`). The report knows no
-    /// `already-remediated`, `not-run` or `backed-out` and has no warnings: those map to
-    /// `not-needed`, `skipped` and `needs-attention`, and the reason says which it was.
+    /// The shape the result report reads (`outcome.json`): every host with its outcome, reason
+    /// and warnings as apply recorded them.
     pub fn to_run_outcome(&self) -> RunOutcome {
         let hosts = self
             .hosts
             .iter()
-            .map(|h| {
-                let mut reason = match h.outcome {
-                    HostOutcome::AlreadyRemediated | HostOutcome::NotRun | HostOutcome::BackedOut => {
-                        format!("{}: {}", h.outcome, h.reason)
-                    }
-                    _ => h.reason.clone(),
-                };
-                if !h.warnings.is_empty() {
-                    reason.push_str(&format!(" (warnings: {})", h.warnings.join("; ")));
-                }
-                ReportHost {
-                    host: h.host.clone(),
-                    outcome: h.outcome.for_report(),
-                    reason,
-                    steps: h
-                        .steps
-                        .iter()
-                        .map(|s| StepOutcome { id: s.id.clone(), exit_code: s.exit_code, duration_ms: s.duration_ms })
-                        .collect(),
-                    dll_version_after: h.dll_version_after,
-                    reboot_pending: h.reboot_pending,
-                }
+            .map(|h| ReportHost {
+                host: h.host.clone(),
+                outcome: h.outcome.for_report(),
+                reason: h.reason.clone(),
+                steps: h
+                    .steps
+                    .iter()
+                    .map(|s| StepOutcome { id: s.id.clone(), exit_code: s.exit_code, duration_ms: s.duration_ms })
+                    .collect(),
+                dll_version_after: h.dll_version_after,
+                reboot_pending: h.reboot_pending,
+                warnings: h.warnings.clone(),
             })
             .collect();
         RunOutcome { run_id: self.run_id.clone(), started_at: self.started_at, finished_at: self.finished_at, hosts }

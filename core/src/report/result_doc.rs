@@ -19,11 +19,15 @@ pub struct ResultDoc {
     pub total: usize,
     pub by_outcome: Vec<Bucket>,
     pub hosts: Vec<HostView>,
-    /// Hosts a person must follow up (failed, drifted, manual, skipped, needing attention).
+    /// Hosts a person must follow up (failed, drifted, manual, skipped, not run, backed out,
+    /// needing attention), and any host whose fix is not proven.
     pub follow_up: Vec<HostView>,
     pub reboot_pending: Vec<String>,
-    /// Hosts reported remediated without a DLL version read back: not proven.
+    /// Hosts reported remediated or already remediated without a DLL version read back: not
+    /// proven.
     pub unproven: Vec<String>,
+    /// Hosts that ended with warnings, whatever their outcome.
+    pub warned: Vec<HostView>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -34,6 +38,9 @@ pub struct HostView {
     pub dll_version_after: String,
     pub reboot_pending: bool,
     pub steps: Vec<StepRun>,
+    pub warnings: Vec<String>,
+    /// Reported fixed without the DLL version read back.
+    pub unproven: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -67,14 +74,11 @@ impl ResultDoc {
             duration: duration_text(u64::try_from(run.finished_at.0 - run.started_at.0).unwrap_or(0)),
             total: hosts.len(),
             by_outcome,
-            follow_up: hosts.iter().filter(|h| h.outcome.needs_follow_up()).map(|h| host_view(h, esc)).collect(),
+            follow_up: hosts.iter().filter(|h| h.needs_follow_up()).map(|h| host_view(h, esc)).collect(),
+            warned: hosts.iter().filter(|h| !h.warnings.is_empty()).map(|h| host_view(h, esc)).collect(),
             hosts: views,
             reboot_pending: hosts.iter().filter(|h| h.reboot_pending).map(|h| esc.text(&h.host)).collect(),
-            unproven: hosts
-                .iter()
-                .filter(|h| h.outcome == Outcome::Remediated && h.dll_version_after.is_none())
-                .map(|h| esc.text(&h.host))
-                .collect(),
+            unproven: hosts.iter().filter(|h| h.unproven_fix()).map(|h| esc.text(&h.host)).collect(),
         }
     }
 }
@@ -95,5 +99,7 @@ fn host_view(h: &HostOutcome, esc: Escape) -> HostView {
                 duration: duration_text(s.duration_ms.div_ceil(1000)),
             })
             .collect(),
+        warnings: h.warnings.iter().map(|w| esc.text(w)).collect(),
+        unproven: h.unproven_fix(),
     }
 }

@@ -58,8 +58,13 @@ pub trait RemoteShell: Send {
         sink: &mut dyn OutputSink,
     ) -> Result<ExitStatus, TransportError>;
 
-    /// Copies the local file to `remote` (a path on the host, e.g. `C:\Windows\Temp\x.exe`),
-    /// hashing it while it is sent.
+    /// Copies the local file to `remote`, hashing it while it is sent.
+    ///
+    /// `remote` is a Windows path as the host writes it (`C:\Windows\Temp\x.exe`); the
+    /// implementation turns it into whatever its copy protocol needs. SCP names the file by
+    /// what follows the last `/`, so [`SshTransport`] sends the target as `C:/Windows/Temp/x.exe`
+    /// (which Win32-OpenSSH accepts) and its [`CommandRecord`] shows that `scp -t` request;
+    /// [`UploadReport::remote`] keeps the path as given.
     fn upload(&mut self, local: &Path, remote: &str, timeout: Duration) -> Result<UploadReport, TransportError>;
 
     /// The inventory name of the host this shell talks to.

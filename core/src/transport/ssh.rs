@@ -201,7 +201,7 @@ impl RemoteShell for SshTransport {
         };
         let exit = ExitStatus::Code(0);
         let outcome = result.as_ref().map(|_| &exit);
-        self.keep_record(kind, format!("scp -t {remote}"), outcome, started, 0);
+        self.keep_record(kind, format!("scp -t {}", upload::scp_target(remote)), outcome, started, 0);
         result
     }
 

@@ -15,7 +15,15 @@ use super::UploadReport;
 
 const CHUNK: usize = 64 * 1024;
 
-/// Sends `local` to `remote`; `bytes_sent` counts what went out even when the copy fails.
+/// The target an `scp -t` request names for a Windows path: SCP takes the file's name from
+/// what follows the last `/`, so `C:\\dir\\file.exe` goes as `C:/dir/file.exe` (which
+/// Win32-OpenSSH and the lab accept). A path already written with `/` is unchanged.
+pub(crate) fn scp_target(remote: &str) -> String {
+    remote.replace('\\', "/")
+}
+
+/// Sends `local` to `remote` (a Windows path, see [`scp_target`]); `bytes_sent` counts what
+/// went out even when the copy fails.
 pub(crate) fn send(
     link: &Link<'_>,
     local: &Path,
@@ -34,8 +42,9 @@ pub(crate) fn send(
     let size = file.metadata().map_err(|e| failed(format!("cannot read the local file: {e}")))?.len();
 
     let _mode = NonBlocking::new(link.session);
+    let target = scp_target(remote);
     let mut channel =
-        retry_upload(link, budget, &failed, || link.session.scp_send(Path::new(remote), 0o644, size, None))?;
+        retry_upload(link, budget, &failed, || link.session.scp_send(Path::new(&target), 0o644, size, None))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; CHUNK];
     loop {
@@ -105,4 +114,19 @@ fn write_all(link: &Link<'_>, channel: &mut Channel, mut data: &[u8], budget: &B
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scp_target;
+
+    #[test]
+    fn a_windows_path_goes_with_forward_slashes() {
+        assert_eq!(
+            scp_target(r"C:\Windows\Temp\wsusfix\WSUS3.0SP1-KB954960-x86.exe"),
+            "C:/Windows/Temp/wsusfix/WSUS3.0SP1-KB954960-x86.exe"
+        );
+        assert_eq!(scp_target("C:/already/forward.exe"), "C:/already/forward.exe");
+        assert_eq!(scp_target("/tmp/unix/path.exe"), "/tmp/unix/path.exe");
+    }
 }

@@ -1,5 +1,6 @@
 //! The installers: the KB954960 package (any program whose name contains `KB954960`) and WSUS
-//! setup (`WSUSSetup.exe`, or a `WSUS30*`/`KB972455` package) with `/u` to uninstall.
+//! setup (`WSUSSetup.exe` and the release downloads named after it, e.g. WSUS 3.0 SP1's
+//! `WSUSSetup_30SP1_x86.exe`, or a `WSUS30*`/`KB972455` package) with `/u` to uninstall.
 //!
 //! The package, in the order a real one fails: on 2008 without a full token it cannot start
 //! (740); a busy installer exits 1618; a host whose installer is broken exits 1603; a package
@@ -32,7 +33,7 @@ impl Installer {
     pub fn recognise(stem: &str) -> Option<Installer> {
         if stem.contains("kb954960") {
             Some(Installer::Kb954960)
-        } else if stem == "wsussetup" || stem.starts_with("wsus30") || stem.contains("kb972455") {
+        } else if stem.starts_with("wsussetup") || stem.starts_with("wsus30") || stem.contains("kb972455") {
             Some(Installer::WsusSetup)
         } else {
             None

@@ -21,6 +21,7 @@ mod installers;
 mod reg;
 mod schtasks;
 mod services;
+mod sqlcmd;
 mod whoami;
 mod wmic;
 
@@ -373,6 +374,7 @@ impl<'h> Ctx<'h> {
             "whoami" if self.host.whoami => return whoami::run(self, io, args),
             "certutil" => return certutil::run(self, io, args),
             "schtasks" => return schtasks::run(self, io, args),
+            "sqlcmd" => return sqlcmd::run(self, io, args),
             "hostname" => {
                 let name = self.var("COMPUTERNAME").unwrap_or_default();
                 self.print(io, &format!("{name}\r\n"));

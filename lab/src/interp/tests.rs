@@ -269,3 +269,25 @@ fn uninstall_keeping_data_then_reinstall_sp1() {
     run(&mut rtm, r"echo MZ> C:\WSUS30-KB972455-x86.exe & C:\WSUS30-KB972455-x86.exe /q");
     assert_eq!(rtm.wsus_setting("VersionString").unwrap().as_text(), "3.1.6001.65");
 }
+
+#[test]
+fn the_sp1_setup_download_is_wsus_setup() {
+    // WSUS 3.0 SP1's download is named after WSUSSetup.exe; the plan runs it by that name.
+    let mut rtm = host("w2003-rtm");
+    let o = run(
+        &mut rtm,
+        r"echo MZ> C:\WSUSSetup_30SP1_x86.exe & C:\WSUSSetup_30SP1_x86.exe /q CREATE_DATABASE=0 SQLINSTANCE_NAME=%COMPUTERNAME%\MICROSOFT##SSEE",
+    );
+    assert_eq!(o.exit_code, 0, "{}", err(&o));
+    assert_eq!(rtm.wsus_setting("VersionString").unwrap().as_text(), "3.1.6001.65");
+    let mut h = host("w2003-sp1-unpatched");
+    let setup = r"C:\WSUSSetup_30SP1_x86.exe";
+    run(&mut h, &format!("echo MZ> {setup}"));
+    let o = run(&mut h, &format!("{setup} /q /u DELETE_CONTENT=0 DELETE_DATABASE=0 DELETE_LOGS=0"));
+    assert_eq!(o.exit_code, 0, "{}", err(&o));
+    assert!(h.wsus_setup_key().is_none() && h.kept_database.is_some());
+    let o = run(&mut h, &format!(r"{setup} /q CREATE_DATABASE=0 SQLINSTANCE_NAME=%COMPUTERNAME%\MICROSOFT##SSEE"));
+    assert_eq!(o.exit_code, 0, "{}", err(&o));
+    assert_eq!(dll_version(&mut h), "3.1.6001.65");
+    assert_eq!(h.wsus_setting("SqlServerName").unwrap().as_text(), r"WSUS01\MICROSOFT##SSEE");
+}

@@ -1,0 +1,171 @@
+//! `wsusfix lab rehearse`: a plan applied to simulated twins of its hosts, before a real run.
+//!
+//! Each host of the plan that has steps gets a twin in an embedded lab, built from the facts
+//! the plan recorded (Windows release and build, architecture, session token, WSUS and DLL
+//! versions). The plan then runs on the twins through the same engine as `apply`, with the
+//! real package files, and the outcome per host says what a real run would most likely do.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use wsusfix_core::apply::{self, run::RunContext, ApplyRequest, HostOutcome};
+use wsusfix_core::connect::{ConnectSettings, SshConnector};
+use wsusfix_core::facts::{Arch, Elevation};
+use wsusfix_core::inventory::Inventory;
+use wsusfix_core::journal::{self, Entry, RunDir, RunOptions};
+use wsusfix_core::plan::{HostPlan, Plan};
+use wsusfix_lab::{HostSpec, Lab, LabConfig, Profile};
+
+use super::common::KnowledgeArgs;
+use crate::output::table;
+
+/// Rehearse a plan on simulated twins of its hosts.
+///
+/// Builds a simulated twin of every host the plan changes, from the facts the plan recorded,
+/// applies the plan to the twins over SSH exactly as `wsusfix apply` would (same steps, same
+/// commands, the real package files uploaded), and reports what happened to each. Twins only
+/// approximate the real servers: a fingerprint difference is noted, not refused, and what a
+/// twin cannot know (disk space, third-party software, the real installer) a rehearsal cannot
+/// prove.
+///
+/// Exit status: 0 every rehearsed host ended remediated (or at a manual step); 4 some did not.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Example:\n  wsusfix plan -i inventory.yaml --packages ./packages -o plan.yaml && wsusfix lab rehearse plan.yaml"
+)]
+pub struct Args {
+    /// The plan to rehearse.
+    pub plan: PathBuf,
+    /// Where to keep the twins' lab files and the rehearsal's run folder (default: a temporary folder).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub knowledge: KnowledgeArgs,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let advisory = args.knowledge.advisory()?;
+    let templates = args.knowledge.templates()?;
+    let plan_text =
+        std::fs::read_to_string(&args.plan).with_context(|| format!("cannot read {}", args.plan.display()))?;
+    let plan = Plan::parse(&plan_text, &args.plan)?;
+    for package in &plan.header.packages {
+        if !package.local.is_file() {
+            bail!(
+                "package {} is not on this machine: a rehearsal uploads the real package files",
+                package.local.display()
+            );
+        }
+    }
+    let mut specs = Vec::new();
+    let mut skipped = Vec::new();
+    for host in &plan.hosts {
+        if host.steps.is_empty() {
+            skipped.push(vec![host.host.clone(), format!("({})", host.route), "no steps: nothing to rehearse".into()]);
+            continue;
+        }
+        let profile = Profile::from_yaml(&host.host, &format!("twin of {}", host.host), &twin_profile(host)?)?;
+        specs.push(HostSpec { name: host.host.clone(), profile });
+    }
+    if specs.is_empty() {
+        println!("The plan changes no host: nothing to rehearse.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let temp = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let out = args.out.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    let lab = Lab::start(LabConfig { hosts: specs, ..LabConfig::default() })?;
+    let artifacts = lab.write_artifacts(&out.join("twins"))?;
+    let inventory = Inventory::load(&artifacts.inventory)?;
+    println!("Rehearsing {} on {} simulated twins ({})", args.plan.display(), inventory.hosts.len(), out.display());
+
+    let mut request = ApplyRequest::new(plan.clone(), inventory.hosts.clone());
+    request.selected = Some(inventory.hosts.iter().map(|h| h.name.clone()).collect());
+    request.rehearsal = true;
+    request.probe_timeout = std::time::Duration::from_secs(30);
+    request.retry_delay = std::time::Duration::from_millis(200);
+    request.poll_interval = Some(std::time::Duration::from_millis(100));
+    let now = apply::utc_now();
+    let (dir, journal) = RunDir::create(&out.join("run"), &plan_text, now)?;
+    journal.append(&Entry::RunStart {
+        at: now,
+        run_id: dir.run_id.clone(),
+        plan: args.plan.display().to_string(),
+        plan_sha256: journal::sha256_hex(&plan_text),
+        options: RunOptions {
+            serial: request.policy.serial.clone(),
+            max_fail_percent: request.policy.max_fail_percent,
+            pause_between_secs: 0,
+            forks: request.forks.get(),
+            limit: None,
+            replan: false,
+            backout: false,
+        },
+        hosts: inventory.hosts.iter().map(|h| h.name.clone()).collect(),
+    });
+    // Rehearsals take every batch at once and never stop early: the point is to see them all.
+    request.policy.serial = vec!["100%".into()];
+    request.policy.max_fail_percent = 100;
+    request.policy.pause_between_secs = 0;
+    let connector = SshConnector::new(ConnectSettings {
+        accept_new_host_keys: false,
+        extra_known_hosts: Vec::new(),
+        connect_timeout: std::time::Duration::from_secs(10),
+        default_user: "admin".into(),
+    });
+    let cancel = super::common::cancel_on_interrupt()?;
+    let ctx = RunContext {
+        connector: &connector,
+        advisory: &advisory,
+        templates: &templates,
+        journal: &journal,
+        cancel,
+        run_id: dir.run_id.clone(),
+        previous: Default::default(),
+    };
+    let result = apply::apply(&request, &ctx, &mut |_| {})?;
+    dir.finish(&result)?;
+    lab.shutdown();
+
+    let twins: Vec<_> =
+        result.hosts.iter().filter(|h| request.selected.as_ref().is_some_and(|s| s.contains(&h.host))).collect();
+    let mut rows: Vec<Vec<String>> = twins
+        .iter()
+        .map(|h| vec![h.host.clone(), h.outcome.to_string(), crate::output::shorten(&h.reason, 100)])
+        .collect();
+    rows.extend(skipped);
+    print!("{}", table(&["HOST", "REHEARSED OUTCOME", "WHY"], &rows));
+    let good = |o: HostOutcome| matches!(o, HostOutcome::Remediated | HostOutcome::ManualAction);
+    let bad: Vec<&str> = twins.iter().filter(|h| !good(h.outcome)).map(|h| h.host.as_str()).collect();
+    println!(
+        "\nrehearsal: {} of {} twins ended remediated or at a manual step{}",
+        twins.len() - bad.len(),
+        twins.len(),
+        if bad.is_empty() { String::new() } else { format!("; look at {} before a real run", bad.join(", ")) }
+    );
+    if args.out.is_some() {
+        println!("journal: {}", dir.path.join("journal.jsonl").display());
+    }
+    Ok(ExitCode::from(if bad.is_empty() { 0 } else { 4 }))
+}
+
+/// A lab profile for a host's twin, from the facts its plan recorded.
+fn twin_profile(host: &HostPlan) -> anyhow::Result<String> {
+    let Some(os) = host.os else { bail!("plan host {} records no Windows version: it cannot have a twin", host.host) };
+    let base = if os.has_uac() { "base-w2008" } else { "base-w2003" };
+    let arch = match host.arch {
+        Some(Arch::X64) => "x64",
+        _ => "x86",
+    };
+    let token = match host.elevation {
+        Some(Elevation::Filtered) => "filtered",
+        _ => "elevated",
+    };
+    let (Some(wsus), Some(dll)) = (host.wsus_version, host.dll_version) else {
+        bail!("plan host {} records no WSUS or DLL version: it cannot have a twin", host.host)
+    };
+    Ok(format!(
+        "extends: {base}\ndescription: \"twin of {name}\"\nos_version: \"{os}\"\narch: {arch}\ntoken: {token}\nwsus:\n  version: {wsus}\n  dll_version: {dll}\n",
+        name = host.host
+    ))
+}

@@ -1,0 +1,55 @@
+//! The README's first command, end to end: `wsusfix demo` on an embedded fleet of every
+//! profile, then `wsusfix lab rehearse` on the plan the demo wrote.
+
+use std::process::Command;
+
+fn wsusfix() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wsusfix"))
+}
+
+#[test]
+fn the_demo_runs_the_whole_job_and_every_host_ends_as_its_profile_implies() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let run = wsusfix().args(["demo", "--hosts", "18", "--out"]).arg(&out).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "demo failed:\n{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(stdout.contains("Check passed: all 18 hosts ended as their profiles imply"), "{stdout}");
+    for artefact in [
+        "scan.json",
+        "scan.md",
+        "plan.yaml",
+        "change-request.md",
+        "change-request.html",
+        "run/journal.jsonl",
+        "run/outcome.json",
+        "run/failed-hosts",
+        "rescan.json",
+        "result.md",
+        "result.html",
+        "lab/inventory.yaml",
+    ] {
+        assert!(out.join(artefact).is_file(), "the demo did not write {artefact}");
+    }
+    // The failing installer's host is the one retry candidate.
+    let failed = std::fs::read_to_string(out.join("run/failed-hosts")).unwrap();
+    assert_eq!(failed.lines().count(), 1, "{failed}");
+
+    // A second demo into the same folder is refused rather than mixing runs.
+    let again = wsusfix().args(["demo", "--hosts", "18", "--out"]).arg(&out).output().unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists and is not empty"));
+
+    // The plan rehearses cleanly on twins built from its recorded facts.
+    let rehearse = wsusfix()
+        .args(["lab", "rehearse"])
+        .arg(out.join("plan.yaml"))
+        .arg("--out")
+        .arg(dir.path().join("twins"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&rehearse.stdout);
+    assert!(rehearse.status.success(), "{text}\n{}", String::from_utf8_lossy(&rehearse.stderr));
+    assert!(text.contains("rehearsal: 7 of 7 twins ended remediated or at a manual step"), "{text}");
+    assert!(dir.path().join("twins/run/journal.jsonl").is_file());
+}
