@@ -202,6 +202,28 @@ impl RunDir {
         Ok((RunDir { path: path.to_path_buf(), run_id: run_id(at) }, journal))
     }
 
+    /// Creates the run folder and records the run's start: the plan it runs (by label and
+    /// hash), the options and the hosts.
+    pub fn start(
+        path: &Path,
+        plan_text: &str,
+        plan_label: &str,
+        options: RunOptions,
+        hosts: Vec<String>,
+        at: UtcTime,
+    ) -> Result<(RunDir, Journal), JournalError> {
+        let (dir, journal) = RunDir::create(path, plan_text, at)?;
+        journal.append(&Entry::RunStart {
+            at,
+            run_id: dir.run_id.clone(),
+            plan: plan_label.to_string(),
+            plan_sha256: sha256_hex(plan_text),
+            options,
+            hosts,
+        });
+        Ok((dir, journal))
+    }
+
     /// Opens a run folder to resume it: its journal, and its plan copy, checked against the
     /// hash the run started with.
     pub fn resume(path: &Path) -> Result<Resumed, JournalError> {

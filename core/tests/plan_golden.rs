@@ -3,6 +3,8 @@
 //!
 //! After a deliberate change: `WSUSFIX_BLESS=1 cargo test -p wsusfix-core --test plan_golden`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -42,30 +44,18 @@ fn request(rtm: RtmChoice, packages: &str) -> PlanRequest {
 }
 
 fn check_golden(name: &str, text: &str) {
-    let path = Path::new("tests/data/plan").join(name);
-    if std::env::var_os("WSUSFIX_BLESS").is_some() {
-        std::fs::write(&path, text).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        want == text,
-        "{} differs from the rendered plan; review and bless with WSUSFIX_BLESS=1.\n--- rendered ---\n{text}",
-        path.display()
-    );
+    common::check_golden(&Path::new("tests/data/plan").join(name), text);
+}
+
+/// The plan of the sample scan, with the embedded advisory and templates.
+fn build_plan(rtm: RtmChoice, packages: &str) -> Result<Plan, plan::PlanError> {
+    let advisory = Advisory::embedded();
+    plan::build(&sample_scan(&advisory), &request(rtm, packages), &advisory, &Templates::embedded().unwrap())
 }
 
 #[test]
 fn plan_of_every_kind_of_host_matches_the_golden_file() {
-    let advisory = Advisory::embedded();
-    let templates = Templates::embedded().unwrap();
-    let plan = plan::build(
-        &sample_scan(&advisory),
-        &request(RtmChoice::Upgrade, "tests/data/packages"),
-        &advisory,
-        &templates,
-    )
-    .unwrap();
+    let plan = build_plan(RtmChoice::Upgrade, "tests/data/packages").unwrap();
     check_golden("every-kind.plan.yaml", &plan.to_yaml());
 
     let route = |host: &str| plan.hosts.iter().find(|h| h.host == host).unwrap().route;
@@ -83,14 +73,7 @@ fn plan_of_every_kind_of_host_matches_the_golden_file() {
 
 #[test]
 fn the_filtered_2008_host_installs_through_a_system_task_that_is_always_deleted() {
-    let advisory = Advisory::embedded();
-    let plan = plan::build(
-        &sample_scan(&advisory),
-        &request(RtmChoice::Workaround, "tests/data/packages"),
-        &advisory,
-        &Templates::embedded().unwrap(),
-    )
-    .unwrap();
+    let plan = build_plan(RtmChoice::Workaround, "tests/data/packages").unwrap();
     let host = plan.hosts.iter().find(|h| h.host == "w2008-sp1-unpatched-x64-filtered").unwrap();
     let ids: Vec<&str> = host.steps.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(
@@ -129,14 +112,7 @@ fn the_filtered_2008_host_installs_through_a_system_task_that_is_always_deleted(
 
 #[test]
 fn a_missing_package_is_named() {
-    let advisory = Advisory::embedded();
-    let err = plan::build(
-        &sample_scan(&advisory),
-        &request(RtmChoice::Workaround, "tests/data/nowhere"),
-        &advisory,
-        &Templates::embedded().unwrap(),
-    )
-    .unwrap_err();
+    let err = build_plan(RtmChoice::Workaround, "tests/data/nowhere").unwrap_err();
     assert!(
         err.to_string().contains("needs the KB954960 x86 package")
             && err.to_string().contains("WSUS3.0SP1-KB954960-x86.exe"),
@@ -146,14 +122,7 @@ fn a_missing_package_is_named() {
 
 #[test]
 fn a_hand_edited_plan_is_refused_with_line_and_reason() {
-    let advisory = Advisory::embedded();
-    let plan = plan::build(
-        &sample_scan(&advisory),
-        &request(RtmChoice::Workaround, "tests/data/packages"),
-        &advisory,
-        &Templates::embedded().unwrap(),
-    )
-    .unwrap();
+    let plan = build_plan(RtmChoice::Workaround, "tests/data/packages").unwrap();
     let text = plan.to_yaml();
 
     let broken = text.replacen("  verdict: affected\n", "  verdict: affectd\n", 1);

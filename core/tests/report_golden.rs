@@ -5,6 +5,8 @@
 //!
 //! After a deliberate change: `WSUSFIX_BLESS=1 cargo test -p wsusfix-core --test report_golden`.
 
+mod common;
+
 use std::path::Path;
 
 use wsusfix_core::advisory::Advisory;
@@ -44,17 +46,7 @@ fn result_input() -> ReportInput {
 }
 
 fn check_golden(name: &str, text: &str) {
-    let path = Path::new("tests/data/report").join(name);
-    if std::env::var_os("WSUSFIX_BLESS").is_some() {
-        std::fs::write(&path, text).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        want == text,
-        "{} differs from the rendered document; review and bless with WSUSFIX_BLESS=1.\n--- rendered ---\n{text}",
-        path.display()
-    );
+    common::check_golden(&Path::new("tests/data/report").join(name), text);
 }
 
 fn rendered(kind: ReportKind, input: &ReportInput, format: DocFormat) -> String {

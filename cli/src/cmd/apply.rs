@@ -151,17 +151,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         None => {
             let path = args.run_dir.clone().unwrap_or_else(|| RunDir::default_path(now));
-            let (dir, journal) = RunDir::create(&path, &plan_text, now)?;
             let hosts = plan.hosts.iter().map(|h| h.host.clone()).collect();
-            let entry = Entry::RunStart {
-                at: now,
-                run_id: dir.run_id.clone(),
-                plan: plan_label.clone(),
-                plan_sha256: journal::sha256_hex(&plan_text),
-                options,
-                hosts,
-            };
-            journal.append(&entry);
+            let (dir, journal) = RunDir::start(&path, &plan_text, &plan_label, options, hosts, now)?;
             (dir, journal, Default::default())
         }
     };

@@ -13,7 +13,7 @@ use wsusfix_core::apply::{self, run::RunContext, ApplyRequest, HostOutcome};
 use wsusfix_core::connect::{ConnectSettings, SshConnector};
 use wsusfix_core::facts::{Arch, Elevation};
 use wsusfix_core::inventory::Inventory;
-use wsusfix_core::journal::{self, Entry, RunDir, RunOptions};
+use wsusfix_core::journal::{RunDir, RunOptions};
 use wsusfix_core::plan::{HostPlan, Plan};
 use wsusfix_lab::{HostSpec, Lab, LabConfig, Profile};
 
@@ -86,23 +86,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     request.retry_delay = std::time::Duration::from_millis(200);
     request.poll_interval = Some(std::time::Duration::from_millis(100));
     let now = apply::utc_now();
-    let (dir, journal) = RunDir::create(&out.join("run"), &plan_text, now)?;
-    journal.append(&Entry::RunStart {
-        at: now,
-        run_id: dir.run_id.clone(),
-        plan: args.plan.display().to_string(),
-        plan_sha256: journal::sha256_hex(&plan_text),
-        options: RunOptions {
-            serial: request.policy.serial.clone(),
-            max_fail_percent: request.policy.max_fail_percent,
-            pause_between_secs: 0,
-            forks: request.forks.get(),
-            limit: None,
-            replan: false,
-            backout: false,
-        },
-        hosts: inventory.hosts.iter().map(|h| h.name.clone()).collect(),
-    });
+    let options = RunOptions {
+        serial: vec!["100%".into()],
+        max_fail_percent: 100,
+        pause_between_secs: 0,
+        forks: request.forks.get(),
+        limit: None,
+        replan: false,
+        backout: false,
+    };
+    let hosts = inventory.hosts.iter().map(|h| h.name.clone()).collect();
+    let label = args.plan.display().to_string();
+    let (dir, journal) = RunDir::start(&out.join("run"), &plan_text, &label, options, hosts, now)?;
     // Rehearsals take every batch at once and never stop early: the point is to see them all.
     request.policy.serial = vec!["100%".into()];
     request.policy.max_fail_percent = 100;

@@ -344,22 +344,8 @@ impl HostPlanner<'_> {
                 Expect::FreeBytes { at_least },
                 MINUTE,
             )?,
-            self.run(
-                "precheck-services",
-                "Check the WSUS services run before the change",
-                "check-services",
-                ctx,
-                self.services_running(),
-                MINUTE,
-            )?,
-            self.run(
-                "stage",
-                &format!("Create the staging folder {}", ctx.staging_dir),
-                "stage",
-                ctx,
-                Expect::OutputContains { text: "staged".into() },
-                MINUTE,
-            )?,
+            self.services_check("precheck-services", "Check the WSUS services run before the change", ctx)?,
+            self.stage(ctx)?,
         ])
     }
 
@@ -531,6 +517,15 @@ impl HostPlanner<'_> {
         )
     }
 
+    fn stage(&self, ctx: &StepContext) -> Result<Step, PlanError> {
+        let description = format!("Create the staging folder {}", ctx.staging_dir);
+        self.run("stage", &description, "stage", ctx, Expect::OutputContains { text: "staged".into() }, MINUTE)
+    }
+
+    fn services_check(&self, id: &str, description: &str, ctx: &StepContext) -> Result<Step, PlanError> {
+        self.run(id, description, "check-services", ctx, self.services_running(), MINUTE)
+    }
+
     fn services_running(&self) -> Expect {
         Expect::ServicesRunning { services: self.advisory.services.clone() }
     }
@@ -546,14 +541,7 @@ impl HostPlanner<'_> {
                 Expect::DllAtLeast { version: fixed },
                 2 * MINUTE,
             )?,
-            self.run(
-                "verify-services",
-                "Check WsusService and W3SVC run after the change",
-                "check-services",
-                ctx,
-                self.services_running(),
-                MINUTE,
-            )?,
+            self.services_check("verify-services", "Check WsusService and W3SVC run after the change", ctx)?,
             self.run(
                 "verify-logs",
                 "Look for new duplicate-key errors since the install",
@@ -606,14 +594,7 @@ impl HostPlanner<'_> {
                 0,
             )]);
         };
-        let mut steps = vec![self.run(
-            "stage",
-            &format!("Create the staging folder {}", ctx.staging_dir),
-            "stage",
-            ctx,
-            Expect::OutputContains { text: "staged".into() },
-            MINUTE,
-        )?];
+        let mut steps = vec![self.stage(ctx)?];
         steps.extend(self.upload_and_hash("sp1", ctx, &setup)?);
         steps.push(self.run("backup-susdb", "Back up SUSDB", "backup-susdb", ctx, Expect::Success, 30 * MINUTE)?);
         steps.extend(self.setup_run(
@@ -633,14 +614,7 @@ impl HostPlanner<'_> {
             false,
         )?);
         steps.push(self.verify_wsus(ctx)?);
-        steps.push(self.run(
-            "verify-services",
-            "Check WsusService and W3SVC run",
-            "check-services",
-            ctx,
-            self.services_running(),
-            MINUTE,
-        )?);
+        steps.push(self.services_check("verify-services", "Check WsusService and W3SVC run", ctx)?);
         steps.push(self.cleanup("cleanup-sp1", ctx, &setup)?);
         Ok(steps)
     }
