@@ -31,7 +31,7 @@ fn expected(profile: &str) -> (Verdict, &'static str) {
         "unreachable" => (Verdict::Unreachable, "connection refused"),
         "auth-fail" => (Verdict::Unreachable, "authentication"),
         "hostkey-changed" => (Verdict::Unreachable, "host key has CHANGED"),
-        "hang" => (Verdict::Unknown, "did not finish within"),
+        "hang" => (Verdict::Unknown, "timed out"),
         "drop" => (Verdict::Unknown, "connection lost"),
         "garbage" => (Verdict::Unknown, "unparseable output"),
         other => panic!("no expectation for profile {other}"),

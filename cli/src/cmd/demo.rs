@@ -36,11 +36,13 @@ pub struct Args {
 /// How each profile must end: (apply outcome, verdict on the rescan).
 fn expected(profile: &str) -> Option<(&'static str, &'static str)> {
     Some(match profile {
-        "w2003-sp1-unpatched" | "w2008-sp1-unpatched" | "w2008-sp1-unpatched-elevated" | "installer-busy" | "slow" => {
-            ("remediated", "remediated")
-        }
+        "w2003-sp1-unpatched"
+        | "w2008-sp1-unpatched"
+        | "w2008-sp1-unpatched-elevated"
+        | "installer-busy"
+        | "slow"
+        | "w2003-rtm" => ("remediated", "remediated"),
         "install-fails" => ("failed", "affected"),
-        "w2003-rtm" => ("manual-action", "affected-rtm"),
         "w2008-sp1-patched" => ("not-needed", "remediated"),
         "w2003-sp2" | "sbs2003-wsus2" | "w2008-console-only" | "w2003-no-wsus" => ("not-needed", "not-affected"),
         "unreachable" | "auth-fail" | "hostkey-changed" => ("needs-attention", "unreachable"),
@@ -91,7 +93,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "-o",
             &path("plan.yaml"),
         ],
-        &["--serial", "1,25%,100%", "--max-fail-percent", "50"],
+        &["--rtm", "upgrade", "--serial", "1,25%,100%", "--max-fail-percent", "50"],
     )?;
 
     step("3. Write the change request", "change-request.md, change-request.html");

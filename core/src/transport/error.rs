@@ -102,7 +102,7 @@ pub enum TransportError {
     },
 
     /// A command or upload did not finish in time.
-    #[error("{host}: {what} did not finish within {}s", secs(*timeout))]
+    #[error("{host}: timed out: {what} did not finish within {}s", secs(*timeout))]
     CommandTimeout { host: String, what: String, timeout: Duration },
 
     /// The connection dropped.
@@ -252,6 +252,6 @@ mod tests {
             what: "command".into(),
             timeout: Duration::from_millis(1500),
         };
-        assert_eq!(err.to_string(), "h: command did not finish within 1.5s");
+        assert_eq!(err.to_string(), "h: timed out: command did not finish within 1.5s");
     }
 }
