@@ -369,7 +369,10 @@ fn a_backout_reinstalls_sp1_against_the_kept_database() {
         let h = outcome(&result, host);
         assert_eq!(h.outcome, HostOutcome::BackedOut, "{host}: {h:?}");
         let steps = steps_of(&journal, host);
-        assert_eq!(step(&steps, "backup-susdb").judged, Judged::Ok, "{host}");
+        // A filtered 2008 session cannot log in to the internal database: there the backup
+        // runs as SYSTEM from a one-off task.
+        let backup = if host == "w08" { "backup-susdb-task-wait" } else { "backup-susdb" };
+        assert_eq!(step(&steps, backup).judged, Judged::Ok, "{host}");
         assert_eq!(step(&steps, "verify-wsus").judged, Judged::Ok, "{host}");
         assert_eq!(step(&steps, "verify-services").judged, Judged::Ok, "{host}");
 

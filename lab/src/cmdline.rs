@@ -465,19 +465,48 @@ pub fn unquote(s: &str) -> String {
     s.chars().filter(|&c| c != '"').collect()
 }
 
-/// Splits a program's argument text like the C runtime: whitespace separates, quotes group
-/// and are removed (`/c:"a b"` becomes `/c:a b`).
+/// Splits the argument text of a cmd.exe built-in (`dir`, `copy`, `if`, ...): whitespace
+/// separates, quotes group and are removed (`/c:"a b"` becomes `/c:a b`); a backslash is
+/// always a plain character (`dir "C:\"` names `C:\`).
 pub fn split_args(text: &str) -> Vec<String> {
+    split(text, false)
+}
+
+/// Splits a program's command line as the C runtime does for `main`'s arguments: as
+/// [`split_args`], but a backslash before a quote escapes it (`\"` is a literal quote, as in
+/// `schtasks /tr "prog -q \"x y\""`; 2n backslashes before a quote are n backslashes, and
+/// the quote groups).
+pub fn split_args_crt(text: &str) -> Vec<String> {
+    split(text, true)
+}
+
+fn split(text: &str, escapes: bool) -> Vec<String> {
     let mut args = Vec::new();
     let mut current = String::new();
     let mut in_word = false;
     let mut quoted = false;
+    let mut backslashes = 0usize;
     for c in text.chars() {
-        match c {
-            '"' => {
+        if escapes && c == '\\' {
+            backslashes += 1;
+            in_word = true;
+            continue;
+        }
+        if c == '"' {
+            current.extend(std::iter::repeat_n('\\', backslashes / 2));
+            let literal = backslashes % 2 == 1;
+            backslashes = 0;
+            in_word = true;
+            if literal {
+                current.push('"');
+            } else {
                 quoted = !quoted;
-                in_word = true;
             }
+            continue;
+        }
+        current.extend(std::iter::repeat_n('\\', backslashes));
+        backslashes = 0;
+        match c {
             c if is_ws(c) && !quoted => {
                 if in_word {
                     args.push(std::mem::take(&mut current));
@@ -490,6 +519,7 @@ pub fn split_args(text: &str) -> Vec<String> {
             }
         }
     }
+    current.extend(std::iter::repeat_n('\\', backslashes));
     if in_word {
         args.push(current);
     }
@@ -584,5 +614,16 @@ mod tests {
             vec!["findstr", "/i", "/c:Item has already", r"C:\x y\l.log"]
         );
         assert_eq!(split_args(r#"reg query "" "#), vec!["reg", "query", ""]);
+        assert_eq!(split_args(r#"dir /-c "C:\""#), vec!["dir", "/-c", r"C:\"], "built-ins know no escapes");
+    }
+
+    #[test]
+    fn programs_unescape_quotes_like_the_c_runtime() {
+        assert_eq!(
+            split_args_crt(r#"schtasks /tr "sqlcmd -E -Q \"BACKUP DATABASE SUSDB TO DISK='C:\x\y.bak'\"" /f"#),
+            vec!["schtasks", "/tr", r#"sqlcmd -E -Q "BACKUP DATABASE SUSDB TO DISK='C:\x\y.bak'""#, "/f"]
+        );
+        assert_eq!(split_args_crt(r#"a\\"b c" d\e"#), vec![r"a\b c", r"d\e"]);
+        assert_eq!(split_args_crt(r#"np:\\.\pipe\x"#), vec![r"np:\\.\pipe\x"]);
     }
 }

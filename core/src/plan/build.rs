@@ -136,6 +136,8 @@ struct StepContext {
     install_args: String,
     install_log: String,
     task_name: String,
+    /// What a one-off task runs (its `/tr`), with inner quotes escaped as `\"`.
+    task_command: String,
     modern_schtasks: bool,
     services: Vec<String>,
     dll_wql: String,
@@ -207,14 +209,7 @@ impl HostPlanner<'_> {
                 let sp1 = self.package(sp1_role(arch), true)?.ok_or_else(|| self.missing(sp1_role(arch)))?;
                 let mut steps = self.prechecks(&ctx, &sp1)?;
                 steps.extend(self.upload_and_hash("sp1", &ctx, &sp1)?);
-                steps.push(self.run(
-                    "backup-susdb",
-                    "Back up SUSDB before the upgrade",
-                    "backup-susdb",
-                    &ctx,
-                    Expect::Success,
-                    30 * MINUTE,
-                )?);
+                steps.extend(self.backup_susdb("Back up SUSDB before the upgrade", &ctx, needs_task)?);
                 steps.extend(self.setup_run(
                     "upgrade-sp1",
                     "Upgrade WSUS 3.0 RTM to SP1",
@@ -413,6 +408,13 @@ impl HostPlanner<'_> {
         ctx: &StepContext,
         judged_as: Expect,
     ) -> Result<Vec<Step>, PlanError> {
+        let ctx = &StepContext {
+            task_command: match ctx.task_command.is_empty() {
+                true => format!("{} {}", ctx.remote_file, ctx.install_args),
+                false => ctx.task_command.clone(),
+            },
+            ..ctx.clone()
+        };
         let create = self.run(
             &format!("{id}-task-create"),
             &format!("{description}: create a one-off task"),
@@ -422,7 +424,7 @@ impl HostPlanner<'_> {
             MINUTE,
         )?;
         if let Action::Run { command } = &create.action {
-            let tr = format!("{} {}", ctx.remote_file, ctx.install_args);
+            let tr = &ctx.task_command;
             if tr.len() > 262 {
                 return Err(PlanError::TaskCommandTooLong {
                     host: self.host().into(),
@@ -439,7 +441,9 @@ impl HostPlanner<'_> {
             Expect::Anything,
             30 * MINUTE,
         )?;
-        wait.on_failure = Some(self.templates.render_command_line("steps/install-log.cmd.tera", ctx)?);
+        if !ctx.install_log.is_empty() {
+            wait.on_failure = Some(self.templates.render_command_line("steps/install-log.cmd.tera", ctx)?);
+        }
         wait.expect = match judged_as {
             Expect::Installer => Expect::TaskFinished { poll_secs: 5 },
             other => other,
@@ -503,6 +507,25 @@ impl HostPlanner<'_> {
         }
         let template = if uninstall { "uninstall-wsus" } else { "setup-sp1" };
         Ok(vec![self.run(id, description, template, &ctx, Expect::Success, 60 * MINUTE)?])
+    }
+
+    /// The SUSDB backup. A UAC-filtered session cannot log in to the Windows Internal
+    /// Database (its Administrators membership is deny-only), so there it runs as SYSTEM from
+    /// a one-off task, whose `/tr` carries the same command with its quotes escaped.
+    fn backup_susdb(&self, description: &str, ctx: &StepContext, needs_task: bool) -> Result<Vec<Step>, PlanError> {
+        let direct = self.run("backup-susdb", description, "backup-susdb", ctx, Expect::Success, 30 * MINUTE)?;
+        if !needs_task {
+            return Ok(vec![direct]);
+        }
+        let Action::Run { command } = &direct.action else { return Ok(vec![direct]) };
+        let ctx = StepContext {
+            task_name: "wsusfix-backup-susdb".into(),
+            task_command: command.replace('"', "\\\""),
+            // sqlcmd writes no log of its own: the task's Last Result is the whole story.
+            install_log: String::new(),
+            ..ctx.clone()
+        };
+        self.task_steps("backup-susdb", description, &ctx, Expect::Installer)
     }
 
     fn verify_wsus(&self, ctx: &StepContext) -> Result<Step, PlanError> {
@@ -596,7 +619,7 @@ impl HostPlanner<'_> {
         };
         let mut steps = vec![self.stage(ctx)?];
         steps.extend(self.upload_and_hash("sp1", ctx, &setup)?);
-        steps.push(self.run("backup-susdb", "Back up SUSDB", "backup-susdb", ctx, Expect::Success, 30 * MINUTE)?);
+        steps.extend(self.backup_susdb("Back up SUSDB", ctx, needs_task)?);
         steps.extend(self.setup_run(
             "uninstall-wsus",
             "Uninstall WSUS keeping its database, content and logs",

@@ -357,7 +357,10 @@ impl<'h> Ctx<'h> {
         if let Some(status) = builtin::run(self, io, program, rest, trimmed) {
             return status;
         }
-        self.external(io, program, rest)
+        // A program parses its own command line, by the C runtime's rules.
+        let args = cmdline::split_args_crt(trimmed);
+        let Some(program) = args.first() else { return Status::neutral() };
+        self.external(io, program, &args[1..])
     }
 
     fn external(&mut self, io: &Io, program: &str, args: &[String]) -> Status {

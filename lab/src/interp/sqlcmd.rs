@@ -57,6 +57,19 @@ pub(super) fn run(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
         ctx.print(io, &connection_failure());
         return Status::code(1);
     }
+    // The internal database admits BUILTIN\Administrators; in a UAC-filtered token that
+    // group is deny-only, so a Windows-authenticated (-E) login fails (SQL error 18456).
+    if !ctx.principal.elevated() {
+        let user = format!("{}\\{}", ctx.var("COMPUTERNAME").unwrap_or_else(|| "WSUS".into()), ctx.host.user);
+        ctx.print(
+            io,
+            &format!(
+                "Msg 18456, Level 14, State 1, Server {}\\{INSTANCE}, Line 1\r\nLogin failed for user '{user}'.\r\n",
+                ctx.var("COMPUTERNAME").unwrap_or_default()
+            ),
+        );
+        return Status::code(1);
+    }
     let server = format!("{}\\{INSTANCE}", ctx.var("COMPUTERNAME").unwrap_or_else(|| "WSUS".into()));
     match execute(ctx, query) {
         Ok(text) => {
@@ -370,6 +383,15 @@ mod tests {
         assert!(text.contains("on file 2."), "{text}");
         let bak = String::from_utf8_lossy(&h.fs.file(BAK).unwrap().content.bytes()).into_owned();
         assert_eq!(bak.matches("backup set ").count(), 2, "{bak}");
+    }
+
+    #[test]
+    fn a_filtered_token_cannot_log_in() {
+        let mut h = host("w2008-sp1-unpatched");
+        let (text, code) = run(&mut h, PLAN_BACKUP);
+        assert_eq!(code, 1, "{text}");
+        assert!(text.starts_with("Msg 18456, Level 14, State 1") && text.contains("Login failed for user"), "{text}");
+        assert!(h.fs.file(BAK).is_none());
     }
 
     #[test]
