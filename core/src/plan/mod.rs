@@ -8,15 +8,18 @@ mod batches;
 mod build;
 mod file;
 mod fingerprint;
+mod packages;
+mod steps;
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 pub use batches::BatchError;
-pub use build::{build, HostSettings, PackageFiles, PlanError, PlanRequest, RtmChoice};
+pub use build::{build, HostSettings, PlanError, PlanRequest, RtmChoice};
 pub use file::{PlanFileError, FORMAT_VERSION};
 pub use fingerprint::fingerprint;
+pub use packages::PackageFiles;
 
 use crate::assess::Verdict;
 use crate::facts::{Arch, Elevation};
