@@ -421,3 +421,27 @@ fn a_backout_reinstalls_sp1_against_the_kept_database() {
         assert_eq!(h.verdict, Verdict::Affected, "{}: {}", h.host, h.reason);
     }
 }
+
+#[test]
+fn replan_rebuilds_the_plan_of_a_host_that_changed() {
+    // Planned while the session's token was filtered (the SYSTEM-task route) ...
+    let f = Fixture::start(&[("w08", "w2008-sp1-unpatched")]);
+    let plan = f.plan(&f.scan(), "100%", 0);
+    assert_eq!(plan.hosts[0].route, plan::Route::SystemTask);
+    // ... then an administrator set LocalAccountTokenFilterPolicy: sessions are elevated now.
+    f.lab.host_state("w08").unwrap().with(|h| h.token = wsusfix_lab::host::Token::Elevated);
+
+    let (refused, _) = f.apply(&plan, "refused");
+    assert_eq!(outcome(&refused, "w08").outcome, HostOutcome::RefusedDrift);
+    assert_eq!(f.installs("w08"), 0, "a drifted host is not touched without --replan");
+
+    let (result, journal) = f.apply_with(&plan, "replanned", |request| request.replan = true);
+    let h = outcome(&result, "w08");
+    assert_eq!(h.outcome, HostOutcome::Remediated, "{h:?}");
+    assert_eq!(h.dll_version_after.map(|v| v.to_string()).as_deref(), Some("3.1.6001.66"));
+    let steps = steps_of(&journal, "w08");
+    assert!(step(&steps, "re-plan").detail.contains("route direct"), "{:#?}", step(&steps, "re-plan"));
+    assert_eq!(step(&steps, "install").judged, Judged::Ok, "the fresh plan installs directly");
+    assert!(steps.iter().all(|s| !s.step.contains("task")), "no task on the re-planned route");
+    assert_eq!(f.installs("w08"), 1);
+}
