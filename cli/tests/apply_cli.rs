@@ -185,3 +185,42 @@ fn a_run_killed_in_its_second_batch_is_finished_by_resume() {
     assert!(stdout.contains("nothing to do: no host needed a change, and none was changed"), "{stdout}");
     assert!(stdout.contains("already-remediated"), "{stdout}");
 }
+
+#[test]
+fn ctrl_c_finishes_the_host_in_flight_and_leaves_a_consistent_run() {
+    let hosts = [("a-canary", "w2003-sp1-unpatched"), ("b-slow", "slow"), ("c-slow", "slow"), ("d-slow", "slow")];
+    let s = setup(&hosts, "1");
+    let run = s.dir.path().join("run");
+    let child = s
+        .apply(&["--yes", "--run-dir"])
+        .arg(&run)
+        .arg(&s.plan)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let journal = run.join(JOURNAL_FILE);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !Journal::read(&journal).unwrap_or_default().iter().any(|e| matches!(e, Entry::HostStart { batch: 2, .. })) {
+        assert!(Instant::now() < deadline, "no host-start in batch 2 within 30 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = Command::new("kill").arg("-INT").arg(child.id().to_string()).status().unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+
+    let entries = Journal::read(&journal).unwrap();
+    let results: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::HostResult { result, .. } => Some(result.host.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(results.contains(&"a-canary") && results.contains(&"b-slow"), "the host in flight finished: {results:?}");
+    assert!(entries.iter().any(|e| matches!(e, Entry::RunEnd { .. })), "the journal is closed");
+    assert!(run.join("outcome.json").is_file());
+    assert_eq!(s.installs("d-slow"), 0, "no host started after Ctrl-C");
+}
