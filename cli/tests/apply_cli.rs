@@ -79,6 +79,22 @@ fn text(out: &Output) -> String {
 }
 
 #[test]
+fn help_documents_reboot() {
+    let out = wsusfix().args(["apply", "--help"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("--reboot"), "{stdout}");
+    assert!(stdout.contains("shutdown /r /t 60"), "{stdout}");
+    assert!(!stdout.contains("there is no --reboot"), "{stdout}");
+    let out = wsusfix()
+        .args(["apply", "plan.yaml", "-i", "inv.yaml", "--reboot", "--backout", "--limit", "w03"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"), "{}", text(&out));
+}
+
+#[test]
 fn a_dry_run_runs_nothing_and_a_pipe_without_yes_is_refused() {
     let s = setup(&[("w03", "w2003-sp1-unpatched"), ("w08", "w2008-sp1-unpatched"), ("sp2", "w2003-sp2")], "1,100%");
     let before: Vec<_> = ["w03", "w08", "sp2"].iter().map(|h| s.lab.host_state(h).unwrap().snapshot()).collect();
@@ -93,6 +109,21 @@ fn a_dry_run_runs_nothing_and_a_pipe_without_yes_is_refused() {
         "{stdout}"
     );
     assert!(stdout.contains("schtasks /delete /tn wsusfix-kb954960 /f"), "{stdout}");
+    assert!(!stdout.contains("shutdown /r"), "no restart without --reboot: {stdout}");
+
+    let out = s.apply(&["--dry-run", "--reboot"]).arg(&s.plan).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            r#"if a restart is pending: reboot: shutdown /r /t 60 /c "wsusfix: KB954960 installed; restarting to finish""#
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("if a restart is pending: reboot-task-delete (cleanup, always runs): schtasks /delete /tn wsusfix-reboot /f"),
+        "{stdout}"
+    );
 
     let out = s.apply(&[]).arg(&s.plan).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));

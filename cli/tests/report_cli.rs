@@ -54,6 +54,13 @@ fn show_one_host_with_its_commands_and_backout_apart() {
     assert!(out.contains("     6. install: Install KB954960\n        run     \"C:\\Windows\\Temp\\wsusfix\\WSUS3.0SP1-KB954960-x86.exe\" /quiet /norestart"), "{out}");
     let (steps, backout) = out.split_once("back-out: run only with --backout").unwrap();
     assert!(!steps.contains("uninstall-wsus") && backout.contains("uninstall-wsus"), "{out}");
+    let (steps, reboot) =
+        steps.split_once("reboot: run only with --reboot when the installer asks for a restart").unwrap();
+    assert!(!steps.contains("shutdown /r") && !backout.contains("shutdown /r"), "{out}");
+    assert!(
+        reboot.contains("1. reboot: Restart to finish the update\n        run     shutdown /r /t 60 /c \"wsusfix: KB954960 installed; restarting to finish\""),
+        "{out}"
+    );
 
     let (code, out, _) =
         run(wsusfix().arg("show").arg(plan()).args(["--host", "w2003-sp1-unpatched", "--format", "json"]));

@@ -40,6 +40,8 @@ pub struct RunOptions {
     pub replan: bool,
     #[serde(default)]
     pub backout: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reboot: bool,
 }
 
 /// One step run, as recorded.

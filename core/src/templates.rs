@@ -34,6 +34,7 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "steps/install.cmd.tera",
     "steps/install-log.cmd.tera",
     "steps/precheck-disk.cmd.tera",
+    "steps/reboot.cmd.tera",
     "steps/setup-sp1.cmd.tera",
     "steps/stage.cmd.tera",
     "steps/task-create.cmd.tera",

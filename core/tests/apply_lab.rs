@@ -445,3 +445,131 @@ fn replan_rebuilds_the_plan_of_a_host_that_changed() {
     assert!(steps.iter().all(|s| !s.step.contains("task")), "no task on the re-planned route");
     assert_eq!(f.installs("w08"), 1);
 }
+
+/// Makes a lab host's KB954960 package exit 3010 (success, restart required) on success.
+fn needs_restart(f: &Fixture, host: &str) {
+    f.lab.host_state(host).unwrap().with(|h| h.installer.reboot_required = true);
+}
+
+fn ids<'a>(steps: &[&'a journal::StepEntry]) -> Vec<&'a str> {
+    steps.iter().map(|s| s.step.as_str()).collect()
+}
+
+#[test]
+fn a_restart_the_installer_asks_for_is_recorded_and_scheduled_only_with_reboot() {
+    let f = Fixture::start(&[
+        ("w03-no-flag", "w2003-sp1-unpatched"),
+        ("w03-reboot", "w2003-sp1-unpatched"),
+        ("w03-clean", "w2003-sp1-unpatched"),
+        ("w08-filtered", "w2008-sp1-unpatched"),
+    ]);
+    for host in ["w03-no-flag", "w03-reboot", "w08-filtered"] {
+        needs_restart(&f, host);
+    }
+    let plan = f.plan(&f.scan(), "100%", 0);
+    for h in &plan.hosts {
+        assert!(!h.reboot.is_empty(), "{}: every host that installs has a reboot step", h.host);
+    }
+
+    // Without --reboot: the pending restart is recorded, nothing restarts.
+    let (result, journal) = f.apply_with(&plan, "no-reboot", |r| r.selected = Some(["w03-no-flag".to_string()].into()));
+    let h = outcome(&result, "w03-no-flag");
+    assert_eq!(h.outcome, HostOutcome::Remediated, "{h:?}");
+    assert!(h.reboot_pending && !h.reboot_scheduled, "{h:?}");
+    assert!(!h.reason.contains("reboot"), "{}", h.reason);
+    assert!(h.warnings.is_empty(), "{:?}", h.warnings);
+    let steps = steps_of(&journal, "w03-no-flag");
+    assert_eq!((step(&steps, "install").exit_code, step(&steps, "install").judged), (Some(3010), Judged::Ok));
+    assert!(steps.iter().all(|s| !s.step.starts_with("reboot")), "{:?}", ids(&steps));
+    let state = f.lab.host_state("w03-no-flag").unwrap().snapshot();
+    assert_eq!(state.restarts(), 0, "no restart without --reboot");
+    assert!(state.shutdowns.is_empty());
+
+    // With --reboot: the planned reboot step runs last, and the lab records one restart.
+    let selected = ["w03-reboot", "w03-clean", "w08-filtered"].map(String::from);
+    let (result, journal) = f.apply_with(&plan, "reboot", |r| {
+        r.reboot = true;
+        r.selected = Some(selected.into());
+    });
+    let h = outcome(&result, "w03-reboot");
+    assert_eq!(h.outcome, HostOutcome::Remediated, "{h:?}");
+    assert_eq!(h.dll_version_after.map(|v| v.to_string()).as_deref(), Some("3.1.6001.66"));
+    assert!(h.reboot_pending && h.reboot_scheduled, "the restart has not happened yet: {h:?}");
+    assert!(h.reason.contains("reboot scheduled"), "{}", h.reason);
+    assert!(h.warnings.is_empty(), "{:?}", h.warnings);
+    let steps = steps_of(&journal, "w03-reboot");
+    let reboot = step(&steps, "reboot");
+    assert_eq!((reboot.exit_code, reboot.judged), (Some(0), Judged::Ok), "{reboot:#?}");
+    assert_eq!(reboot.command, r#"shutdown /r /t 60 /c "wsusfix: KB954960 installed; restarting to finish""#);
+    assert_eq!(ids(&steps).last(), Some(&"reboot"), "last of all: {:?}", ids(&steps));
+    let state = f.lab.host_state("w03-reboot").unwrap().snapshot();
+    assert_eq!(state.restarts(), 1);
+    let pending = state.pending_shutdown().expect("a restart is scheduled");
+    assert_eq!((pending.delay_secs, pending.by.as_str()), (60, state.user.as_str()));
+    assert_eq!(pending.comment, "wsusfix: KB954960 installed; restarting to finish");
+    assert_eq!(f.installs("w03-reboot"), 1);
+
+    // An install that needs no restart gets none, --reboot or not.
+    let h = outcome(&result, "w03-clean");
+    assert_eq!(h.outcome, HostOutcome::Remediated, "{h:?}");
+    assert!(!h.reboot_pending && !h.reboot_scheduled, "{h:?}");
+    assert!(steps_of(&journal, "w03-clean").iter().all(|s| !s.step.starts_with("reboot")));
+    assert_eq!(f.lab.host_state("w03-clean").unwrap().snapshot().restarts(), 0);
+
+    // A filtered 2008 session may not restart the host: the restart goes through a SYSTEM
+    // task, deleted after.
+    let h = outcome(&result, "w08-filtered");
+    assert_eq!(h.outcome, HostOutcome::Remediated, "{h:?}");
+    assert!(h.reboot_pending && h.reboot_scheduled, "{h:?}");
+    let steps = steps_of(&journal, "w08-filtered");
+    assert!(steps.iter().all(|s| s.step != "reboot"), "no direct shutdown on a filtered session");
+    assert!(step(&steps, "reboot-task-create").command.contains("/ru SYSTEM"));
+    for id in ["reboot-task-create", "reboot-task-run", "reboot-task-wait", "reboot-task-delete"] {
+        assert_eq!(step(&steps, id).judged, Judged::Ok, "{id}: {:#?}", step(&steps, id));
+    }
+    let order = ids(&steps);
+    let at = |id: &str| order.iter().rposition(|s| *s == id).unwrap();
+    assert!(at("cleanup-update") < at("reboot-task-create"), "after the cleanups: {order:?}");
+    assert!(at("install-task-delete") < at("reboot-task-create"), "{order:?}");
+    assert_eq!(order.last(), Some(&"reboot-task-delete"), "{order:?}");
+    let state = f.lab.host_state("w08-filtered").unwrap().snapshot();
+    assert_eq!(state.restarts(), 1);
+    assert_eq!(state.pending_shutdown().map(|s| s.by.as_str()), Some("SYSTEM"));
+    assert!(state.tasks.is_empty(), "the reboot task is deleted");
+
+    let outcome_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(f.dir.path().join("reboot/outcome.json")).unwrap()).unwrap();
+    let reported = outcome_json["hosts"].as_array().unwrap().iter().find(|h| h["host"] == "w03-reboot").unwrap();
+    assert_eq!(reported["reboot_pending"], true);
+    assert!(reported["reason"].as_str().unwrap().contains("reboot scheduled"), "{reported}");
+}
+
+#[test]
+fn a_restart_that_cannot_be_scheduled_is_a_warning_on_a_fixed_host() {
+    // Planned as elevated (a direct install and a direct restart), but the session is
+    // filtered: the install goes through the SYSTEM-task fallback and answers 3010, and the
+    // direct `shutdown` is denied. The DLL proves the fix; the restart is left to a person.
+    let f = Fixture::start(&[("w08", "w2008-sp1-unpatched")]);
+    needs_restart(&f, "w08");
+    let mut scan = f.scan();
+    let real = plan::fingerprint(scan.hosts[0].facts.as_ref().unwrap());
+    scan.hosts[0].facts.as_mut().unwrap().elevation = Elevation::Elevated;
+    let mut plan = f.plan(&scan, "100%", 0);
+    plan.hosts[0].fingerprint = Some(real);
+    assert_eq!(plan.hosts[0].reboot.len(), 1, "a direct restart on an elevated session");
+
+    let (result, journal) = f.apply_with(&plan, "run", |r| r.reboot = true);
+    let h = outcome(&result, "w08");
+    assert_eq!(h.outcome, HostOutcome::Remediated, "{h:?}");
+    assert!(h.reboot_pending && !h.reboot_scheduled, "{h:?}");
+    assert!(!h.reason.contains("reboot scheduled"), "{}", h.reason);
+    assert!(
+        h.warnings.iter().any(|w| w.contains("reboot not scheduled") && w.contains("exit code 5")),
+        "{:?}",
+        h.warnings
+    );
+    let steps = steps_of(&journal, "w08");
+    assert_eq!((step(&steps, "reboot").exit_code, step(&steps, "reboot").judged), (Some(5), Judged::Failed));
+    assert_eq!(result.exit_code(), 0, "a remediated host with a warning is no failure");
+    assert_eq!(f.lab.host_state("w08").unwrap().snapshot().restarts(), 0);
+}

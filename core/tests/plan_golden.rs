@@ -69,6 +69,13 @@ fn plan_of_every_kind_of_host_matches_the_golden_file() {
     // What plan writes, apply reads back unchanged.
     let again = Plan::parse(&plan.to_yaml(), Path::new("plan.yaml")).unwrap();
     assert_eq!(again, plan);
+
+    // A plan written before the reboot step existed still loads, with no reboot step.
+    let mut old = plan.clone();
+    old.hosts.iter_mut().for_each(|h| h.reboot.clear());
+    let text = old.to_yaml();
+    assert!(!text.contains("reboot:"), "an empty reboot is not written");
+    assert_eq!(Plan::parse(&text, Path::new("old.yaml")).unwrap(), old);
 }
 
 #[test]
@@ -102,8 +109,26 @@ fn the_filtered_2008_host_installs_through_a_system_task_that_is_always_deleted(
         "{create}"
     );
 
+    // The restart of --reboot: as SYSTEM too (a filtered token lacks the shutdown privilege).
+    let reboot: Vec<&str> = host.reboot.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(reboot, ["reboot-task-create", "reboot-task-run", "reboot-task-wait", "reboot-task-delete"]);
+    assert!(host.reboot[3].cleanup, "the reboot task is always deleted");
+    let create = format!("{:?}", host.reboot[0].action);
+    assert!(create.contains(r#"/tr \"shutdown /r /t 60 /c \\\"wsusfix: KB954960"#), "{create}");
+
     let direct_2003 = plan.hosts.iter().find(|h| h.host == "w2003-sp1-unpatched").unwrap();
     assert!(direct_2003.elevation_fallback.is_empty(), "no UAC on 2003: no task fallback");
+    assert_eq!(direct_2003.reboot.len(), 1, "{:?}", direct_2003.reboot);
+    assert_eq!(
+        direct_2003.reboot[0].action,
+        plan::Action::Run {
+            command: r#"shutdown /r /t 60 /c "wsusfix: KB954960 installed; restarting to finish""#.into()
+        }
+    );
+    assert_eq!(direct_2003.reboot[0].expect, plan::Expect::Success);
+    for nothing in plan.hosts.iter().filter(|h| h.steps.is_empty() || h.route == Route::RtmWorkaround) {
+        assert!(nothing.reboot.is_empty(), "{}: installs nothing, restarts nothing", nothing.host);
+    }
     assert!(!direct_2003.backout.is_empty());
     let rtm = plan.hosts.iter().find(|h| h.host == "w2003-rtm").unwrap();
     assert_eq!(rtm.route, Route::RtmWorkaround);

@@ -27,9 +27,11 @@ use crate::progress::ApplyProgress;
 ///
 /// Installers: 1618 is retried (3 tries, the pause doubling from --retry-delay); 740 on a direct
 /// install runs the SYSTEM scheduled-task fallback; 3010/1641 are success with a reboot pending,
-/// which is recorded: wsusfix never reboots (there is no --reboot; reboots are the operator's).
-/// Other codes fail the host with the installer's log tail. Cleanup steps (task delete, package
-/// removal) always run.
+/// which is recorded. Without --reboot wsusfix never restarts a host; with --reboot, a host the
+/// DLL proves fixed whose installer asked for a restart runs its planned reboot step last
+/// (`shutdown /r /t 60`, as SYSTEM through a task on a UAC-filtered session). Other codes fail
+/// the host with the installer's log tail. Cleanup steps (task delete, package removal) always
+/// run.
 ///
 /// Every run has a folder (--run-dir, default runs/<UTC time>): journal.jsonl (append-only,
 /// synced per entry), plan.yaml (the plan run), outcome.json (for `wsusfix report result`) and
@@ -41,7 +43,7 @@ use crate::progress::ApplyProgress;
 /// 130 interrupted; 1 usage or input error.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  wsusfix apply plan.yaml -i inventory.yaml --dry-run\n  wsusfix apply plan.yaml -i inventory.yaml --serial 1,10%,100% --max-fail-percent 10 --yes\n  wsusfix apply --resume runs/20261125T201500Z -i inventory.yaml --yes\n  wsusfix apply plan.yaml -i inventory.yaml --limit @runs/20261125T201500Z/failed-hosts --yes\n  wsusfix apply plan.yaml -i inventory.yaml --backout --limit wsus07 --confirm-backout wsus07"
+    after_help = "Examples:\n  wsusfix apply plan.yaml -i inventory.yaml --dry-run\n  wsusfix apply plan.yaml -i inventory.yaml --serial 1,10%,100% --max-fail-percent 10 --yes\n  wsusfix apply plan.yaml -i inventory.yaml --reboot --yes\n  wsusfix apply --resume runs/20261125T201500Z -i inventory.yaml --yes\n  wsusfix apply plan.yaml -i inventory.yaml --limit @runs/20261125T201500Z/failed-hosts --yes\n  wsusfix apply plan.yaml -i inventory.yaml --backout --limit wsus07 --confirm-backout wsus07"
 )]
 pub struct Args {
     /// The plan (from `wsusfix plan`). Not needed with --resume, which uses the run's copy.
@@ -86,6 +88,11 @@ pub struct Args {
     /// Without a terminal, the confirmation of --backout: exactly the selected hosts, comma-separated.
     #[arg(long, value_name = "HOSTS", requires = "backout")]
     pub confirm_backout: Option<String>,
+    /// Restart a host when its installer asks for it (3010/1641), with the plan's reboot step
+    /// (`shutdown /r /t 60`), run last, after the DLL read back proved the fix. Without it a
+    /// pending restart is only recorded, and left to the operator.
+    #[arg(long, conflicts_with = "backout")]
+    pub reboot: bool,
     /// First pause before retrying an installer that answered 1618 (it doubles each try).
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub retry_delay: String,
@@ -112,6 +119,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     request.probe_timeout = args.connect.command_timeout();
     request.replan = args.replan;
     request.backout = args.backout;
+    request.reboot = args.reboot;
     request.retry_delay = parse_duration(&args.retry_delay).context("--retry-delay")?;
     request.poll_interval = args.poll_interval.as_deref().map(parse_duration).transpose().context("--poll-interval")?;
     request.selected = match &args.limit {
@@ -138,6 +146,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         limit: args.limit.clone(),
         replan: args.replan,
         backout: args.backout,
+        reboot: args.reboot,
     };
     let now = apply::utc_now();
     let (dir, journal, previous) = match &args.resume {
@@ -323,7 +332,9 @@ fn print_result(result: &ApplyResult, dir: &Path) {
         .iter()
         .map(|h| {
             let mut note = crate::output::shorten(&h.reason, 110);
-            if h.reboot_pending {
+            if h.reboot_scheduled {
+                note.push_str(" [reboot scheduled]");
+            } else if h.reboot_pending {
                 note.push_str(" [reboot pending]");
             }
             if !h.warnings.is_empty() {

@@ -94,6 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         limit: None,
         replan: false,
         backout: false,
+        reboot: false,
     };
     let hosts = inventory.hosts.iter().map(|h| h.name.clone()).collect();
     let label = args.plan.display().to_string();

@@ -14,7 +14,9 @@ use crate::output;
 /// Review a plan: its header, a summary by verdict and OS, then each host's steps with their
 /// exact commands.
 ///
-/// The back-out steps are listed apart: they run only with `wsusfix apply --backout`.
+/// The reboot steps are listed apart: they run only with `wsusfix apply --reboot`, when the
+/// installer asks for a restart. The back-out steps too: they run only with `wsusfix apply
+/// --backout`.
 #[derive(clap::Args)]
 #[command(
     after_help = "Examples:\n  wsusfix show plan.yaml | less\n  wsusfix show plan.yaml --host wsus01\n  wsusfix show plan.yaml --format json"
@@ -168,6 +170,13 @@ fn host_text(h: &HostPlan) -> String {
             &mut t,
             "elevation fallback (if the installer answers 740, these run instead of the rest, as SYSTEM)",
             &h.elevation_fallback,
+        );
+    }
+    if !h.reboot.is_empty() {
+        section(
+            &mut t,
+            "reboot: run only with --reboot when the installer asks for a restart (3010/1641), last of all",
+            &h.reboot,
         );
     }
     if !h.backout.is_empty() {

@@ -5,7 +5,9 @@
 //! ([`super::INSTALL_TRIES`] tries in all); a direct install answering 740 runs the host's
 //! `elevation_fallback` steps (the SYSTEM task) in its place, then the steps after it; a failing
 //! step runs its `on_failure` command and keeps the last lines; a manual step stops the host.
-//! Cleanup steps (the task delete, the package removal) always run at the end.
+//! Cleanup steps (the task delete, the package removal) always run at the end. With
+//! `--reboot`, a remediated host whose installer answered 3010/1641 then runs its planned
+//! reboot steps, last of all.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -105,7 +107,7 @@ impl<'a> HostRun<'a> {
             self.cleanup(step);
         }
         let fixed = self.engine.advisory.fixed_file_version;
-        let (outcome, reason) = match result {
+        let (outcome, mut reason) = match result {
             Err(Stop::Failed(reason)) => (HostOutcome::Failed, reason),
             Err(Stop::Manual(instructions)) => (HostOutcome::ManualAction, instructions),
             Ok(()) if backout => (HostOutcome::BackedOut, "the back-out steps ran: rescan the host".to_string()),
@@ -116,9 +118,40 @@ impl<'a> HostRun<'a> {
             Ok(()) if plan.steps.is_empty() => (HostOutcome::NotNeeded, plan.reason.clone()),
             Ok(()) => (HostOutcome::Failed, "the steps ran, but none read the DLL back: the fix is not proven".into()),
         };
+        if outcome == HostOutcome::Remediated && self.report.reboot_pending && self.engine.request.reboot {
+            reason.push_str(&self.restart(&plan.reboot));
+        }
         self.report.outcome = outcome;
         self.report.reason = reason;
         self.report
+    }
+
+    /// `--reboot` on a remediated host whose installer asked for a restart: the plan's reboot
+    /// steps, last of all, with their own cleanups (a task's delete). Returns what the host's
+    /// reason gains; a failure is a warning (the DLL proved the fix; the restart is pending).
+    fn restart(&mut self, steps: &[Step]) -> String {
+        if steps.is_empty() {
+            self.report.warnings.push(
+                "reboot: the plan has no reboot step (it predates --reboot): restart the host yourself, or re-plan"
+                    .into(),
+            );
+            return String::new();
+        }
+        let mut cleanups = Vec::new();
+        let result = self.sequence(steps, &[], &mut cleanups);
+        for step in &cleanups {
+            self.cleanup(step);
+        }
+        match result {
+            Ok(()) => {
+                self.report.reboot_scheduled = true;
+                "; reboot scheduled: the installer asked for a restart".into()
+            }
+            Err(Stop::Failed(why) | Stop::Manual(why)) => {
+                self.report.warnings.push(format!("reboot not scheduled ({why}): restart the host yourself"));
+                String::new()
+            }
+        }
     }
 
     /// The re-probe: `Ok(None)` to go on with the plan, `Ok(Some)` with a fresh plan

@@ -149,7 +149,9 @@ pub fn installer(code: i32, exit_codes: &ExitCodes) -> Judgement {
         ExitMeaning::Success => Judgement::ok(format!("installer exit code {described}")),
         ExitMeaning::SuccessReboot => Judgement {
             reboot_pending: true,
-            ..Judgement::ok(format!("installer exit code {described}: a restart is pending (not done by wsusfix)"))
+            ..Judgement::ok(format!(
+                "installer exit code {described}: a restart is pending (wsusfix restarts only with --reboot)"
+            ))
         },
         ExitMeaning::Retry => Judgement::new(Judged::Retry, format!("installer exit code {described}")),
         ExitMeaning::ElevationRequired => Judgement::new(Judged::Fallback, format!("installer exit code {described}")),

@@ -128,6 +128,10 @@ pub struct HostReport {
     pub dll_version_after: Option<FileVersion>,
     #[serde(default)]
     pub reboot_pending: bool,
+    /// `--reboot` scheduled the restart the installer asked for (`reboot_pending` stays true:
+    /// the restart has not happened yet when the run ends).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reboot_scheduled: bool,
     #[serde(default)]
     pub warnings: Vec<String>,
     /// The last lines of the failing step's `on_failure` command (an installer's log).
@@ -144,6 +148,7 @@ impl HostReport {
             steps: Vec::new(),
             dll_version_after: None,
             reboot_pending: false,
+            reboot_scheduled: false,
             warnings: Vec::new(),
             failure_log: Vec::new(),
         }
@@ -165,6 +170,10 @@ pub struct ApplyRequest {
     pub replan: bool,
     /// Run the back-out steps instead of the fix.
     pub backout: bool,
+    /// `--reboot`: run a host's planned reboot steps when its install answered "success,
+    /// restart required" (3010/1641) and the DLL read back proved the fix. Without it a pending
+    /// restart is only recorded.
+    pub reboot: bool,
     /// First pause before retrying an installer that answered 1618; doubles each try.
     pub retry_delay: Duration,
     /// Overrides every task poll interval of the plan (tests, impatient rehearsals).
@@ -186,6 +195,7 @@ impl ApplyRequest {
             probe_timeout: Duration::from_secs(120),
             replan: false,
             backout: false,
+            reboot: false,
             retry_delay: Duration::from_secs(30),
             poll_interval: None,
             rehearsal: false,

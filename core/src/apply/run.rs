@@ -301,7 +301,8 @@ pub struct DryRunHost {
     pub batch: Option<usize>,
     /// Why it gets no steps, when it does not.
     pub note: Option<String>,
-    /// `(step id, command)` in order: the steps, then (marked) the 740 fallback.
+    /// `(step id, command)` in order: the steps, then (marked) the 740 fallback, then (marked,
+    /// with `--reboot` only) the reboot steps.
     pub commands: Vec<(String, String)>,
 }
 
@@ -327,6 +328,7 @@ pub fn dry_run(request: &ApplyRequest) -> Result<Vec<DryRunHost>, ApplyError> {
         .map(|(i, h)| {
             let steps = if request.backout { &h.backout } else { &h.steps };
             let fallback = if request.backout { &Vec::new() } else { &h.elevation_fallback };
+            let reboot = if request.reboot && !request.backout { &h.reboot } else { &Vec::new() };
             let describe = |s: &crate::plan::Step, prefix: &str| {
                 let text = match &s.action {
                     Action::Run { command } => command.clone(),
@@ -344,6 +346,7 @@ pub fn dry_run(request: &ApplyRequest) -> Result<Vec<DryRunHost>, ApplyError> {
                     .iter()
                     .map(|s| describe(s, ""))
                     .chain(fallback.iter().map(|s| describe(s, "if 740: ")))
+                    .chain(reboot.iter().map(|s| describe(s, "if a restart is pending: ")))
                     .collect(),
             };
             DryRunHost {

@@ -160,6 +160,7 @@ impl HostPlanner<'_> {
             route: Route::NothingToDo,
             steps: Vec::new(),
             elevation_fallback: Vec::new(),
+            reboot: Vec::new(),
             backout: Vec::new(),
         };
         let facts = match (r.verdict, facts) {
@@ -214,6 +215,7 @@ impl HostPlanner<'_> {
                 plan.steps = steps;
             }
         }
+        plan.reboot = self.reboot(&ctx, needs_task)?;
         plan.backout = self.backout(&ctx, arch, needs_task)?;
         Ok(plan)
     }

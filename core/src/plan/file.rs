@@ -63,7 +63,7 @@ impl Plan {
             }
             crate::inventory::validate_host_name(&host.host)
                 .map_err(|reason| invalid(at, format!("host name {:?}: {reason}", host.host)))?;
-            for step in host.steps.iter().chain(&host.elevation_fallback).chain(&host.backout) {
+            for step in host.steps.iter().chain(&host.elevation_fallback).chain(&host.reboot).chain(&host.backout) {
                 if let Action::Upload { remote, .. } = &step.action {
                     crate::safe::windows_path(remote).map_err(|p| {
                         invalid(

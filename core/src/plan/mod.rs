@@ -136,6 +136,11 @@ pub struct HostPlan {
     /// required): the SYSTEM scheduled-task path.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub elevation_fallback: Vec<Step>,
+    /// Run last, after the verification and the cleanups, only with `apply --reboot` and only
+    /// when the install answered "success, restart required" (3010/1641): schedules the
+    /// restart (`shutdown /r /t 60`), as SYSTEM through a one-off task on a filtered session.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reboot: Vec<Step>,
     /// Run only with `apply --backout`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backout: Vec<Step>,

@@ -244,6 +244,31 @@ impl HostPlanner<'_> {
         self.task_steps("backup-susdb", description, &ctx, Expect::Installer)
     }
 
+    /// The restart `apply --reboot` schedules when the installer asks for one: `shutdown /r`
+    /// with a delay, so the session (and a task's status) can finish first. A UAC-filtered
+    /// session lacks the shutdown privilege, so there it runs as SYSTEM from a one-off task,
+    /// whose `/tr` carries the same command with its quotes escaped (as `backup_susdb`).
+    pub(super) fn reboot(&self, ctx: &StepContext, needs_task: bool) -> Result<Vec<Step>, PlanError> {
+        let description = "Restart to finish the update";
+        let direct = self.run("reboot", description, "reboot", ctx, Expect::Success, MINUTE)?;
+        if !needs_task {
+            return Ok(vec![direct]);
+        }
+        let Action::Run { command } = &direct.action else { return Ok(vec![direct]) };
+        let ctx = StepContext {
+            task_name: "wsusfix-reboot".into(),
+            task_command: command.replace('"', "\\\""),
+            // shutdown writes no log: the task's Last Result is its exit code.
+            install_log: String::new(),
+            ..ctx.clone()
+        };
+        let mut steps = self.task_steps("reboot", "Restart to finish the update as SYSTEM", &ctx, Expect::Installer)?;
+        for step in &mut steps {
+            step.timeout_secs = step.timeout_secs.min(5 * MINUTE);
+        }
+        Ok(steps)
+    }
+
     pub(super) fn verify_wsus(&self, ctx: &StepContext) -> Result<Step, PlanError> {
         let version = self.advisory.releases.sp1.from;
         self.run(

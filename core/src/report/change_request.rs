@@ -52,6 +52,8 @@ pub struct RouteView {
     pub differing: Vec<String>,
     pub steps: Vec<StepView>,
     pub fallback: Vec<StepView>,
+    /// The restart, run only with `apply --reboot` when the installer asks for one.
+    pub reboot: Vec<StepView>,
     pub has_manual: bool,
     pub typical: String,
     pub longest: String,
@@ -104,7 +106,10 @@ impl ChangeRequest {
         let routes: Vec<RouteView> = ROUTES.iter().filter_map(|r| route_view(*r, &hosts, esc)).collect();
         let changing: Vec<&HostPlan> = hosts.iter().copied().filter(|h| !h.steps.is_empty()).collect();
         let per_host = changing.iter().map(|h| durations(&h.steps)).fold((0, 0), |a, d| (a.0.max(d.0), a.1.max(d.1)));
-        let commands = plan.hosts.iter().flat_map(|h| h.steps.iter().chain(&h.elevation_fallback).chain(&h.backout));
+        let commands = plan
+            .hosts
+            .iter()
+            .flat_map(|h| h.steps.iter().chain(&h.elevation_fallback).chain(&h.reboot).chain(&h.backout));
         let commands: Vec<&str> = commands
             .flat_map(|s| {
                 let run = match &s.action {
@@ -177,11 +182,14 @@ fn route_view(route: Route, hosts: &[&HostPlan], esc: Escape) -> Option<RouteVie
         representative: esc.text(&first.host),
         differing: members
             .iter()
-            .filter(|h| h.steps != first.steps || h.elevation_fallback != first.elevation_fallback)
+            .filter(|h| {
+                h.steps != first.steps || h.elevation_fallback != first.elevation_fallback || h.reboot != first.reboot
+            })
             .map(|h| esc.text(&h.host))
             .collect(),
         steps: StepView::list(&first.steps, esc),
         fallback: StepView::list(&first.elevation_fallback, esc),
+        reboot: StepView::list(&first.reboot, esc),
         has_manual: first.steps.iter().any(|s| matches!(s.action, Action::Manual { .. })),
         typical: duration_text(typical),
         longest: duration_text(longest),

@@ -130,6 +130,35 @@ pub struct InstallerFaults {
     /// Package runs exit 1603 and change nothing.
     #[serde(default)]
     pub fails: bool,
+    /// A package run that succeeds exits 3010 (success, restart required) instead of 0.
+    #[serde(default)]
+    pub reboot_required: bool,
+}
+
+/// A restart or shutdown `shutdown /r` or `/s` scheduled. The lab never goes down: the record
+/// is what a test (or `lab exec`) looks at. It is due `delay_secs` after `requested` (host
+/// clock); until then it is pending, and `shutdown /a` can abort it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledShutdown {
+    /// `/r`: a restart; otherwise a shutdown (`/s`).
+    pub restart: bool,
+    pub requested: Timestamp,
+    pub delay_secs: u64,
+    /// The `/c` comment.
+    #[serde(default)]
+    pub comment: String,
+    /// Who asked: the session's user, or `SYSTEM` (a scheduled task).
+    pub by: String,
+    /// `shutdown /a` aborted it before it was due.
+    #[serde(default)]
+    pub aborted: bool,
+}
+
+impl ScheduledShutdown {
+    /// When it takes effect (host clock).
+    pub fn due(&self) -> Timestamp {
+        self.requested.saturating_add(self.delay_secs)
+    }
 }
 
 /// A WSUS database kept by an uninstall with `DELETE_DATABASE=0`.
@@ -166,6 +195,9 @@ pub struct HostState {
     pub installer: InstallerFaults,
     #[serde(default)]
     pub kept_database: Option<KeptDatabase>,
+    /// Every restart and shutdown `shutdown` accepted, oldest first (aborted ones included).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shutdowns: Vec<ScheduledShutdown>,
     /// Command lines before a started scheduled task finishes (0: finishes at once).
     #[serde(default)]
     pub task_run_lines: u32,
@@ -190,6 +222,16 @@ impl HostState {
     pub fn set_env(&mut self, name: &str, value: &str) {
         let key = self.env.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned();
         self.env.insert(key.unwrap_or_else(|| name.to_string()), value.to_string());
+    }
+
+    /// The restart or shutdown still waiting for its time, if any (not aborted, not yet due).
+    pub fn pending_shutdown(&self) -> Option<&ScheduledShutdown> {
+        self.shutdowns.last().filter(|s| !s.aborted && s.due() > self.clock)
+    }
+
+    /// How many restarts were scheduled and not aborted (due or still pending).
+    pub fn restarts(&self) -> usize {
+        self.shutdowns.iter().filter(|s| s.restart && !s.aborted).count()
     }
 
     /// A service by name or display name.

@@ -5,7 +5,8 @@
 //! The package, in the order a real one fails: on 2008 without a full token it cannot start
 //! (740); a busy installer exits 1618; a host whose installer is broken exits 1603; a package
 //! for the wrong architecture or a host that is not WSUS 3.0 SP1 exits 1642; otherwise it sets
-//! the client web service DLL to 3.1.6001.66 and exits 0. Every run appends a line to
+//! the client web service DLL to 3.1.6001.66 and exits 0, or 3010 (success, restart required)
+//! when the host's `installer.reboot_required` fault is set. Every run appends a line to
 //! `%windir%\<package name>.log`. Setup logs to `%windir%\WSUSSetup.log`.
 
 use super::{Ctx, Io, Status};
@@ -18,6 +19,8 @@ const ELEVATION_REQUIRED: i32 = 740;
 const INSTALL_FAILURE: i32 = 1603;
 const INSTALL_ALREADY_RUNNING: i32 = 1618;
 const PATCH_TARGET_NOT_FOUND: i32 = 1642;
+/// `ERROR_SUCCESS_REBOOT_REQUIRED`.
+const SUCCESS_REBOOT_REQUIRED: i32 = 3010;
 /// WSUS setup: prerequisite check failed.
 const SETUP_PREREQUISITE_FAILED: i32 = 0x1460;
 
@@ -73,6 +76,9 @@ fn package(ctx: &mut Ctx, path: &str) -> i32 {
     let code = package_outcome(ctx, &name);
     let message = match code {
         0 => "KB954960: update applied (Microsoft.UpdateServices.WebServices.Client.dll 3.1.6001.66)".to_string(),
+        SUCCESS_REBOOT_REQUIRED => {
+            "KB954960: update applied (Microsoft.UpdateServices.WebServices.Client.dll 3.1.6001.66); a restart is required to complete it".to_string()
+        }
         INSTALL_ALREADY_RUNNING => "KB954960: another installation is in progress".to_string(),
         INSTALL_FAILURE => "KB954960: fatal error during installation".to_string(),
         _ => "KB954960: the upgrade patch cannot be installed: the program to be upgraded may be missing, or the patch may update a different version".to_string(),
@@ -109,7 +115,11 @@ fn package_outcome(ctx: &mut Ctx, name: &str) -> i32 {
         file.content =
             Content::Text(format!("MZ simulated Microsoft.UpdateServices.WebServices.Client {}", wsus::FIXED_DLL));
     }
-    0
+    if ctx.host.installer.reboot_required {
+        SUCCESS_REBOOT_REQUIRED
+    } else {
+        0
+    }
 }
 
 /// `NAME=VALUE` properties of a setup command line.

@@ -21,6 +21,7 @@ mod installers;
 mod reg;
 mod schtasks;
 mod services;
+mod shutdown;
 mod sqlcmd;
 mod whoami;
 mod wmic;
@@ -378,6 +379,7 @@ impl<'h> Ctx<'h> {
             "certutil" => return certutil::run(self, io, args),
             "schtasks" => return schtasks::run(self, io, args),
             "sqlcmd" => return sqlcmd::run(self, io, args),
+            "shutdown" => return shutdown::run(self, io, args),
             "hostname" => {
                 let name = self.var("COMPUTERNAME").unwrap_or_default();
                 self.print(io, &format!("{name}\r\n"));

@@ -250,6 +250,28 @@ fn package_outcomes_by_profile() {
 }
 
 #[test]
+fn a_package_that_needs_a_restart_exits_3010_from_a_profile_or_a_switch() {
+    let yaml = "extends: w2003-sp1-unpatched\ninstaller: { reboot_required: true }\n";
+    let mut from_profile =
+        Profile::from_yaml("needs-restart", "needs-restart.yaml", yaml).unwrap().instantiate("w").unwrap();
+    let mut switched = host("w2008-sp1-unpatched-elevated");
+    switched.installer.reboot_required = true;
+    for (h, package) in
+        [(&mut from_profile, "WSUS3.0SP1-KB954960-x86.exe"), (&mut switched, "WSUS3.0SP1-KB954960-x64.exe")]
+    {
+        assert!(h.installer.reboot_required);
+        run(h, &format!(r"echo MZ> C:\{package}"));
+        let o = run(h, &format!(r"C:\{package} /quiet /norestart"));
+        assert_eq!(o.exit_code, 3010, "success, restart required");
+        assert_eq!(dll_version(h), "3.1.6001.66", "the DLL is replaced all the same");
+        let log = format!(r"{}\{}.log", h.windir(), package.trim_end_matches(".exe"));
+        let text = String::from_utf8_lossy(&h.fs.file(&log).unwrap().content.bytes()).into_owned();
+        assert!(text.contains("update applied") && text.contains("restart is required"), "{text}");
+        assert!(h.shutdowns.is_empty(), "the installer asks for a restart; it does not restart");
+    }
+}
+
+#[test]
 fn uninstall_keeping_data_then_reinstall_sp1() {
     let mut h = host("w2003-sp1-unpatched");
     run(

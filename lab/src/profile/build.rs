@@ -40,6 +40,7 @@ impl Profile {
             tasks: Vec::new(),
             installer: d.installer.clone().unwrap_or_default(),
             kept_database: None,
+            shutdowns: Vec::new(),
             task_run_lines: d.task_run_lines.unwrap_or(1),
             clock: now,
             lines_run: 0,
