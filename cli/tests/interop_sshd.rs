@@ -1,7 +1,9 @@
-//! The same scan through two SSH servers: the lab's own (russh) and OpenSSH's sshd whose
-//! `ForceCommand` runs the lab's interpreter (`wsusfix lab exec`). Both must give the ssh2
-//! client the same probe answers, facts and verdict: proof that the transport and parsers
-//! work against the most common real server, not only against our own.
+//! Two SSH servers, one set of tests: the lab's own (russh) and OpenSSH's sshd whose
+//! `ForceCommand` runs the lab's interpreter (`wsusfix lab exec`, SCP uploads included). The
+//! transport suite (exec, exit codes, stderr, a package upload checked with certutil, the
+//! audit record, a changed host key, an unknown client key) runs the same against both, and
+//! the scan reads byte-identical probe output through both: proof that the transport and
+//! parsers work against the most common real server, not only against our own.
 //!
 //! Needs /usr/sbin/sshd and ssh-keygen: skipped with a reason when absent, failed under CI.
 
@@ -10,6 +12,10 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use wsusfix_core::connect::{ConnectError, ConnectSettings, SshConnector};
+use wsusfix_core::fleet::Connector;
+use wsusfix_core::transport::{CollectSink, ExitStatus, RemoteShell, TransportError};
 
 const SSHD: &str = "/usr/sbin/sshd";
 const PROFILE: &str = "w2008-sp1-unpatched";
@@ -163,4 +169,115 @@ fn the_probe_reads_the_same_through_openssh_sshd_as_through_the_lab_server() {
     };
     assert_eq!(raw(sshd_dir.path()), raw(lab_dir.path()), "probe output differs");
     drop(sshd);
+}
+
+/// One server under test: the inventory that reaches its host, and where its keys are.
+struct Server {
+    name: &'static str,
+    dir: PathBuf,
+}
+
+impl Server {
+    fn host(&self, extra_vars: &str) -> wsusfix_core::inventory::Host {
+        let text = fs::read_to_string(self.dir.join("inventory.yaml")).unwrap();
+        let text = format!("{text}{extra_vars}");
+        let inventory = wsusfix_core::inventory::Inventory::parse(&text, "inventory.yaml").unwrap();
+        inventory.hosts.into_iter().find(|h| h.name == "wsus-lab-0001").unwrap()
+    }
+
+    fn connect(&self, host: &wsusfix_core::inventory::Host) -> Result<Box<dyn RemoteShell>, ConnectError> {
+        let connector = SshConnector::new(ConnectSettings {
+            accept_new_host_keys: false,
+            extra_known_hosts: Vec::new(),
+            connect_timeout: Duration::from_secs(5),
+            default_user: "admin".into(),
+        });
+        connector.connect(host)
+    }
+}
+
+fn digest(tool: &str, file: &Path) -> String {
+    let out = Command::new(tool).arg(file).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_string()
+}
+
+/// The transport's behaviour a user relies on, run the same way against each server.
+fn transport_suite(server: &Server) {
+    let who = server.name;
+    let host = server.host("");
+    let mut shell = server.connect(&host).unwrap_or_else(|e| panic!("{who}: {e}"));
+
+    let mut out = CollectSink::new(64 * 1024);
+    let status = shell.exec("ver", Duration::from_secs(10), &mut out).unwrap();
+    assert_eq!(status, ExitStatus::Code(0), "{who}");
+    assert!(String::from_utf8_lossy(out.stdout_bytes()).contains("Microsoft Windows [Version 6.0.6001]"), "{who}");
+
+    let mut out = CollectSink::new(64 * 1024);
+    let status = shell.exec(r#"reg query "HKLM\SOFTWARE\Nope""#, Duration::from_secs(10), &mut out).unwrap();
+    assert_eq!(status, ExitStatus::Code(1), "{who}: a failing command's exit code arrives");
+    assert!(
+        String::from_utf8_lossy(out.stderr_bytes()).contains("unable to find the specified registry key"),
+        "{who}: stderr arrives apart: {:?}",
+        String::from_utf8_lossy(out.stderr_bytes())
+    );
+
+    // A package-sized upload by SCP, checked on the host with certutil as the plan does.
+    let local = server.dir.join("package.bin");
+    let bytes: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    fs::write(&local, &bytes).unwrap();
+    let remote = r"C:\Windows\Temp\package.bin";
+    let sent = shell.upload(&local, remote, Duration::from_secs(30)).unwrap_or_else(|e| panic!("{who}: {e}"));
+    assert_eq!(sent.size, bytes.len() as u64, "{who}");
+    assert_eq!(sent.sha256, digest("sha256sum", &local), "{who}");
+    let mut out = CollectSink::new(64 * 1024);
+    shell.exec(&format!(r#"certutil -hashfile "{remote}" SHA1"#), Duration::from_secs(10), &mut out).unwrap();
+    let printed: String = String::from_utf8_lossy(out.stdout_bytes()).split_whitespace().collect::<Vec<_>>().join("");
+    assert!(printed.to_ascii_lowercase().contains(&digest("sha1sum", &local)), "{who}: the host holds the same bytes");
+
+    let records = shell.records();
+    assert_eq!(records.len(), 4, "{who}: every command and upload is recorded");
+    assert!(records.iter().all(|r| r.error.is_none()), "{who}");
+
+    // Another key in known_hosts for this address: refused before authentication.
+    let other = server.dir.join("other_host_key");
+    let _ = fs::remove_file(&other);
+    keygen(&other);
+    let line = fs::read_to_string(server.dir.join("known_hosts")).unwrap();
+    let address = line.split_whitespace().next().unwrap().to_string();
+    let other_key: Vec<String> =
+        fs::read_to_string(other.with_extension("pub")).unwrap().split_whitespace().take(2).map(String::from).collect();
+    let wrong_known_hosts = server.dir.join("known_hosts.wrong");
+    fs::write(&wrong_known_hosts, format!("{address} {}\n", other_key.join(" "))).unwrap();
+    let mut changed = host.clone();
+    changed.vars.known_hosts_file = Some(wrong_known_hosts);
+    match server.connect(&changed) {
+        Err(ConnectError::Transport(e)) => assert!(matches!(*e, TransportError::HostKeyChanged { .. }), "{who}: {e}"),
+        Err(e) => panic!("{who}: {e}"),
+        Ok(_) => panic!("{who}: a changed host key was accepted"),
+    }
+
+    // A client key the server does not know: authentication fails, with the user named.
+    let mut stranger = host.clone();
+    stranger.vars.ssh_key_file = Some(other);
+    match server.connect(&stranger) {
+        Err(ConnectError::Transport(e)) => assert!(matches!(*e, TransportError::AuthFailed { .. }), "{who}: {e}"),
+        Err(e) => panic!("{who}: {e}"),
+        Ok(_) => panic!("{who}: an unknown client key was accepted"),
+    }
+}
+
+#[test]
+fn the_transport_behaves_the_same_against_openssh_sshd_and_the_lab_server() {
+    if !available() {
+        return;
+    }
+    let sshd_dir = tempfile::tempdir().unwrap();
+    let _sshd = start_sshd(sshd_dir.path());
+    transport_suite(&Server { name: "OpenSSH sshd + lab exec", dir: sshd_dir.path().to_path_buf() });
+
+    let lab_dir = tempfile::tempdir().unwrap();
+    let mut lab = start_lab(lab_dir.path());
+    transport_suite(&Server { name: "the lab's server", dir: lab_dir.path().to_path_buf() });
+    let _ = lab.kill();
+    let _ = lab.wait();
 }

@@ -104,6 +104,54 @@ pub fn exec_once(dir: &Path, name: &str, profile: &Profile, line: &str) -> Resul
     Ok(out)
 }
 
+/// Runs an `scp -t` upload over standard input and output (what sshd hands a
+/// `ForceCommand`), storing each received file on the host kept in `dir`. Returns the exit
+/// status: 0, or 1 with scp's error sent to the client.
+pub fn scp_once(
+    dir: &Path,
+    name: &str,
+    profile: &Profile,
+    mut sink: crate::scp::ScpSink,
+    input: &mut dyn std::io::Read,
+    output: &mut dyn std::io::Write,
+) -> Result<i32, LabError> {
+    let io = |e: std::io::Error| LabError::Io { path: dir.into(), source: e };
+    let lock = dir.join("hosts").join(format!("{name}.lock"));
+    fs::create_dir_all(dir.join("hosts")).map_err(io_at(dir))?;
+    let _guard = LockFile::acquire(&lock, Duration::from_secs(30))?;
+    let mut state = load_or_create(dir, name, profile)?;
+    output.write_all(&[0]).and_then(|_| output.flush()).map_err(io)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut code = 0;
+    loop {
+        let n = input.read(&mut buf).map_err(io)?;
+        let mut step = if n == 0 {
+            let mut end = crate::scp::Step { finished: true, ..Default::default() };
+            end.received.extend(sink.finish());
+            end
+        } else {
+            sink.feed(&buf[..n])
+        };
+        for file in step.received.drain(..) {
+            if let Err(message) = crate::scp::store(&mut state, &sink.target, file) {
+                step.reply = format!("\x02{message}\n").into_bytes();
+                step.finished = true;
+                code = 1;
+                break;
+            }
+        }
+        if step.reply.first() == Some(&2) {
+            code = 1;
+        }
+        output.write_all(&step.reply).and_then(|_| output.flush()).map_err(io)?;
+        if step.finished {
+            break;
+        }
+    }
+    save_host(&host_file(dir, name), &state)?;
+    Ok(code)
+}
+
 struct LockFile(PathBuf);
 
 impl LockFile {

@@ -133,6 +133,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 fn exec(args: ExecArgs) -> anyhow::Result<ExitCode> {
     let profile = load_profile(&args.profile, &[])?;
     let line = args.command.join(" ");
+    // sshd hands an `scp -t PATH` upload to the ForceCommand too: speak SCP on stdin/stdout.
+    if let Some(sink) = wsusfix_lab::scp::ScpSink::from_command(&line) {
+        let code = wsusfix_lab::persist::scp_once(
+            &args.state,
+            &args.host,
+            &profile,
+            sink,
+            &mut std::io::stdin().lock(),
+            &mut std::io::stdout().lock(),
+        )
+        .with_context(|| format!("cannot upload to the simulated host kept in {}", args.state.display()))?;
+        return Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)));
+    }
     let out = wsusfix_lab::persist::exec_once(&args.state, &args.host, &profile, &line)
         .with_context(|| format!("cannot run on the simulated host kept in {}", args.state.display()))?;
     std::io::stdout().write_all(&out.stdout).ok();
