@@ -42,8 +42,8 @@ impl FleetProgress {
             FleetEvent::HostDone { verdict, .. } => {
                 *self.counts.entry(verdict).or_default() += 1;
                 let msg: Vec<String> = self.counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
-                self.bar.set_message(msg.join(", "));
                 self.bar.inc(1);
+                self.bar.set_message(msg.join(", "));
             }
             FleetEvent::Finished { .. } => self.bar.finish_and_clear(),
             _ => {}
@@ -95,9 +95,11 @@ impl ApplyProgress {
             FleetEvent::HostApplied { host, outcome, .. } => {
                 *self.counts.entry(outcome).or_default() += 1;
                 let msg: Vec<String> = self.counts.iter().map(|(o, n)| format!("{n} {o}")).collect();
-                self.overall.set_message(msg.join(", "));
+                // Count first, then name the counts: a redraw in between never shows more
+                // outcomes than hosts done.
                 self.overall.inc(1);
                 self.batch.inc(1);
+                self.overall.set_message(msg.join(", "));
                 self.batch.set_message(format!("{host}: {outcome}"));
             }
             FleetEvent::Stopped { reason } if self.enabled => self.overall.println(reason),
