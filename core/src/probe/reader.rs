@@ -73,7 +73,13 @@ impl<'a> ProbeReader<'a> {
         let text = text.trim_end_matches(['\r', '\n']);
         if self.preview.len() < 60 && !text.trim().is_empty() {
             let room = 60 - self.preview.len();
-            self.preview.extend(text.chars().filter(|c| !c.is_control()).take(room));
+            // Printable ASCII only: the preview lands in reports, tables and terminals.
+            self.preview.extend(
+                text.chars()
+                    .filter(|c| !c.is_control())
+                    .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '.' })
+                    .take(room),
+            );
         }
         let trimmed = text.trim();
         if let Some(marker) = trimmed.strip_prefix(MARKER) {
