@@ -157,13 +157,6 @@ fn probe_host(
     advisory: &Advisory,
     templates: &Templates,
 ) -> HostResult {
-    let wsus_dir = host.vars.wsus_dir.as_str();
-    let command = match probe::render(templates, advisory, wsus_dir) {
-        Ok(command) => command,
-        Err(e) => {
-            return HostResult::new(&host.name, Assessment::unknown(format!("cannot build the probe: {e}")), None)
-        }
-    };
     let mut shell = match connector.connect(host) {
         Ok(shell) => shell,
         Err(e) => return HostResult::new(&host.name, Assessment::unreachable(e.to_string()), None),
@@ -175,19 +168,7 @@ fn probe_host(
         },
         None => None,
     };
-    let mut sink = ProbeSink { reader: ProbeReader::new(advisory, wsus_dir), saved, save_error: None };
-    let timeout = host.vars.command_timeout.unwrap_or(request.command_timeout);
-    match shell.exec(&command, timeout, &mut sink) {
-        Ok(_) => {}
-        Err(e) => return HostResult::new(&host.name, Assessment::unknown(e.to_string()), None),
-    }
-    let ProbeSink { reader, saved, save_error } = sink;
-    let mut result = HostResult::from_probe(&host.name, reader.finish(), advisory);
-    let save_error = save_error.or_else(|| saved.and_then(|s| s.finish().err()));
-    if let Some(e) = save_error {
-        result.warnings.push(e);
-    }
-    result
+    run_probe(&mut *shell, host, request.command_timeout, saved, advisory, templates)
 }
 
 /// Probes a host over a shell that is already open (`apply` re-probes over the connection it
@@ -200,6 +181,21 @@ pub fn probe_over(
     templates: &Templates,
 ) -> HostResult {
     let started = Instant::now();
+    let mut result = run_probe(shell, host, timeout, None, advisory, templates);
+    result.duration_ms = Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+    result
+}
+
+/// Runs the probe on an open shell, reads its output as it streams (saving it too, if asked)
+/// and assesses the host. `timeout` applies unless the host sets `command_timeout`.
+fn run_probe(
+    shell: &mut dyn RemoteShell,
+    host: &Host,
+    timeout: Duration,
+    saved: Option<SavedOutput>,
+    advisory: &Advisory,
+    templates: &Templates,
+) -> HostResult {
     let wsus_dir = host.vars.wsus_dir.as_str();
     let command = match probe::render(templates, advisory, wsus_dir) {
         Ok(command) => command,
@@ -207,13 +203,16 @@ pub fn probe_over(
             return HostResult::new(&host.name, Assessment::unknown(format!("cannot build the probe: {e}")), None)
         }
     };
-    let mut sink = ProbeSink { reader: ProbeReader::new(advisory, wsus_dir), saved: None, save_error: None };
+    let mut sink = ProbeSink { reader: ProbeReader::new(advisory, wsus_dir), saved, save_error: None };
     let timeout = host.vars.command_timeout.unwrap_or(timeout);
     if let Err(e) = shell.exec(&command, timeout, &mut sink) {
         return HostResult::new(&host.name, Assessment::unknown(e.to_string()), None);
     }
-    let mut result = HostResult::from_probe(&host.name, sink.reader.finish(), advisory);
-    result.duration_ms = Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+    let ProbeSink { reader, saved, save_error } = sink;
+    let mut result = HostResult::from_probe(&host.name, reader.finish(), advisory);
+    if let Some(e) = save_error.or_else(|| saved.and_then(|s| s.finish().err())) {
+        result.warnings.push(e);
+    }
     result
 }
 

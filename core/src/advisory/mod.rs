@@ -150,7 +150,6 @@ pub struct ClientSignature {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Uninstall {
-    pub setup: String,
     pub args: String,
     pub properties: BTreeMap<String, String>,
 }
@@ -244,7 +243,6 @@ impl Advisory {
         for service in &self.services {
             safe::service_name(service).map_err(unsafe_field("services"))?;
         }
-        safe::file_name(&self.uninstall.setup).map_err(unsafe_field("uninstall.setup"))?;
         safe::arguments(&self.uninstall.args).map_err(unsafe_field("uninstall.args"))?;
         safe::file_name(&self.reinstall.x86).map_err(unsafe_field("reinstall.x86"))?;
         safe::file_name(&self.reinstall.x64).map_err(unsafe_field("reinstall.x64"))?;
@@ -280,14 +278,6 @@ impl Advisory {
     pub fn install_log_for(&self, package_file: &str) -> String {
         let stem = package_file.strip_suffix(".exe").unwrap_or(package_file);
         self.package.log_file.replace("{package}", stem)
-    }
-
-    /// The package file name for an architecture.
-    pub fn package_for(&self, arch: crate::facts::Arch) -> &str {
-        match arch {
-            crate::facts::Arch::X64 => &self.package.x64,
-            _ => &self.package.x86,
-        }
     }
 }
 
