@@ -5,7 +5,6 @@ use std::path::Path;
 
 use anyhow::Context;
 use wsusfix_core::scan::{HostResult, ScanReport};
-use wsusfix_core::version::WindowsRelease;
 
 /// The output formats of `scan` and `assess`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -62,18 +61,11 @@ pub fn csv_field(text: &str) -> String {
     }
 }
 
+/// The host's Windows, as the documents name it; `-` when the probe learned nothing.
 fn os_label(r: &HostResult) -> String {
-    let Some(facts) = &r.facts else { return "-".into() };
-    let os = match facts.os.map(|v| v.release()) {
-        Some(WindowsRelease::Server2003) => "2003",
-        Some(WindowsRelease::Server2008) => "2008",
-        Some(WindowsRelease::Server2008R2) => "2008 R2",
-        Some(WindowsRelease::Other) => "other",
-        None => "?",
-    };
-    match facts.arch {
-        Some(arch) => format!("{os} {arch}"),
-        None => os.to_string(),
+    match &r.facts {
+        Some(facts) => wsusfix_core::report::os_label(facts.os, facts.arch),
+        None => "-".into(),
     }
 }
 

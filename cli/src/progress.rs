@@ -1,23 +1,24 @@
-//! Turns core's fleet events into an indicatif progress bar on a terminal, and into nothing
-//! on a pipe or with `--no-progress`.
+//! Turns core's scan and apply events into indicatif progress bars on a terminal, and into
+//! nothing on a pipe or with `--no-progress`.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use wsusfix_core::apply::HostOutcome;
+use wsusfix_core::apply::ApplyEvent;
 use wsusfix_core::assess::Verdict;
-use wsusfix_core::fleet::FleetEvent;
+use wsusfix_core::outcome::Outcome;
+use wsusfix_core::scan::ScanEvent;
 
-/// A progress display for one fleet operation.
-pub struct FleetProgress {
+/// Progress of a scan: one bar, with the verdicts so far.
+pub struct ScanProgress {
     bar: ProgressBar,
     counts: BTreeMap<Verdict, usize>,
 }
 
-impl FleetProgress {
+impl ScanProgress {
     /// `label` prefixes the bar (`scan`, `batch 2/4`).
-    pub fn new(label: &str, enabled: bool) -> FleetProgress {
+    pub fn new(label: &str, enabled: bool) -> ScanProgress {
         let bar = if enabled && std::io::stderr().is_terminal() {
             ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
         } else {
@@ -30,23 +31,22 @@ impl FleetProgress {
         .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(label.to_string());
-        FleetProgress { bar, counts: BTreeMap::new() }
+        ScanProgress { bar, counts: BTreeMap::new() }
     }
 
-    pub fn event(&mut self, event: FleetEvent) {
+    pub fn event(&mut self, event: ScanEvent) {
         match event {
-            FleetEvent::Started { total } => {
+            ScanEvent::Started { total } => {
                 self.bar.set_length(total as u64);
                 self.bar.enable_steady_tick(std::time::Duration::from_millis(200));
             }
-            FleetEvent::HostDone { verdict, .. } => {
+            ScanEvent::HostDone { verdict, .. } => {
                 *self.counts.entry(verdict).or_default() += 1;
                 let msg: Vec<String> = self.counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
                 self.bar.inc(1);
                 self.bar.set_message(msg.join(", "));
             }
-            FleetEvent::Finished { .. } => self.bar.finish_and_clear(),
-            _ => {}
+            ScanEvent::Finished { .. } => self.bar.finish_and_clear(),
         }
     }
 }
@@ -56,7 +56,7 @@ pub struct ApplyProgress {
     _multi: MultiProgress,
     overall: ProgressBar,
     batch: ProgressBar,
-    counts: BTreeMap<HostOutcome, usize>,
+    counts: BTreeMap<Outcome, usize>,
     enabled: bool,
 }
 
@@ -80,19 +80,19 @@ impl ApplyProgress {
         ApplyProgress { _multi: multi, overall, batch, counts: BTreeMap::new(), enabled }
     }
 
-    pub fn event(&mut self, event: FleetEvent) {
+    pub fn event(&mut self, event: ApplyEvent) {
         match event {
-            FleetEvent::Started { total } => {
+            ApplyEvent::Started { total } => {
                 self.overall.set_length(total as u64);
                 self.overall.enable_steady_tick(std::time::Duration::from_millis(200));
             }
-            FleetEvent::BatchStarted { batch, batches, hosts } => {
+            ApplyEvent::BatchStarted { batch, batches, hosts } => {
                 self.batch.set_prefix(format!("batch {batch}/{batches}"));
                 self.batch.set_length(hosts as u64);
                 self.batch.set_position(0);
             }
-            FleetEvent::HostStarted { host } => self.batch.set_message(format!("working on {host}")),
-            FleetEvent::HostApplied { host, outcome, .. } => {
+            ApplyEvent::HostStarted { host } => self.batch.set_message(format!("working on {host}")),
+            ApplyEvent::HostDone { host, outcome, .. } => {
                 *self.counts.entry(outcome).or_default() += 1;
                 let msg: Vec<String> = self.counts.iter().map(|(o, n)| format!("{n} {o}")).collect();
                 // Count first, then name the counts: a redraw in between never shows more
@@ -102,12 +102,12 @@ impl ApplyProgress {
                 self.overall.set_message(msg.join(", "));
                 self.batch.set_message(format!("{host}: {outcome}"));
             }
-            FleetEvent::Stopped { reason } if self.enabled => self.overall.println(reason),
-            FleetEvent::Finished { .. } => {
+            ApplyEvent::Stopped { reason } if self.enabled => self.overall.println(reason),
+            ApplyEvent::Finished { .. } => {
                 self.batch.finish_and_clear();
                 self.overall.finish_and_clear();
             }
-            FleetEvent::HostDone { .. } | FleetEvent::Stopped { .. } => {}
+            ApplyEvent::Stopped { .. } => {}
         }
     }
 }

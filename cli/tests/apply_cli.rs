@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use wsusfix_core::advisory::Advisory;
-use wsusfix_core::journal::{Entry, Journal, JOURNAL_FILE};
+use wsusfix_core::apply::journal::{Entry, Journal, JOURNAL_FILE};
 use wsusfix_lab::{HostSpec, Lab, LabConfig, RunningLab};
 
 fn wsusfix() -> Command {

@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use wsusfix_core::connect::{ConnectError, ConnectSettings, SshConnector};
-use wsusfix_core::fleet::Connector;
+use wsusfix_core::connector::{ConnectError, ConnectSettings, Connector, SshConnector};
 use wsusfix_core::transport::{CollectSink, ExitStatus, RemoteShell, TransportError};
 
 const SSHD: &str = "/usr/sbin/sshd";

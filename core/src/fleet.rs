@@ -1,259 +1,118 @@
-//! The fleet engine: a bounded pool of workers that probes many hosts at once, so that one
-//! hanging or dead host never holds the rest.
+//! The bounded worker pool every fleet operation runs on: `scan` over all its hosts, `apply`
+//! over each batch.
 //!
-//! Each host costs one connection and one round trip. Workers take the next host from a
-//! shared cursor; results come back over a channel to the calling thread, which emits
-//! [`FleetEvent`]s (the CLI turns them into a progress bar) and assembles the report. Setting
-//! the cancel flag stops workers from taking new hosts; hosts never started are reported as
-//! `unknown` ("not scanned: cancelled"), so a cancelled scan is still a consistent result.
+//! `forks` workers take the next item from a shared cursor, so one hanging or dead host never
+//! holds the rest; results come back over a bounded channel to the calling thread, which sees
+//! them as [`PoolEvent`]s in the order they happen. Before taking an item a worker asks `stop`:
+//! once it says yes, no new item starts and the items in flight finish.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::num::NonZeroUsize;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-use crate::advisory::Advisory;
-use crate::assess::{Assessment, Verdict};
-use crate::connect::ConnectError;
-use crate::inventory::Host;
-use crate::probe::{self, ProbeReader};
-use crate::scan::{HostResult, ScanReport};
-use crate::templates::Templates;
-use crate::transport::{OutputSink, RemoteShell};
-
-/// Opens a remote shell to a host. The SSH implementation is [`crate::connect::SshConnector`];
-/// tests may bring their own.
-pub trait Connector: Sync {
-    fn connect(&self, host: &Host) -> Result<Box<dyn RemoteShell>, ConnectError>;
-}
-
-/// What `scan` needs, already validated. Built by the CLI, consumed by [`scan`].
-#[derive(Clone, Debug)]
-pub struct ScanRequest {
-    pub hosts: Vec<Host>,
-    pub forks: NonZeroUsize,
-    /// How long the probe may run once connected, unless the host sets `command_timeout`.
-    pub command_timeout: Duration,
-    /// Where to write each host's raw probe output (`HOST.txt`), for `wsusfix assess`.
-    pub save_facts: Option<PathBuf>,
-}
-
-/// Progress of a fleet operation, for display.
-#[derive(Clone, Debug)]
-pub enum FleetEvent {
-    Started {
-        total: usize,
-    },
-    HostDone {
-        host: String,
-        verdict: Verdict,
-        elapsed: Duration,
-    },
-    Finished {
-        elapsed: Duration,
-    },
-    /// `apply`: a batch begins (`batch` counts from 1).
-    BatchStarted {
-        batch: usize,
-        batches: usize,
-        hosts: usize,
-    },
-    /// `apply`: a host is being worked on.
-    HostStarted {
-        host: String,
-    },
-    /// `apply`: a host is finished.
-    HostApplied {
-        host: String,
-        outcome: crate::apply::HostOutcome,
-        elapsed: Duration,
-    },
-    /// `apply`: the run stops before its next batch (failure threshold, Ctrl-C).
-    Stopped {
-        reason: String,
-    },
-}
 
 /// The default number of hosts worked on at once.
 pub const DEFAULT_FORKS: usize = 32;
 
-/// Probes every host of the request and assesses it.
-pub fn scan(
-    request: &ScanRequest,
-    connector: &dyn Connector,
-    advisory: &Advisory,
-    templates: &Templates,
-    cancel: &AtomicBool,
-    on_event: &mut dyn FnMut(FleetEvent),
-) -> ScanReport {
-    let started = Instant::now();
-    let total = request.hosts.len();
-    on_event(FleetEvent::Started { total });
+/// [`DEFAULT_FORKS`], as a count.
+pub fn default_forks() -> NonZeroUsize {
+    NonZeroUsize::new(DEFAULT_FORKS).unwrap_or(NonZeroUsize::MIN)
+}
+
+/// What the pool tells its caller, on the caller's thread.
+#[derive(Debug)]
+pub enum PoolEvent<R> {
+    /// A worker took the item at this index.
+    Started { index: usize },
+    /// The item at this index is done.
+    Done { index: usize, result: R, elapsed: Duration },
+}
+
+/// Runs `work` on every item, at most `forks` at once, until done or `stop` says so. Items never
+/// started get no event: the caller decides what they mean (cancelled, not run).
+pub fn run<T, R, W, S>(items: &[T], forks: NonZeroUsize, stop: S, work: W, on_event: &mut dyn FnMut(PoolEvent<R>))
+where
+    T: Sync,
+    R: Send,
+    W: Fn(&T) -> R + Sync,
+    S: Fn() -> bool + Sync,
+{
+    let workers = forks.get().min(items.len().max(1));
     let cursor = AtomicUsize::new(0);
-    let workers = request.forks.get().min(total.max(1));
-    let mut results: Vec<Option<HostResult>> = vec![None; total];
-    // Bounded: a worker blocks rather than pile results up if the caller is slow.
-    let (tx, rx) = mpsc::sync_channel::<(usize, HostResult)>(workers);
+    // Bounded: a worker blocks rather than pile results up when the caller is slow.
+    let (tx, rx) = mpsc::sync_channel::<PoolEvent<R>>(workers);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let tx = tx.clone();
-            let cursor = &cursor;
+            let (cursor, stop, work) = (&cursor, &stop, &work);
             scope.spawn(move || loop {
-                if cancel.load(Ordering::SeqCst) {
+                if stop() {
                     break;
                 }
                 let index = cursor.fetch_add(1, Ordering::SeqCst);
-                let Some(host) = request.hosts.get(index) else { break };
-                let result = scan_host(host, request, connector, advisory, templates);
-                if tx.send((index, result)).is_err() {
+                let Some(item) = items.get(index) else { break };
+                if tx.send(PoolEvent::Started { index }).is_err() {
+                    break;
+                }
+                let started = Instant::now();
+                let result = work(item);
+                if tx.send(PoolEvent::Done { index, result, elapsed: started.elapsed() }).is_err() {
                     break;
                 }
             });
         }
         drop(tx);
-        for (index, result) in rx {
-            on_event(FleetEvent::HostDone {
-                host: result.host.clone(),
-                verdict: result.verdict,
-                elapsed: Duration::from_millis(result.duration_ms.unwrap_or(0)),
-            });
-            results[index] = Some(result);
+        for event in rx {
+            on_event(event);
         }
     });
-    let hosts = results
-        .into_iter()
-        .zip(&request.hosts)
-        .map(|(result, host)| {
-            result.unwrap_or_else(|| {
-                HostResult::new(&host.name, Assessment::unknown("not scanned: the scan was cancelled"), None)
-            })
-        })
-        .collect();
-    on_event(FleetEvent::Finished { elapsed: started.elapsed() });
-    ScanReport::new(hosts)
 }
 
-/// Probes one host: connect, run the probe, read its output as it streams, assess.
-pub fn scan_host(
-    host: &Host,
-    request: &ScanRequest,
-    connector: &dyn Connector,
-    advisory: &Advisory,
-    templates: &Templates,
-) -> HostResult {
-    let started = Instant::now();
-    let mut result = probe_host(host, request, connector, advisory, templates);
-    result.duration_ms = Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
-    result
-}
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
 
-fn probe_host(
-    host: &Host,
-    request: &ScanRequest,
-    connector: &dyn Connector,
-    advisory: &Advisory,
-    templates: &Templates,
-) -> HostResult {
-    let mut shell = match connector.connect(host) {
-        Ok(shell) => shell,
-        Err(e) => return HostResult::new(&host.name, Assessment::unreachable(e.to_string()), None),
-    };
-    let saved = match &request.save_facts {
-        Some(dir) => match SavedOutput::create(dir, &host.name) {
-            Ok(s) => Some(s),
-            Err(e) => return HostResult::new(&host.name, Assessment::unknown(e), None),
-        },
-        None => None,
-    };
-    run_probe(&mut *shell, host, request.command_timeout, saved, advisory, templates)
-}
+    use super::*;
 
-/// Probes a host over a shell that is already open (`apply` re-probes over the connection it
-/// then runs the steps on): the same probe, read and assessed as [`scan_host`] does.
-pub fn probe_over(
-    shell: &mut dyn RemoteShell,
-    host: &Host,
-    timeout: Duration,
-    advisory: &Advisory,
-    templates: &Templates,
-) -> HostResult {
-    let started = Instant::now();
-    let mut result = run_probe(shell, host, timeout, None, advisory, templates);
-    result.duration_ms = Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
-    result
-}
-
-/// Runs the probe on an open shell, reads its output as it streams (saving it too, if asked)
-/// and assesses the host. `timeout` applies unless the host sets `command_timeout`.
-fn run_probe(
-    shell: &mut dyn RemoteShell,
-    host: &Host,
-    timeout: Duration,
-    saved: Option<SavedOutput>,
-    advisory: &Advisory,
-    templates: &Templates,
-) -> HostResult {
-    let wsus_dir = host.vars.wsus_dir.as_str();
-    let command = match probe::render(templates, advisory, wsus_dir) {
-        Ok(command) => command,
-        Err(e) => {
-            return HostResult::new(&host.name, Assessment::unknown(format!("cannot build the probe: {e}")), None)
-        }
-    };
-    let mut sink = ProbeSink { reader: ProbeReader::new(advisory, wsus_dir), saved, save_error: None };
-    let timeout = host.vars.command_timeout.unwrap_or(timeout);
-    if let Err(e) = shell.exec(&command, timeout, &mut sink) {
-        return HostResult::new(&host.name, Assessment::unknown(e.to_string()), None);
-    }
-    let ProbeSink { reader, saved, save_error } = sink;
-    let mut result = HostResult::from_probe(&host.name, reader.finish(), advisory);
-    if let Some(e) = save_error.or_else(|| saved.and_then(|s| s.finish().err())) {
-        result.warnings.push(e);
-    }
-    result
-}
-
-/// Feeds the probe reader and, if asked, a file of the raw output.
-struct ProbeSink<'a> {
-    reader: ProbeReader<'a>,
-    saved: Option<SavedOutput>,
-    save_error: Option<String>,
-}
-
-impl OutputSink for ProbeSink<'_> {
-    fn stdout(&mut self, bytes: &[u8]) {
-        self.reader.push(bytes);
-        if let Some(saved) = &mut self.saved {
-            if let Err(e) = saved.file.write_all(bytes) {
-                self.save_error = Some(format!("cannot save the probe output to {}: {e}", saved.path.display()));
-                self.saved = None;
+    #[test]
+    fn every_item_once_at_most_forks_at_once() {
+        let items: Vec<usize> = (0..50).collect();
+        let running = AtomicUsize::new(0);
+        let peak = AtomicUsize::new(0);
+        let mut done = vec![0; 50];
+        let forks = NonZeroUsize::new(4).unwrap();
+        let work = |&i: &usize| {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(2));
+            running.fetch_sub(1, Ordering::SeqCst);
+            i * 2
+        };
+        run(&items, forks, || false, work, &mut |e| {
+            if let PoolEvent::Done { index, result, .. } = e {
+                assert_eq!(result, index * 2);
+                done[index] += 1;
             }
-        }
+        });
+        assert!(done.iter().all(|&n| n == 1), "{done:?}");
+        assert!(peak.load(Ordering::SeqCst) <= 4);
     }
 
-    fn stderr(&mut self, bytes: &[u8]) {
-        // The probe folds stderr into stdout itself; a shell's own complaints are noise to it.
-        let _ = bytes;
-    }
-}
-
-struct SavedOutput {
-    path: PathBuf,
-    file: BufWriter<File>,
-}
-
-impl SavedOutput {
-    fn create(dir: &Path, host: &str) -> Result<SavedOutput, String> {
-        let path = dir.join(format!("{host}.txt"));
-        let file =
-            File::create(&path).map_err(|e| format!("cannot save the probe output to {}: {e}", path.display()))?;
-        Ok(SavedOutput { path, file: BufWriter::new(file) })
-    }
-
-    fn finish(mut self) -> Result<(), String> {
-        self.file.flush().map_err(|e| format!("cannot save the probe output to {}: {e}", self.path.display()))
+    #[test]
+    fn a_stop_lets_the_items_in_flight_finish_and_starts_no_more() {
+        let items: Vec<usize> = (0..100).collect();
+        let stop = AtomicBool::new(false);
+        let mut started = 0;
+        let mut finished = 0;
+        let work = |_: &usize| {
+            stop.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        run(&items, NonZeroUsize::new(2).unwrap(), || stop.load(Ordering::SeqCst), work, &mut |e| match e {
+            PoolEvent::Started { .. } => started += 1,
+            PoolEvent::Done { .. } => finished += 1,
+        });
+        assert_eq!(started, finished);
+        assert!(finished <= 2, "{finished} items ran after the stop");
     }
 }

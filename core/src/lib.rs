@@ -8,11 +8,12 @@
 pub mod advisory;
 pub mod apply;
 pub mod assess;
-pub mod connect;
+pub mod audit;
+pub mod connector;
 pub mod facts;
 pub mod fleet;
 pub mod inventory;
-pub mod journal;
+pub mod outcome;
 pub mod plan;
 pub mod probe;
 pub mod report;

@@ -1,7 +1,9 @@
-//! A UTC timestamp read from Windows text (log lines, WMI `CIM_DATETIME` values), without a
-//! calendar library: we only need to parse, compare and print.
+//! Time: a UTC timestamp read from Windows text (log lines, WMI `CIM_DATETIME` values), without a
+//! calendar library (we only need to parse, compare and print), and the clock helpers the
+//! engines share.
 
 use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -10,6 +12,12 @@ use serde::{Deserialize, Serialize, Serializer};
 pub struct UtcTime(pub i64);
 
 impl UtcTime {
+    /// The current time, to the second (the Unix epoch for a clock set before 1970).
+    pub fn now() -> UtcTime {
+        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        UtcTime(i64::try_from(secs).unwrap_or(0))
+    }
+
     /// From calendar fields, UTC.
     pub fn from_fields(year: i64, month: u32, day: u32, h: u32, m: u32, s: u32) -> Option<UtcTime> {
         if !(1..=12).contains(&month) || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
@@ -112,6 +120,16 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
+}
+
+/// Whole milliseconds of `duration`, saturating.
+pub fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Milliseconds since the Unix epoch of `time` (0 for a clock set before 1970).
+pub fn unix_ms(time: SystemTime) -> u64 {
+    millis(time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]

@@ -9,15 +9,16 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use wsusfix_core::advisory::Advisory;
-use wsusfix_core::apply::{self, run::RunContext, ApplyRequest, ApplyResult, HostOutcome, Judged};
+use wsusfix_core::apply::journal::{self, Entry, RunOptions};
+use wsusfix_core::apply::{ApplyRequest, ApplyResult, ApplyTools, Session};
 use wsusfix_core::assess::Verdict;
-use wsusfix_core::connect::{ConnectSettings, SshConnector};
+use wsusfix_core::connector::{ConnectSettings, SshConnector};
 use wsusfix_core::facts::Elevation;
-use wsusfix_core::fleet::{self, ScanRequest};
+
 use wsusfix_core::inventory::{Host, Inventory};
-use wsusfix_core::journal::{self, Entry, RunDir};
+use wsusfix_core::outcome::{HostOutcome, Judged, Outcome};
 use wsusfix_core::plan::{self, BatchPolicy, PackageFiles, Plan, PlanRequest, RtmChoice};
-use wsusfix_core::scan::ScanReport;
+use wsusfix_core::scan::{self, ScanReport, ScanRequest, ScanTools};
 use wsusfix_core::templates::Templates;
 use wsusfix_core::time::UtcTime;
 use wsusfix_lab::{HostSpec, Lab, LabConfig, RunningLab};
@@ -67,7 +68,9 @@ impl Fixture {
             command_timeout: Duration::from_secs(3),
             save_facts: None,
         };
-        fleet::scan(&request, &self.connector, &self.advisory, &self.templates, &AtomicBool::new(false), &mut |_| {})
+        let tools =
+            ScanTools { connector: &self.connector, advisory: &self.advisory, templates: &self.templates, audit: None };
+        scan::scan(&request, tools, &AtomicBool::new(false), &mut |_| {})
     }
 
     fn plan(&self, scan: &ScanReport, serial: &str, max_fail_percent: u8) -> Plan {
@@ -105,18 +108,10 @@ impl Fixture {
         request.poll_interval = Some(Duration::from_millis(20));
         adjust(&mut request);
         let run_dir = self.dir.path().join(run);
-        let (dir, journal) = RunDir::create(&run_dir, &plan.to_yaml(), apply::utc_now()).unwrap();
-        let ctx = RunContext {
-            connector: &self.connector,
-            advisory: &self.advisory,
-            templates: &self.templates,
-            journal: &journal,
-            cancel: &AtomicBool::new(false),
-            run_id: dir.run_id.clone(),
-            previous: BTreeMap::new(),
-        };
-        let result = apply::apply(&request, &ctx, &mut |_| {}).unwrap();
-        dir.finish(&result).unwrap();
+        let options = RunOptions::of(&request, None);
+        let session = Session::start(&run_dir, plan, &plan.to_yaml(), "plan.yaml", options).unwrap();
+        let tools = ApplyTools { connector: &self.connector, advisory: &self.advisory, templates: &self.templates };
+        let result = session.run(&request, tools, &AtomicBool::new(false), &mut |_| {}).unwrap();
         (result, journal::Journal::read(&run_dir.join(journal::JOURNAL_FILE)).unwrap())
     }
 
@@ -133,7 +128,7 @@ impl Fixture {
     }
 }
 
-fn outcome<'a>(result: &'a ApplyResult, host: &str) -> &'a apply::HostReport {
+fn outcome<'a>(result: &'a ApplyResult, host: &str) -> &'a HostOutcome {
     result.hosts.iter().find(|h| h.host == host).unwrap_or_else(|| panic!("{host} missing from the result"))
 }
 
@@ -171,7 +166,7 @@ fn a_fleet_of_every_kind_is_remediated_and_a_second_apply_changes_nothing() {
     let (result, journal) = f.apply(&plan, "run1");
     for host in ["w03-unpatched", "w08-filtered", "w08-elevated", "busy", "slowpoke"] {
         let h = outcome(&result, host);
-        assert_eq!(h.outcome, HostOutcome::Remediated, "{host}: {h:?}");
+        assert_eq!(h.outcome, Outcome::Remediated, "{host}: {h:?}");
         assert_eq!(h.dll_version_after.map(|v| v.to_string()).as_deref(), Some("3.1.6001.66"), "{host}");
         assert_eq!(f.installs(host), 1, "{host} installed once");
         let state = f.lab.host_state(host).unwrap().snapshot();
@@ -186,15 +181,15 @@ fn a_fleet_of_every_kind_is_remediated_and_a_second_apply_changes_nothing() {
         );
     }
     let broken = outcome(&result, "broken");
-    assert_eq!(broken.outcome, HostOutcome::Failed);
+    assert_eq!(broken.outcome, Outcome::Failed);
     assert!(broken.reason.contains("1603 (fatal error during installation)"), "{}", broken.reason);
-    assert_eq!(outcome(&result, "w03-rtm").outcome, HostOutcome::ManualAction);
+    assert_eq!(outcome(&result, "w03-rtm").outcome, Outcome::ManualAction);
     for host in ["w08-patched", "w03-sp2", "sbs-wsus2", "w08-console", "w03-no-wsus"] {
-        assert_eq!(outcome(&result, host).outcome, HostOutcome::NotNeeded, "{host}");
+        assert_eq!(outcome(&result, host).outcome, Outcome::NotNeeded, "{host}");
         assert_eq!(f.lab.host_state(host).map(|s| s.snapshot()), before[host], "{host} untouched");
     }
     for host in ["gone", "noise"] {
-        assert_eq!(outcome(&result, host).outcome, HostOutcome::NeedsAttention, "{host}");
+        assert_eq!(outcome(&result, host).outcome, Outcome::NeedsAttention, "{host}");
     }
     assert_eq!(f.lab.host_state("noise").map(|s| s.snapshot()), before["noise"], "noise untouched");
     assert_eq!(result.exit_code(), 4, "a failed host and a manual one");
@@ -226,7 +221,7 @@ fn a_fleet_of_every_kind_is_remediated_and_a_second_apply_changes_nothing() {
     let (again, journal) = f.apply(&plan, "run2");
     for host in ["w03-unpatched", "w08-filtered", "w08-elevated", "busy", "slowpoke"] {
         let h = outcome(&again, host);
-        assert_eq!(h.outcome, HostOutcome::AlreadyRemediated, "{host}: {h:?}");
+        assert_eq!(h.outcome, Outcome::AlreadyRemediated, "{host}: {h:?}");
         assert!(h.reason.contains("already fixed, nothing done"), "{}", h.reason);
         assert_eq!(f.installs(host), 1, "{host} not installed twice");
         assert_eq!(steps_of(&journal, host).iter().map(|s| s.step.as_str()).collect::<Vec<_>>(), ["re-probe"]);
@@ -250,10 +245,10 @@ fn a_failing_canary_stops_the_run_before_the_next_batch() {
     ]);
     let plan = f.plan(&f.scan(), "1,100%", 0);
     let (result, journal) = f.apply(&plan, "run");
-    assert_eq!(outcome(&result, "a-canary").outcome, HostOutcome::Failed);
+    assert_eq!(outcome(&result, "a-canary").outcome, Outcome::Failed);
     for host in ["b-host", "c-host"] {
         let h = outcome(&result, host);
-        assert_eq!(h.outcome, HostOutcome::NotRun, "{host}");
+        assert_eq!(h.outcome, Outcome::NotRun, "{host}");
         assert!(h.reason.contains("max-fail-percent"), "{}", h.reason);
         assert_eq!(f.installs(host), 0);
         assert!(steps_of(&journal, host).is_empty(), "{host} never touched");
@@ -277,7 +272,7 @@ fn a_direct_install_that_needs_elevation_goes_through_the_system_task() {
     plan.hosts[0].fingerprint = Some(real);
 
     let (result, journal) = f.apply(&plan, "run");
-    assert_eq!(outcome(&result, "w08").outcome, HostOutcome::Remediated, "{:?}", result.hosts);
+    assert_eq!(outcome(&result, "w08").outcome, Outcome::Remediated, "{:?}", result.hosts);
     let steps = steps_of(&journal, "w08");
     let install = steps.iter().find(|s| s.step == "install").unwrap();
     assert_eq!((install.exit_code, install.judged), (Some(740), Judged::Fallback));
@@ -294,7 +289,7 @@ fn a_host_that_changed_since_the_plan_is_refused() {
     plan.hosts[0].fingerprint = Some("sha256:0000000000000000".into());
     let (result, _) = f.apply(&plan, "run");
     let h = outcome(&result, "w03");
-    assert_eq!(h.outcome, HostOutcome::RefusedDrift);
+    assert_eq!(h.outcome, Outcome::RefusedDrift);
     assert!(h.reason.contains("sha256:0000000000000000") && h.reason.contains("--replan"), "{}", h.reason);
     assert_eq!(f.installs("w03"), 0);
     assert_eq!(result.exit_code(), 4);
@@ -325,7 +320,7 @@ fn an_rtm_server_is_upgraded_to_sp1_and_then_fixed() {
 
     let (result, journal) = f.apply(&plan, "run");
     let h = outcome(&result, "w03-rtm");
-    assert_eq!(h.outcome, HostOutcome::Remediated, "{h:?}");
+    assert_eq!(h.outcome, Outcome::Remediated, "{h:?}");
     assert_eq!(h.dll_version_after.map(|v| v.to_string()).as_deref(), Some("3.1.6001.66"));
     assert!(h.warnings.is_empty(), "{:?}", h.warnings);
 
@@ -358,7 +353,7 @@ fn a_backout_reinstalls_sp1_against_the_kept_database() {
     let plan = f.plan(&f.scan(), "100%", 0);
     let (fixed, _) = f.apply(&plan, "fix");
     for host in ["w03", "w08"] {
-        assert_eq!(outcome(&fixed, host).outcome, HostOutcome::Remediated, "{host}");
+        assert_eq!(outcome(&fixed, host).outcome, Outcome::Remediated, "{host}");
     }
 
     let (result, journal) = f.apply_with(&plan, "backout", |request| {
@@ -367,7 +362,7 @@ fn a_backout_reinstalls_sp1_against_the_kept_database() {
     });
     for host in ["w03", "w08"] {
         let h = outcome(&result, host);
-        assert_eq!(h.outcome, HostOutcome::BackedOut, "{host}: {h:?}");
+        assert_eq!(h.outcome, Outcome::BackedOut, "{host}: {h:?}");
         let steps = steps_of(&journal, host);
         // A filtered 2008 session cannot log in to the internal database: there the backup
         // runs as SYSTEM from a one-off task.
@@ -432,12 +427,12 @@ fn replan_rebuilds_the_plan_of_a_host_that_changed() {
     f.lab.host_state("w08").unwrap().with(|h| h.token = wsusfix_lab::host::Token::Elevated);
 
     let (refused, _) = f.apply(&plan, "refused");
-    assert_eq!(outcome(&refused, "w08").outcome, HostOutcome::RefusedDrift);
+    assert_eq!(outcome(&refused, "w08").outcome, Outcome::RefusedDrift);
     assert_eq!(f.installs("w08"), 0, "a drifted host is not touched without --replan");
 
     let (result, journal) = f.apply_with(&plan, "replanned", |request| request.replan = true);
     let h = outcome(&result, "w08");
-    assert_eq!(h.outcome, HostOutcome::Remediated, "{h:?}");
+    assert_eq!(h.outcome, Outcome::Remediated, "{h:?}");
     assert_eq!(h.dll_version_after.map(|v| v.to_string()).as_deref(), Some("3.1.6001.66"));
     let steps = steps_of(&journal, "w08");
     assert!(step(&steps, "re-plan").detail.contains("route direct"), "{:#?}", step(&steps, "re-plan"));
@@ -474,7 +469,7 @@ fn a_restart_the_installer_asks_for_is_recorded_and_scheduled_only_with_reboot()
     // Without --reboot: the pending restart is recorded, nothing restarts.
     let (result, journal) = f.apply_with(&plan, "no-reboot", |r| r.selected = Some(["w03-no-flag".to_string()].into()));
     let h = outcome(&result, "w03-no-flag");
-    assert_eq!(h.outcome, HostOutcome::Remediated, "{h:?}");
+    assert_eq!(h.outcome, Outcome::Remediated, "{h:?}");
     assert!(h.reboot_pending && !h.reboot_scheduled, "{h:?}");
     assert!(!h.reason.contains("reboot"), "{}", h.reason);
     assert!(h.warnings.is_empty(), "{:?}", h.warnings);
@@ -492,7 +487,7 @@ fn a_restart_the_installer_asks_for_is_recorded_and_scheduled_only_with_reboot()
         r.selected = Some(selected.into());
     });
     let h = outcome(&result, "w03-reboot");
-    assert_eq!(h.outcome, HostOutcome::Remediated, "{h:?}");
+    assert_eq!(h.outcome, Outcome::Remediated, "{h:?}");
     assert_eq!(h.dll_version_after.map(|v| v.to_string()).as_deref(), Some("3.1.6001.66"));
     assert!(h.reboot_pending && h.reboot_scheduled, "the restart has not happened yet: {h:?}");
     assert!(h.reason.contains("reboot scheduled"), "{}", h.reason);
@@ -511,7 +506,7 @@ fn a_restart_the_installer_asks_for_is_recorded_and_scheduled_only_with_reboot()
 
     // An install that needs no restart gets none, --reboot or not.
     let h = outcome(&result, "w03-clean");
-    assert_eq!(h.outcome, HostOutcome::Remediated, "{h:?}");
+    assert_eq!(h.outcome, Outcome::Remediated, "{h:?}");
     assert!(!h.reboot_pending && !h.reboot_scheduled, "{h:?}");
     assert!(steps_of(&journal, "w03-clean").iter().all(|s| !s.step.starts_with("reboot")));
     assert_eq!(f.lab.host_state("w03-clean").unwrap().snapshot().restarts(), 0);
@@ -519,7 +514,7 @@ fn a_restart_the_installer_asks_for_is_recorded_and_scheduled_only_with_reboot()
     // A filtered 2008 session may not restart the host: the restart goes through a SYSTEM
     // task, deleted after.
     let h = outcome(&result, "w08-filtered");
-    assert_eq!(h.outcome, HostOutcome::Remediated, "{h:?}");
+    assert_eq!(h.outcome, Outcome::Remediated, "{h:?}");
     assert!(h.reboot_pending && h.reboot_scheduled, "{h:?}");
     let steps = steps_of(&journal, "w08-filtered");
     assert!(steps.iter().all(|s| s.step != "reboot"), "no direct shutdown on a filtered session");
@@ -560,7 +555,7 @@ fn a_restart_that_cannot_be_scheduled_is_a_warning_on_a_fixed_host() {
 
     let (result, journal) = f.apply_with(&plan, "run", |r| r.reboot = true);
     let h = outcome(&result, "w08");
-    assert_eq!(h.outcome, HostOutcome::Remediated, "{h:?}");
+    assert_eq!(h.outcome, Outcome::Remediated, "{h:?}");
     assert!(h.reboot_pending && !h.reboot_scheduled, "{h:?}");
     assert!(!h.reason.contains("reboot scheduled"), "{}", h.reason);
     assert!(

@@ -7,8 +7,9 @@
 use std::path::Path;
 
 use wsusfix_core::assess::Assessment;
+use wsusfix_core::outcome::{HostOutcome, Outcome, RunOutcome};
 use wsusfix_core::plan::Plan;
-use wsusfix_core::report::{render, DocFormat, HostOutcome, Outcome, ReportInput, ReportKind, RunOutcome};
+use wsusfix_core::report::{render, DocFormat, ReportInput, ReportKind};
 use wsusfix_core::scan::{HostResult, ScanReport};
 use wsusfix_core::templates::Templates;
 
@@ -57,15 +58,10 @@ fn scan_and_result_reports_escape_their_data_too() {
     )
     .unwrap();
     let mut run = run;
-    run.hosts.push(HostOutcome {
-        host: EVIL.into(),
-        outcome: Outcome::Failed,
-        reason: EVIL.into(),
-        steps: Vec::new(),
-        dll_version_after: None,
-        reboot_pending: true,
-        warnings: vec![EVIL.into()],
-    });
+    let mut host = HostOutcome::new(EVIL, Outcome::Failed, EVIL);
+    host.reboot_pending = true;
+    host.warnings = vec![EVIL.into()];
+    run.hosts.push(host);
     let page = html(ReportKind::Result, &ReportInput::Result(Box::new(run)));
     assert!(!page.contains("<script") && page.contains("&lt;script&gt;"), "{page}");
     check_html(&page).unwrap();

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use wsusfix_core::advisory::Advisory;
 use wsusfix_core::assess::Verdict;
-use wsusfix_core::connect::{ConnectSettings, SshConnector};
-use wsusfix_core::fleet::{self, FleetEvent, ScanRequest};
+use wsusfix_core::connector::{ConnectSettings, SshConnector};
 use wsusfix_core::inventory::Inventory;
+use wsusfix_core::scan::{self, ScanEvent, ScanRequest, ScanTools};
 use wsusfix_core::templates::Templates;
 use wsusfix_lab::{mix, Lab, LabConfig};
 
@@ -61,18 +61,13 @@ fn a_200_host_fleet_of_every_profile_gets_the_verdicts_its_profiles_imply() {
     });
     let advisory = Advisory::embedded();
     let mut done = 0;
-    let report = fleet::scan(
-        &request,
-        &connector,
-        &advisory,
-        &Templates::embedded().unwrap(),
-        &AtomicBool::new(false),
-        &mut |e| {
-            if let FleetEvent::HostDone { .. } = e {
-                done += 1;
-            }
-        },
-    );
+    let templates = Templates::embedded().unwrap();
+    let tools = ScanTools { connector: &connector, advisory: &advisory, templates: &templates, audit: None };
+    let report = scan::scan(&request, tools, &AtomicBool::new(false), &mut |e| {
+        if let ScanEvent::HostDone { .. } = e {
+            done += 1;
+        }
+    });
     assert_eq!(done, 200, "one event per host");
     assert_eq!(report.hosts.len(), 200);
 

@@ -28,10 +28,10 @@ pub mod scp;
 pub mod wsus;
 
 mod error;
-mod fleet;
+mod launch;
 mod server;
 
 pub use error::LabError;
-pub use fleet::{host_name, mix, parse_mix, Artifacts, HostHandle, HostSpec, Lab, LabConfig, LabHost, RunningLab};
 pub use interp::Output;
+pub use launch::{host_name, mix, parse_mix, Artifacts, HostHandle, HostSpec, Lab, LabConfig, LabHost, RunningLab};
 pub use profile::{ConnectionFault, Profile, ProfileError};

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use wsusfix_core::apply::{self, run::RunContext, ApplyRequest, ApplyResult, DryRunHost, HostOutcome};
-use wsusfix_core::inventory::{Host, Inventory};
-use wsusfix_core::journal::{self, Entry, Journal, RunDir, RunOptions};
+use wsusfix_core::apply::journal::{self, RunDir, RunOptions};
+use wsusfix_core::apply::{self, ApplyRequest, ApplyResult, ApplyTools, DryRunHost, Session};
+use wsusfix_core::inventory::Inventory;
 use wsusfix_core::plan::{BatchPolicy, Plan};
+use wsusfix_core::time::UtcTime;
 
 use super::common::{parse_duration, ConnectArgs, KnowledgeArgs};
 use crate::output::table;
@@ -34,7 +35,8 @@ use crate::progress::ApplyProgress;
 /// run.
 ///
 /// Every run has a folder (--run-dir, default runs/<UTC time>): journal.jsonl (append-only,
-/// synced per entry), plan.yaml (the plan run), outcome.json (for `wsusfix report result`) and
+/// synced per entry), plan.yaml (the plan run), audit.jsonl (every remote command: host, command,
+/// timing, exit status, output size), outcome.json (for `wsusfix report result`) and
 /// failed-hosts (for --limit @RUN/failed-hosts). After a crash or Ctrl-C,
 /// `apply --resume RUN -i INV --yes` skips finished hosts and re-probes the others.
 ///
@@ -113,7 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for warning in &inventory.warnings {
         eprintln!("warning: {warning}");
     }
-    let mut request = ApplyRequest::new(plan.clone(), Vec::new());
+    let mut request = ApplyRequest::from_inventory(plan.clone(), &inventory, args.limit.as_deref())?;
     request.policy = policy(&args, &plan)?;
     request.forks = args.connect.forks;
     request.probe_timeout = args.connect.command_timeout();
@@ -122,11 +124,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     request.reboot = args.reboot;
     request.retry_delay = parse_duration(&args.retry_delay).context("--retry-delay")?;
     request.poll_interval = args.poll_interval.as_deref().map(parse_duration).transpose().context("--poll-interval")?;
-    request.selected = match &args.limit {
-        Some(pattern) => Some(inventory.select(Some(pattern))?.into_iter().map(|h| h.name.clone()).collect()),
-        None => None,
-    };
-    request.hosts = hosts_of(&plan, &inventory, &args.inventory, request.selected.as_ref(), args.backout)?;
     let preview = apply::dry_run(&request)?;
     if args.dry_run {
         print_dry_run(&preview, &request.policy);
@@ -138,57 +135,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else if !args.yes {
         confirm(&working, &request.policy, &plan_label)?;
     }
-    let options = RunOptions {
-        serial: request.policy.serial.clone(),
-        max_fail_percent: request.policy.max_fail_percent,
-        pause_between_secs: request.policy.pause_between_secs,
-        forks: request.forks.get(),
-        limit: args.limit.clone(),
-        replan: args.replan,
-        backout: args.backout,
-        reboot: args.reboot,
-    };
-    let now = apply::utc_now();
-    let (dir, journal, previous) = match &args.resume {
-        Some(path) => {
-            let resumed = RunDir::resume(path)?;
-            let previous = journal::finished_hosts(&resumed.entries);
-            let entry =
-                Entry::Resume { at: now, run_id: resumed.dir.run_id.clone(), options, finished_hosts: previous.len() };
-            resumed.journal.append(&entry);
-            (resumed.dir, resumed.journal, previous)
-        }
+    let options = RunOptions::of(&request, args.limit.as_deref());
+    let session = match &args.resume {
+        Some(path) => Session::resume(path, options)?.0,
         None => {
-            let path = args.run_dir.clone().unwrap_or_else(|| RunDir::default_path(now));
-            let hosts = plan.hosts.iter().map(|h| h.host.clone()).collect();
-            let (dir, journal) = RunDir::start(&path, &plan_text, &plan_label, options, hosts, now)?;
-            (dir, journal, Default::default())
+            let path = args.run_dir.clone().unwrap_or_else(|| RunDir::default_path(UtcTime::now()));
+            Session::start(&path, &plan, &plan_text, &plan_label, options)?
         }
     };
-    check_journal(&journal)?;
     let cancel = super::common::cancel_on_interrupt()?;
     let connector = args.connect.connector();
-    let ctx = RunContext {
-        connector: &connector,
-        advisory: &advisory,
-        templates: &templates,
-        journal: &journal,
-        cancel,
-        run_id: dir.run_id.clone(),
-        previous,
-    };
+    let tools = ApplyTools { connector: &connector, advisory: &advisory, templates: &templates };
     let mut progress = ApplyProgress::new(!args.connect.no_progress);
-    let result = apply::apply(&request, &ctx, &mut |e| progress.event(e))?;
-    dir.finish(&result)?;
-    print_result(&result, &dir.path);
+    let result = session.run(&request, tools, cancel, &mut |e| progress.event(e))?;
+    print_result(&result, &session.dir.path);
     Ok(ExitCode::from(result.exit_code()))
-}
-
-fn check_journal(journal: &Journal) -> anyhow::Result<()> {
-    match journal.error() {
-        Some(e) => bail!("{e}"),
-        None => Ok(()),
-    }
 }
 
 /// The plan, its exact text (copied into the run folder) and how to name it.
@@ -216,31 +177,6 @@ fn policy(args: &Args, plan: &Plan) -> anyhow::Result<BatchPolicy> {
     }
     policy.validate().context("--max-fail-percent")?;
     Ok(policy)
-}
-
-/// The inventory entries of the plan hosts that will be worked on; a missing one is an error.
-fn hosts_of(
-    plan: &Plan,
-    inventory: &Inventory,
-    path: &Path,
-    selected: Option<&BTreeSet<String>>,
-    backout: bool,
-) -> anyhow::Result<Vec<Host>> {
-    let mut hosts = Vec::new();
-    for h in &plan.hosts {
-        if selected.is_some_and(|s| !s.contains(&h.host)) {
-            continue;
-        }
-        let works = if backout { !h.backout.is_empty() } else { !h.steps.is_empty() };
-        match inventory.host(&h.host) {
-            Some(host) => hosts.push(host.clone()),
-            None if works => {
-                bail!("plan host {} is not in the inventory {}: it says how to reach the host", h.host, path.display())
-            }
-            None => {}
-        }
-    }
-    Ok(hosts)
 }
 
 fn print_dry_run(hosts: &[DryRunHost], policy: &BatchPolicy) {
@@ -351,16 +287,7 @@ fn print_result(result: &ApplyResult, dir: &Path) {
     print!("{}", table(&["HOST", "OUTCOME", "DLL", "REASON"], &rows));
     let counts: Vec<String> = result.counts().iter().map(|(o, n)| format!("{n} {o}")).collect();
     println!("\n{} hosts: {}", result.hosts.len(), counts.join(", "));
-    let untouched = |o| {
-        matches!(
-            o,
-            HostOutcome::AlreadyRemediated
-                | HostOutcome::NotNeeded
-                | HostOutcome::NeedsAttention
-                | HostOutcome::Skipped
-        )
-    };
-    if result.hosts.iter().all(|h| untouched(h.outcome)) {
+    if result.hosts.iter().all(|h| h.outcome.untouched()) {
         println!("nothing to do: no host needed a change, and none was changed");
     }
     if let Some(stop) = &result.stopped {

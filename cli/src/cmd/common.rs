@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use wsusfix_core::advisory::Advisory;
+use wsusfix_core::connector::{ConnectSettings, SshConnector};
 use wsusfix_core::templates::Templates;
 
 /// Where wsusfix's knowledge comes from.
@@ -62,7 +63,7 @@ impl TargetArgs {
 #[derive(clap::Args, Debug, Clone)]
 pub struct ConnectArgs {
     /// Hosts worked on at once.
-    #[arg(short, long, value_name = "N", default_value_t = super::scan::default_forks())]
+    #[arg(short, long, value_name = "N", default_value_t = wsusfix_core::fleet::default_forks())]
     pub forks: std::num::NonZeroUsize,
     /// Trust and record the host key of a host seen for the first time (a changed key is
     /// always refused).
@@ -91,8 +92,8 @@ impl ConnectArgs {
         std::time::Duration::from_secs(self.command_timeout)
     }
 
-    pub fn connector(&self) -> wsusfix_core::connect::SshConnector {
-        wsusfix_core::connect::SshConnector::new(wsusfix_core::connect::ConnectSettings {
+    pub fn connector(&self) -> SshConnector {
+        SshConnector::new(ConnectSettings {
             accept_new_host_keys: self.accept_new_host_keys,
             extra_known_hosts: self.known_hosts.clone(),
             connect_timeout: std::time::Duration::from_secs(self.connect_timeout),

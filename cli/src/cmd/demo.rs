@@ -54,7 +54,7 @@ fn expected(profile: &str) -> Option<(&'static str, &'static str)> {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let out = args.out.clone().unwrap_or_else(|| {
-        let stamp = super::plan::now().to_string().replace(['-', ':'], "");
+        let stamp = wsusfix_core::apply::journal::run_id(wsusfix_core::time::UtcTime::now());
         PathBuf::from(format!("wsusfix-demo-{stamp}"))
     });
     if out.exists() && std::fs::read_dir(&out).map(|mut d| d.next().is_some()).unwrap_or(true) {

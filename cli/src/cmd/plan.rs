@@ -5,14 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use wsusfix_core::fleet::{self, ScanRequest};
 use wsusfix_core::inventory::{Host, Inventory};
-use wsusfix_core::plan::{self, BatchPolicy, HostSettings, PackageFiles, PackageRole, Plan, PlanRequest, Route};
-use wsusfix_core::scan::ScanReport;
-use wsusfix_core::time::UtcTime;
+use wsusfix_core::plan::{self, BatchPolicy, Plan, PlanChoices, PlanRequest, Route};
+use wsusfix_core::scan::{self, ScanReport, ScanRequest, ScanTools};
 
 use super::common::{parse_duration, ConnectArgs, KnowledgeArgs};
-use crate::progress::FleetProgress;
+use crate::progress::ScanProgress;
 
 /// Write a plan: per host, the verdict and the exact steps `apply` will run.
 ///
@@ -49,7 +47,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "workaround")]
     pub rtm: Rtm,
     /// Rolling batches, as Ansible's serial: a canary, then growing batches.
-    #[arg(long, value_name = "SIZES", default_value = "1,10%,100%")]
+    #[arg(long, value_name = "SIZES", default_value = plan::DEFAULT_SERIAL)]
     pub serial: String,
     /// Stop before the next batch when more than this percent of the hosts done so far failed.
     #[arg(long, value_name = "PERCENT", default_value_t = 0)]
@@ -58,7 +56,7 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "0s")]
     pub pause_between: String,
     /// The staging folder on hosts whose inventory sets no temp_dir.
-    #[arg(long, value_name = "WINDOWS_PATH", default_value = "C:\\Windows\\Temp\\wsusfix")]
+    #[arg(long, value_name = "WINDOWS_PATH", default_value = plan::DEFAULT_STAGING_DIR)]
     pub staging_dir: String,
     #[command(flatten)]
     pub connect: ConnectArgs,
@@ -99,41 +97,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 command_timeout: args.connect.command_timeout(),
                 save_facts: None,
             };
-            let mut progress = FleetProgress::new("scan", !args.connect.no_progress);
-            let report = fleet::scan(&request, &args.connect.connector(), &advisory, &templates, cancel, &mut |e| {
-                progress.event(e)
-            });
-            (report, inv_path.display().to_string())
+            let mut progress = ScanProgress::new("scan", !args.connect.no_progress);
+            let connector = args.connect.connector();
+            let tools = ScanTools { connector: &connector, advisory: &advisory, templates: &templates, audit: None };
+            (scan::scan(&request, tools, cancel, &mut |e| progress.event(e)), inv_path.display().to_string())
         }
         (None, None) => bail!("nothing to plan from: give an inventory (-i FILE) or a saved scan (--from-scan FILE)"),
     };
-    let request = PlanRequest {
+    let choices = PlanChoices {
         created_from,
-        created_at: now(),
         rtm: match args.rtm {
             Rtm::Upgrade => plan::RtmChoice::Upgrade,
             Rtm::Workaround => plan::RtmChoice::Workaround,
         },
-        packages: package_files(&args, &selected, &advisory)?,
         batches,
-        hosts: selected
-            .iter()
-            .map(|h| (h.name.clone(), host_settings(h, &args.staging_dir)))
-            .collect::<BTreeMap<_, _>>(),
-        default_staging_dir: args.staging_dir.clone(),
+        packages_dir: args.packages.clone(),
+        staging_dir: args.staging_dir.clone(),
     };
+    let request = PlanRequest::from_inventory(&selected, choices, &advisory)?;
     let plan = plan::build(&scan, &request, &advisory, &templates)?;
-    check_expected_hashes(&plan, &selected)?;
     plan.save(&args.output)?;
     eprintln!("{}: {}", args.output.display(), summary(&plan));
     Ok(ExitCode::SUCCESS)
-}
-
-fn host_settings(host: &Host, default_staging: &str) -> HostSettings {
-    HostSettings {
-        staging_dir: host.vars.temp_dir.as_ref().map(|d| d.to_string()).unwrap_or_else(|| default_staging.to_string()),
-        groups: host.groups.clone(),
-    }
 }
 
 /// A saved scan, narrowed to the inventory's selection when one is given.
@@ -147,61 +132,6 @@ fn read_scan(path: &Path, selected: &[Host], filter: bool) -> anyhow::Result<Sca
     }
     let hosts = report.hosts.into_iter().filter(|h| selected.iter().any(|s| s.name == h.host)).collect();
     Ok(ScanReport::new(hosts))
-}
-
-/// `--packages DIR`, or the inventory's package_x86/package_x64 (the first host that sets them).
-fn package_files(
-    args: &Args,
-    hosts: &[Host],
-    advisory: &wsusfix_core::advisory::Advisory,
-) -> anyhow::Result<PackageFiles> {
-    let mut files = match &args.packages {
-        Some(dir) => {
-            if !dir.is_dir() {
-                bail!("--packages {}: no such folder", dir.display());
-            }
-            PackageFiles::from_dir(dir, advisory)
-        }
-        None => PackageFiles::default(),
-    };
-    for host in hosts {
-        for (role, path) in
-            [(PackageRole::UpdateX86, &host.vars.package_x86), (PackageRole::UpdateX64, &host.vars.package_x64)]
-        {
-            if let Some(path) = path {
-                files.files.entry(role).or_insert_with(|| path.clone());
-            }
-        }
-    }
-    for path in files.files.values_mut() {
-        *path = std::fs::canonicalize(&*path).with_context(|| format!("package {}", path.display()))?;
-    }
-    Ok(files)
-}
-
-/// An inventory may pin the package hashes it expects (package_sha256_x86/x64).
-fn check_expected_hashes(plan: &Plan, hosts: &[Host]) -> anyhow::Result<()> {
-    for host in hosts {
-        let pins = [
-            (PackageRole::UpdateX86, &host.vars.package_sha256_x86),
-            (PackageRole::UpdateX64, &host.vars.package_sha256_x64),
-        ];
-        for (role, pin) in pins {
-            let (Some(pin), Some(package)) = (pin, plan.header.packages.iter().find(|p| p.role == role)) else {
-                continue;
-            };
-            if !pin.as_str().eq_ignore_ascii_case(&package.sha256) {
-                bail!(
-                    "host {}: package {} has SHA-256 {}, but the inventory pins {}: refusing to plan with an unexpected package",
-                    host.name,
-                    package.local.display(),
-                    package.sha256,
-                    pin
-                );
-            }
-        }
-    }
-    Ok(())
 }
 
 fn summary(plan: &Plan) -> String {
@@ -223,10 +153,4 @@ fn summary(plan: &Plan) -> String {
         count(Route::NothingToDo),
         count(Route::NeedsAttention)
     )
-}
-
-/// The current time, UTC.
-pub fn now() -> UtcTime {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    UtcTime(i64::try_from(secs).unwrap_or(0))
 }

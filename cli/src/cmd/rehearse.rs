@@ -9,11 +9,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use wsusfix_core::apply::{self, run::RunContext, ApplyRequest, HostOutcome};
-use wsusfix_core::connect::{ConnectSettings, SshConnector};
+use wsusfix_core::apply::journal::RunOptions;
+use wsusfix_core::apply::{ApplyRequest, ApplyTools, Session};
+use wsusfix_core::connector::{ConnectSettings, SshConnector};
 use wsusfix_core::facts::{Arch, Elevation};
 use wsusfix_core::inventory::Inventory;
-use wsusfix_core::journal::{RunDir, RunOptions};
+use wsusfix_core::outcome::Outcome;
 use wsusfix_core::plan::{HostPlan, Plan};
 use wsusfix_lab::{HostSpec, Lab, LabConfig, Profile};
 
@@ -85,24 +86,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     request.probe_timeout = std::time::Duration::from_secs(30);
     request.retry_delay = std::time::Duration::from_millis(200);
     request.poll_interval = Some(std::time::Duration::from_millis(100));
-    let now = apply::utc_now();
-    let options = RunOptions {
-        serial: vec!["100%".into()],
-        max_fail_percent: 100,
-        pause_between_secs: 0,
-        forks: request.forks.get(),
-        limit: None,
-        replan: false,
-        backout: false,
-        reboot: false,
-    };
-    let hosts = inventory.hosts.iter().map(|h| h.name.clone()).collect();
-    let label = args.plan.display().to_string();
-    let (dir, journal) = RunDir::start(&out.join("run"), &plan_text, &label, options, hosts, now)?;
     // Rehearsals take every batch at once and never stop early: the point is to see them all.
     request.policy.serial = vec!["100%".into()];
     request.policy.max_fail_percent = 100;
     request.policy.pause_between_secs = 0;
+    let label = args.plan.display().to_string();
+    let session = Session::start(&out.join("run"), &plan, &plan_text, &label, RunOptions::of(&request, None))?;
     let connector = SshConnector::new(ConnectSettings {
         accept_new_host_keys: false,
         extra_known_hosts: Vec::new(),
@@ -110,17 +99,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         default_user: "admin".into(),
     });
     let cancel = super::common::cancel_on_interrupt()?;
-    let ctx = RunContext {
-        connector: &connector,
-        advisory: &advisory,
-        templates: &templates,
-        journal: &journal,
-        cancel,
-        run_id: dir.run_id.clone(),
-        previous: Default::default(),
-    };
-    let result = apply::apply(&request, &ctx, &mut |_| {})?;
-    dir.finish(&result)?;
+    let tools = ApplyTools { connector: &connector, advisory: &advisory, templates: &templates };
+    let result = session.run(&request, tools, cancel, &mut |_| {})?;
     lab.shutdown();
 
     let twins: Vec<_> =
@@ -131,7 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .collect();
     rows.extend(skipped);
     print!("{}", table(&["HOST", "REHEARSED OUTCOME", "WHY"], &rows));
-    let good = |o: HostOutcome| matches!(o, HostOutcome::Remediated | HostOutcome::ManualAction);
+    let good = |o: Outcome| matches!(o, Outcome::Remediated | Outcome::ManualAction);
     let bad: Vec<&str> = twins.iter().filter(|h| !good(h.outcome)).map(|h| h.host.as_str()).collect();
     println!(
         "\nrehearsal: {} of {} twins ended remediated or at a manual step{}",
@@ -140,7 +120,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if bad.is_empty() { String::new() } else { format!("; look at {} before a real run", bad.join(", ")) }
     );
     if args.out.is_some() {
-        println!("journal: {}", dir.path.join("journal.jsonl").display());
+        println!("journal: {}", session.journal_path().display());
     }
     Ok(ExitCode::from(if bad.is_empty() { 0 } else { 4 }))
 }

@@ -1,22 +1,23 @@
 //! `wsusfix scan`: probe every selected host in one round trip and assess it.
 
-use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use wsusfix_core::fleet::{self, ScanRequest};
+use wsusfix_core::audit::AuditLog;
+use wsusfix_core::scan::{self, ScanRequest, ScanTools};
 
 use super::common::{ConnectArgs, KnowledgeArgs, TargetArgs};
 use crate::output::{self, Format};
-use crate::progress::FleetProgress;
+use crate::progress::ScanProgress;
 
 /// Probe the selected hosts over SSH and tell which need the KB954960 fix.
 ///
 /// Each host gets one connection and one round trip: a read-only cmd.exe line that reads the
 /// WSUS registry key, the client web service DLL's version, the services and the logs. Hosts are
 /// probed --forks at a time; a host that hangs is cut off at its timeout without holding the
-/// rest. Host keys are checked strictly against known_hosts.
+/// rest. Host keys are checked strictly against known_hosts. --audit keeps a record of every
+/// command run.
 ///
 /// Exit status: 0 scan complete, nothing affected; 2 affected hosts found; 3 some hosts could
 /// not be assessed (unreachable or unknown; this wins over 2); 1 usage or input error.
@@ -38,6 +39,10 @@ pub struct Args {
     /// Save each host's raw probe output as DIR/HOST.txt (readable by `wsusfix assess`).
     #[arg(long, value_name = "DIR")]
     pub save_facts: Option<PathBuf>,
+    /// Append every remote command run (host, command, timing, exit status, output size) to
+    /// this file, one JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
     #[command(flatten)]
     pub knowledge: KnowledgeArgs,
 }
@@ -55,18 +60,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         command_timeout: args.connect.command_timeout(),
         save_facts: args.save_facts.clone(),
     };
+    let audit = args.audit.as_deref().map(AuditLog::open).transpose()?;
     let connector = args.connect.connector();
+    let tools = ScanTools { connector: &connector, advisory: &advisory, templates: &templates, audit: audit.as_ref() };
     let cancel = super::common::cancel_on_interrupt()?;
-    let mut progress = FleetProgress::new("scan", !args.connect.no_progress);
-    let report = fleet::scan(&request, &connector, &advisory, &templates, cancel, &mut |e| progress.event(e));
+    let mut progress = ScanProgress::new("scan", !args.connect.no_progress);
+    let report = scan::scan(&request, tools, cancel, &mut |e| progress.event(e));
     output::emit(&output::render_scan(&report, args.format)?, args.output.as_deref())?;
     if args.output.is_some() {
         eprintln!("{}", report.summary_line());
     }
+    if let Some(e) = audit.as_ref().and_then(AuditLog::error) {
+        eprintln!("warning: {e}");
+    }
     Ok(ExitCode::from(report.outcome().exit_code()))
-}
-
-/// The default of `--forks`, as clap wants it.
-pub fn default_forks() -> NonZeroUsize {
-    NonZeroUsize::new(fleet::DEFAULT_FORKS).unwrap_or(NonZeroUsize::MIN)
 }

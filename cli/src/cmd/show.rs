@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use wsusfix_core::plan::{Action, HostPlan, Plan, Step};
+use wsusfix_core::plan::{HostPlan, Plan, Step};
 use wsusfix_core::report::text::{printable, serde_name};
 use wsusfix_core::report::{duration_text, durations, expect_text, os_label, route_title, PlanScope};
 
@@ -195,23 +195,7 @@ fn section(t: &mut String, title: &str, steps: &[Step]) {
     for (i, step) in steps.iter().enumerate() {
         let cleanup = if step.cleanup { " [cleanup: runs even after a failure]" } else { "" };
         let _ = writeln!(t, "    {:>2}. {}: {}{cleanup}", i + 1, printable(&step.id), printable(&step.description));
-        match &step.action {
-            Action::Run { command } => {
-                let _ = writeln!(t, "        run     {}", printable(command));
-            }
-            Action::Upload { local, remote, sha256 } => {
-                let _ = writeln!(
-                    t,
-                    "        upload  {} -> {} (sha256 {})",
-                    printable(&local.display().to_string()),
-                    printable(remote),
-                    printable(sha256)
-                );
-            }
-            Action::Manual { instructions } => {
-                let _ = writeln!(t, "        manual  {}", printable(instructions));
-            }
-        }
+        let _ = writeln!(t, "        {:<7} {}", step.action.kind(), printable(&step.action.detail()));
         let _ = writeln!(
             t,
             "        expect  {}; timeout {}",

@@ -9,21 +9,19 @@
 //! `--reboot`, a remediated host whose installer answered 3010/1641 then runs its planned
 //! reboot steps, last of all.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::judge::{self, JudgeContext, Judged, Judgement, Observed};
+use super::journal::{Entry, Journal, StepEntry};
+use super::judge::{self, JudgeContext, Judgement, Observed};
 use super::output::{last_lines, StepOutput};
-use super::{millis, utc_now, ApplyRequest, HostOutcome, HostReport, StepRecord, INSTALL_TRIES};
-use crate::advisory::Advisory;
+use super::{ApplyRequest, ApplyTools, INSTALL_TRIES};
 use crate::assess::Verdict;
-use crate::fleet::{self, Connector};
+use crate::audit::AuditLog;
 use crate::inventory::Host;
-use crate::journal::{Entry, Journal, StepEntry};
-use crate::plan::{self, Action, Expect, HostPlan, HostSettings, PackageFiles, PlanHeader, PlanRequest, Step};
-use crate::scan::{HostResult, ScanReport};
-use crate::templates::Templates;
-use crate::time::UtcTime;
+use crate::outcome::{HostOutcome, Judged, Outcome, StepRecord};
+use crate::plan::{self, Action, Expect, HostPlan, Step};
+use crate::scan;
+use crate::time::{millis, UtcTime};
 use crate::transport::RemoteShell;
 
 /// Lines of an `on_failure` command's output kept in the host's result.
@@ -34,20 +32,19 @@ const POLL_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// What every host of a run shares.
 pub struct Engine<'a> {
     pub request: &'a ApplyRequest,
-    pub connector: &'a dyn Connector,
-    pub advisory: &'a Advisory,
-    pub templates: &'a Templates,
+    pub tools: ApplyTools<'a>,
     pub journal: &'a Journal,
+    pub audit: &'a AuditLog,
 }
 
 /// Works on one host and returns its result; the journal gets every step and the result.
-pub fn apply_host(engine: &Engine<'_>, plan: &HostPlan, host: &Host, batch: usize) -> HostReport {
-    engine.journal.append(&Entry::HostStart { at: utc_now(), host: plan.host.clone(), batch });
-    let report = match engine.connector.connect(host) {
+pub fn apply_host(engine: &Engine<'_>, plan: &HostPlan, host: &Host, batch: usize) -> HostOutcome {
+    engine.journal.append(&Entry::HostStart { at: UtcTime::now(), host: plan.host.clone(), batch });
+    let report = match engine.tools.connector.connect(host) {
         Ok(shell) => HostRun::new(engine, &plan.host, shell).run(plan, host),
-        Err(e) => HostReport::new(&plan.host, HostOutcome::Failed, format!("cannot connect: {e}")),
+        Err(e) => HostOutcome::new(&plan.host, Outcome::Failed, format!("cannot connect: {e}")),
     };
-    engine.journal.append(&Entry::HostResult { at: utc_now(), result: report.clone() });
+    engine.journal.append(&Entry::HostResult { at: UtcTime::now(), result: report.clone() });
     report
 }
 
@@ -70,21 +67,34 @@ struct Attempt {
     tail: String,
 }
 
+impl Attempt {
+    /// An attempt that ran no command (an upload, a manual step, the re-probe's verdict).
+    fn decided(judgement: Judgement, duration: Duration) -> Attempt {
+        Attempt { judgement, exit_code: None, duration, tail: String::new() }
+    }
+}
+
 struct HostRun<'a> {
     engine: &'a Engine<'a>,
     shell: Box<dyn RemoteShell>,
-    report: HostReport,
+    report: HostOutcome,
     install_started: Option<UtcTime>,
     dll_proved: bool,
 }
 
 impl<'a> HostRun<'a> {
     fn new(engine: &'a Engine<'a>, name: &str, shell: Box<dyn RemoteShell>) -> HostRun<'a> {
-        let report = HostReport::new(name, HostOutcome::Failed, "");
+        let report = HostOutcome::new(name, Outcome::Failed, "");
         HostRun { engine, shell, report, install_started: None, dll_proved: false }
     }
 
-    fn run(mut self, plan: &HostPlan, host: &Host) -> HostReport {
+    fn run(mut self, plan: &HostPlan, host: &Host) -> HostOutcome {
+        let report = self.run_plan(plan, host);
+        self.engine.audit.record(&report.host, self.shell.take_records());
+        report
+    }
+
+    fn run_plan(&mut self, plan: &HostPlan, host: &Host) -> HostOutcome {
         let backout = self.engine.request.backout;
         let replanned;
         let plan = if backout {
@@ -106,24 +116,25 @@ impl<'a> HostRun<'a> {
         for step in &cleanups {
             self.cleanup(step);
         }
-        let fixed = self.engine.advisory.fixed_file_version;
+        let fixed = self.engine.tools.advisory.fixed_file_version;
         let (outcome, mut reason) = match result {
-            Err(Stop::Failed(reason)) => (HostOutcome::Failed, reason),
-            Err(Stop::Manual(instructions)) => (HostOutcome::ManualAction, instructions),
-            Ok(()) if backout => (HostOutcome::BackedOut, "the back-out steps ran: rescan the host".to_string()),
+            Err(Stop::Failed(reason)) => (Outcome::Failed, reason),
+            Err(Stop::Manual(instructions)) => (Outcome::ManualAction, instructions),
+            Ok(()) if backout => (Outcome::BackedOut, "the back-out steps ran: rescan the host".to_string()),
             Ok(()) if self.dll_proved => {
                 let version = self.report.dll_version_after.map(|v| v.to_string()).unwrap_or_default();
-                (HostOutcome::Remediated, format!("DLL {version} read back (the fix is {fixed} or later)"))
+                (Outcome::Remediated, format!("DLL {version} read back (the fix is {fixed} or later)"))
             }
-            Ok(()) if plan.steps.is_empty() => (HostOutcome::NotNeeded, plan.reason.clone()),
-            Ok(()) => (HostOutcome::Failed, "the steps ran, but none read the DLL back: the fix is not proven".into()),
+            Ok(()) if plan.steps.is_empty() => (Outcome::NotNeeded, plan.reason.clone()),
+            Ok(()) => (Outcome::Failed, "the steps ran, but none read the DLL back: the fix is not proven".into()),
         };
-        if outcome == HostOutcome::Remediated && self.report.reboot_pending && self.engine.request.reboot {
+        if outcome == Outcome::Remediated && self.report.reboot_pending && self.engine.request.reboot {
             reason.push_str(&self.restart(&plan.reboot));
         }
-        self.report.outcome = outcome;
-        self.report.reason = reason;
-        self.report
+        let mut report = std::mem::replace(&mut self.report, HostOutcome::new(&plan.host, outcome, ""));
+        report.outcome = outcome;
+        report.reason = reason;
+        report
     }
 
     /// `--reboot` on a remediated host whose installer asked for a restart: the plan's reboot
@@ -156,23 +167,20 @@ impl<'a> HostRun<'a> {
 
     /// The re-probe: `Ok(None)` to go on with the plan, `Ok(Some)` with a fresh plan
     /// (`--replan`), `Err` with the host's final result.
-    fn check(&mut self, plan: &HostPlan, host: &Host) -> Result<Option<HostPlan>, Box<HostReport>> {
+    fn check(&mut self, plan: &HostPlan, host: &Host) -> Result<Option<HostPlan>, Box<HostOutcome>> {
         let e = self.engine;
         let started = Instant::now();
-        let probe = fleet::probe_over(&mut *self.shell, host, e.request.probe_timeout, e.advisory, e.templates);
+        let (advisory, templates) = (e.tools.advisory, e.tools.templates);
+        let probe = scan::probe_over(&mut *self.shell, host, e.request.probe_timeout, advisory, templates);
         let now = probe.facts.as_ref().map(plan::fingerprint);
-        let command = crate::probe::render(e.templates, e.advisory, host.vars.wsus_dir.as_str()).unwrap_or_default();
+        // The command as the transport recorded it: the probe is rendered once, by the scan.
+        let command = self.shell.records().last().map(|r| r.command.clone()).unwrap_or_default();
         let detail = format!("{}: {} (fingerprint {})", probe.verdict, probe.reason, now.as_deref().unwrap_or("none"));
         let judged = if probe.verdict.needs_attention() { Judged::Failed } else { Judged::Ok };
-        let attempt = Attempt {
-            judgement: Judgement { judged, detail, reboot_pending: false, dll_version: None },
-            exit_code: None,
-            duration: started.elapsed(),
-            tail: String::new(),
-        };
+        let attempt = Attempt::decided(Judgement::new(judged, detail), started.elapsed());
         self.record("re-probe", &command, &attempt);
         let mut done = |outcome, reason: String| {
-            let mut report = std::mem::replace(&mut self.report, HostReport::new(&plan.host, outcome, ""));
+            let mut report = std::mem::replace(&mut self.report, HostOutcome::new(&plan.host, outcome, ""));
             report.outcome = outcome;
             report.reason = reason;
             report.dll_version_after = probe.dll_version().and_then(|v| v.parse().ok());
@@ -182,13 +190,11 @@ impl<'a> HostRun<'a> {
             Verdict::Remediated => {
                 let dll = probe.dll_version().unwrap_or_default();
                 return done(
-                    HostOutcome::AlreadyRemediated,
+                    Outcome::AlreadyRemediated,
                     format!("the re-probe read DLL {dll}: already fixed, nothing done"),
                 );
             }
-            v if v.needs_attention() => {
-                return done(HostOutcome::Failed, format!("the re-probe failed: {}", probe.reason))
-            }
+            v if v.needs_attention() => return done(Outcome::Failed, format!("the re-probe failed: {}", probe.reason)),
             _ => {}
         }
         // A rehearsal's twins only approximate the planned hosts: their drift is expected.
@@ -203,25 +209,16 @@ impl<'a> HostRun<'a> {
             probe.reason
         );
         if !e.request.replan {
-            return done(HostOutcome::RefusedDrift, format!("{drift}: re-plan it, or apply with --replan"));
+            return done(Outcome::RefusedDrift, format!("{drift}: re-plan it, or apply with --replan"));
         }
-        match replan(e, &e.request.plan.header, plan, probe.clone()) {
+        match plan::replan_host(&e.request.plan.header, plan, probe.clone(), advisory, templates) {
             Ok(fresh) => {
-                let attempt = Attempt {
-                    judgement: Judgement {
-                        judged: Judged::Ok,
-                        detail: format!("{drift}: re-planned, route {}", fresh.route),
-                        reboot_pending: false,
-                        dll_version: None,
-                    },
-                    exit_code: None,
-                    duration: Duration::ZERO,
-                    tail: String::new(),
-                };
+                let detail = format!("{drift}: re-planned, route {}", fresh.route);
+                let attempt = Attempt::decided(Judgement::ok(detail), Duration::ZERO);
                 self.record("re-plan", "(no command: the plan is rebuilt from the re-probe's facts)", &attempt);
                 Ok(Some(fresh))
             }
-            Err(why) => done(HostOutcome::RefusedDrift, format!("{drift}; re-planning failed: {why}")),
+            Err(why) => done(Outcome::RefusedDrift, format!("{drift}; re-planning failed: {why}")),
         }
     }
 
@@ -248,17 +245,7 @@ impl<'a> HostRun<'a> {
         let timeout = Duration::from_secs(step.timeout_secs.max(1));
         match &step.action {
             Action::Manual { instructions } => {
-                let attempt = Attempt {
-                    judgement: Judgement {
-                        judged: Judged::Manual,
-                        detail: instructions.clone(),
-                        reboot_pending: false,
-                        dll_version: None,
-                    },
-                    exit_code: None,
-                    duration: Duration::ZERO,
-                    tail: String::new(),
-                };
+                let attempt = Attempt::decided(Judgement::new(Judged::Manual, instructions.clone()), Duration::ZERO);
                 self.record(&step.id, "(manual step: a person does it)", &attempt);
                 StepEnd::Stop(Stop::Manual(format!("step {}: {instructions}", step.id)))
             }
@@ -269,7 +256,7 @@ impl<'a> HostRun<'a> {
             }
             Action::Run { command } => {
                 if matches!(step.expect, Expect::Installer | Expect::TaskCreated) && self.install_started.is_none() {
-                    self.install_started = Some(utc_now());
+                    self.install_started = Some(UtcTime::now());
                 }
                 let attempt = match &step.expect {
                     Expect::Installer => self.install(step, command, timeout),
@@ -287,26 +274,16 @@ impl<'a> HostRun<'a> {
     fn upload(&mut self, local: &std::path::Path, remote: &str, sha256: &str, timeout: Duration) -> Attempt {
         let started = Instant::now();
         let judgement = match self.shell.upload(local, remote, timeout) {
-            Ok(sent) if sent.sha256.eq_ignore_ascii_case(sha256) => Judgement {
-                judged: Judged::Ok,
-                detail: format!("sent {} bytes, SHA-256 {} as planned", sent.size, sent.sha256),
-                reboot_pending: false,
-                dll_version: None,
-            },
-            Ok(sent) => Judgement {
-                judged: Judged::Failed,
-                detail: format!(
-                    "the package sent has SHA-256 {}, the plan says {sha256}: the local file changed since the plan",
-                    sent.sha256
-                ),
-                reboot_pending: false,
-                dll_version: None,
-            },
-            Err(e) => {
-                Judgement { judged: Judged::Failed, detail: e.to_string(), reboot_pending: false, dll_version: None }
+            Ok(sent) if sent.sha256.eq_ignore_ascii_case(sha256) => {
+                Judgement::ok(format!("sent {} bytes, SHA-256 {} as planned", sent.size, sent.sha256))
             }
+            Ok(sent) => Judgement::failed(format!(
+                "the package sent has SHA-256 {}, the plan says {sha256}: the local file changed since the plan",
+                sent.sha256
+            )),
+            Err(e) => Judgement::failed(e.to_string()),
         };
-        Attempt { judgement, exit_code: None, duration: started.elapsed(), tail: String::new() }
+        Attempt::decided(judgement, started.elapsed())
     }
 
     /// Runs a command once and judges it.
@@ -321,15 +298,12 @@ impl<'a> HostRun<'a> {
                 let newest_log_time = output.newest_log_time();
                 let seen = Observed { exit_code: status.code(), text: &text, newest_log_time };
                 let ctx = JudgeContext {
-                    exit_codes: &self.engine.advisory.exit_codes,
+                    exit_codes: &self.engine.tools.advisory.exit_codes,
                     install_started: self.install_started,
                 };
                 (status.code().map(i64::from), judge::judge(expect, &seen, &ctx))
             }
-            Err(e) => (
-                None,
-                Judgement { judged: Judged::Failed, detail: e.to_string(), reboot_pending: false, dll_version: None },
-            ),
+            Err(e) => (None, Judgement::failed(e.to_string())),
         };
         Attempt { judgement, exit_code, duration, tail: output.tail() }
     }
@@ -458,7 +432,7 @@ impl<'a> HostRun<'a> {
     /// Journals an attempt and keeps it as the step's record (the last attempt wins).
     fn record(&mut self, id: &str, command: &str, attempt: &Attempt) {
         let entry = StepEntry {
-            at: utc_now(),
+            at: UtcTime::now(),
             host: self.report.host.clone(),
             step: id.to_string(),
             command: command.to_string(),
@@ -473,37 +447,11 @@ impl<'a> HostRun<'a> {
             id: id.to_string(),
             exit_code: attempt.exit_code,
             duration_ms: millis(attempt.duration),
-            judged: attempt.judgement.judged,
+            judged: Some(attempt.judgement.judged),
         };
         match self.report.steps.iter_mut().find(|s| s.id == id) {
             Some(existing) => *existing = record,
             None => self.report.steps.push(record),
         }
     }
-}
-
-/// Rebuilds one host's plan from fresh facts, with the plan header's packages and choices. The
-/// packages must still hash as the plan says.
-fn replan(engine: &Engine<'_>, header: &PlanHeader, old: &HostPlan, probe: HostResult) -> Result<HostPlan, String> {
-    let default_staging = old.staging_dir.clone().unwrap_or_else(|| r"C:\Windows\Temp\wsusfix".to_string());
-    let settings =
-        HostSettings { staging_dir: default_staging.clone(), groups: old.groups.clone().unwrap_or_default() };
-    let request = PlanRequest {
-        created_from: "apply --replan".into(),
-        created_at: utc_now(),
-        rtm: header.rtm_choice,
-        packages: PackageFiles { files: header.packages.iter().map(|p| (p.role, p.local.clone())).collect() },
-        batches: header.batches.clone(),
-        hosts: BTreeMap::from([(old.host.clone(), settings)]),
-        default_staging_dir: default_staging,
-    };
-    let fresh = plan::build(&ScanReport::new(vec![probe]), &request, engine.advisory, engine.templates)
-        .map_err(|e| e.to_string())?;
-    for package in &fresh.header.packages {
-        let planned = header.packages.iter().find(|p| p.role == package.role).map(|p| p.sha256.as_str());
-        if planned != Some(package.sha256.as_str()) {
-            return Err(format!("package {} no longer hashes as the plan says", package.local.display()));
-        }
-    }
-    fresh.hosts.into_iter().next().ok_or_else(|| "the re-plan has no host".to_string())
 }

@@ -2,7 +2,7 @@
 //! Pure: no I/O, no clock. Each judge reads one documented output format
 //! (`shared/docs/windows-commands.md`) and tolerates the variations the brief warns about.
 
-use serde::{Deserialize, Serialize};
+use crate::outcome::Judged;
 
 use crate::advisory::{ExitCodes, ExitMeaning};
 use crate::facts::{DllState, ServiceState};
@@ -13,43 +13,6 @@ use crate::version::FileVersion;
 
 /// `SCHED_S_TASK_HAS_NOT_RUN`: a task's Last Result before it ever ran.
 const TASK_HAS_NOT_RUN: i64 = 0x41303;
-
-/// How a step was judged, as the journal records it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Judged {
-    /// As expected.
-    Ok,
-    /// Not as hoped, but not a reason to fail the host (new symptoms; a late service check).
-    Warning,
-    /// The host fails here.
-    Failed,
-    /// A transient failure: tried again after a pause.
-    Retry,
-    /// The installer needs elevation: the SYSTEM-task fallback runs instead.
-    Fallback,
-    /// A scheduled task is still running: polled again.
-    Pending,
-    /// A step a person must do.
-    Manual,
-    /// A command run to explain a failure (`on_failure`).
-    Diagnostic,
-}
-
-impl Judged {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Judged::Ok => "ok",
-            Judged::Warning => "warning",
-            Judged::Failed => "failed",
-            Judged::Retry => "retry",
-            Judged::Fallback => "fallback",
-            Judged::Pending => "pending",
-            Judged::Manual => "manual",
-            Judged::Diagnostic => "diagnostic",
-        }
-    }
-}
 
 /// The verdict on one run of a step's command.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,15 +27,15 @@ pub struct Judgement {
 }
 
 impl Judgement {
-    fn new(judged: Judged, detail: impl Into<String>) -> Judgement {
+    pub fn new(judged: Judged, detail: impl Into<String>) -> Judgement {
         Judgement { judged, detail: detail.into(), reboot_pending: false, dll_version: None }
     }
 
-    fn ok(detail: impl Into<String>) -> Judgement {
+    pub fn ok(detail: impl Into<String>) -> Judgement {
         Judgement::new(Judged::Ok, detail)
     }
 
-    fn failed(detail: impl Into<String>) -> Judgement {
+    pub fn failed(detail: impl Into<String>) -> Judgement {
         Judgement::new(Judged::Failed, detail)
     }
 }

@@ -8,7 +8,11 @@
 //! - [`judge`]: pure judging of a step's output against its [`crate::plan::Expect`];
 //! - [`host`]: one host, step by step: retries, the SYSTEM-task fallback, cleanups;
 //! - [`run`]: the batches, the failure threshold, the worker pool, resume;
-//! - [`crate::journal`]: the run folder and its append-only journal.
+//! - [`journal`]: the run folder and its append-only journal;
+//! - [`session`]: a run from start (or resume) to its written outcome, as `apply`, `lab
+//!   rehearse` and the tests use it.
+//!
+//! How each host ended is [`crate::outcome`]'s model, shared with the journal and the reports.
 //!
 //! A host is `remediated` only when a DLL-version step passed in this run (or the re-probe
 //! read the fixed DLL: `already-remediated`). Checks after that step (services, new log
@@ -16,146 +20,29 @@
 //! operator reads the warnings.
 
 pub mod host;
+pub mod journal;
 pub mod judge;
 pub mod output;
 pub mod run;
+pub mod session;
 
 use std::collections::BTreeSet;
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+pub use judge::Judgement;
+pub use run::{apply, dry_run, ApplyResult, DryRunHost, RunContext, Stop};
+pub use session::Session;
 
-pub use judge::{Judged, Judgement};
-pub use run::{apply, dry_run, ApplyResult, DryRunHost, Stop};
-
-use crate::inventory::Host;
+use crate::advisory::Advisory;
+use crate::connector::Connector;
+use crate::inventory::{Host, Inventory, PatternError};
+use crate::outcome::Outcome;
 use crate::plan::{BatchPolicy, Plan};
-use crate::report::{HostOutcome as ReportHost, Outcome, RunOutcome, StepOutcome};
-use crate::time::UtcTime;
-use crate::version::FileVersion;
+use crate::templates::Templates;
 
-/// How a host ended in a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum HostOutcome {
-    /// Fixed in this run; a DLL-version step proved it.
-    Remediated,
-    /// The re-probe read the fixed DLL before any step ran: nothing was done.
-    AlreadyRemediated,
-    /// A step failed; the reason says which and why.
-    Failed,
-    /// The host changed since the plan; re-plan it (or `--replan`).
-    RefusedDrift,
-    /// Stopped at a step a person must do.
-    ManualAction,
-    /// Not selected (`--limit`), or nothing to back out.
-    Skipped,
-    /// The plan has nothing to do on it.
-    NotNeeded,
-    /// The plan found it unknown or unreachable.
-    NeedsAttention,
-    /// Not attempted: the run stopped first (failure threshold, Ctrl-C).
-    NotRun,
-    /// `--backout` ran its back-out steps.
-    BackedOut,
-}
-
-impl HostOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HostOutcome::Remediated => "remediated",
-            HostOutcome::AlreadyRemediated => "already-remediated",
-            HostOutcome::Failed => "failed",
-            HostOutcome::RefusedDrift => "refused-drift",
-            HostOutcome::ManualAction => "manual-action",
-            HostOutcome::Skipped => "skipped",
-            HostOutcome::NotNeeded => "not-needed",
-            HostOutcome::NeedsAttention => "needs-attention",
-            HostOutcome::NotRun => "not-run",
-            HostOutcome::BackedOut => "backed-out",
-        }
-    }
-
-    /// Counts against `--max-fail-percent`, and makes the exit status 4.
-    pub fn is_failure(self) -> bool {
-        matches!(self, HostOutcome::Failed | HostOutcome::RefusedDrift)
-    }
-
-    /// The result report's name for it (see [`ApplyResult::to_run_outcome`]): the same, one for one.
-    fn for_report(self) -> Outcome {
-        match self {
-            HostOutcome::Remediated => Outcome::Remediated,
-            HostOutcome::AlreadyRemediated => Outcome::AlreadyRemediated,
-            HostOutcome::Failed => Outcome::Failed,
-            HostOutcome::RefusedDrift => Outcome::RefusedDrift,
-            HostOutcome::ManualAction => Outcome::ManualAction,
-            HostOutcome::Skipped => Outcome::Skipped,
-            HostOutcome::NotNeeded => Outcome::NotNeeded,
-            HostOutcome::NeedsAttention => Outcome::NeedsAttention,
-            HostOutcome::NotRun => Outcome::NotRun,
-            HostOutcome::BackedOut => Outcome::BackedOut,
-        }
-    }
-}
-
-impl std::fmt::Display for HostOutcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One step as it ran (its last attempt).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StepRecord {
-    pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i64>,
-    pub duration_ms: u64,
-    pub judged: Judged,
-}
-
-/// What happened to one host.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct HostReport {
-    pub host: String,
-    pub outcome: HostOutcome,
-    pub reason: String,
-    #[serde(default)]
-    pub steps: Vec<StepRecord>,
-    /// The decisive DLL's version as read back from the host.
-    #[serde(default)]
-    pub dll_version_after: Option<FileVersion>,
-    #[serde(default)]
-    pub reboot_pending: bool,
-    /// `--reboot` scheduled the restart the installer asked for (`reboot_pending` stays true:
-    /// the restart has not happened yet when the run ends).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub reboot_scheduled: bool,
-    #[serde(default)]
-    pub warnings: Vec<String>,
-    /// The last lines of the failing step's `on_failure` command (an installer's log).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub failure_log: Vec<String>,
-}
-
-impl HostReport {
-    pub fn new(host: &str, outcome: HostOutcome, reason: impl Into<String>) -> HostReport {
-        HostReport {
-            host: host.to_string(),
-            outcome,
-            reason: reason.into(),
-            steps: Vec::new(),
-            dll_version_after: None,
-            reboot_pending: false,
-            reboot_scheduled: false,
-            warnings: Vec::new(),
-            failure_log: Vec::new(),
-        }
-    }
-}
-
-/// What `apply` needs, already validated. Built by the CLI, consumed by [`apply`].
+/// What `apply` needs, already validated. Built from a plan and an inventory
+/// ([`ApplyRequest::from_inventory`]), consumed by [`apply`].
 #[derive(Clone, Debug)]
 pub struct ApplyRequest {
     pub plan: Plan,
@@ -183,6 +70,11 @@ pub struct ApplyRequest {
     pub rehearsal: bool,
 }
 
+/// How long the re-probe may run by default.
+pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(120);
+/// The first pause before an installer that answered 1618 is tried again, by default.
+pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(30);
+
 impl ApplyRequest {
     /// The defaults for everything but the plan and the hosts.
     pub fn new(plan: Plan, hosts: Vec<Host>) -> ApplyRequest {
@@ -191,15 +83,31 @@ impl ApplyRequest {
             plan,
             hosts,
             selected: None,
-            forks: NonZeroUsize::new(crate::fleet::DEFAULT_FORKS).unwrap_or(NonZeroUsize::MIN),
-            probe_timeout: Duration::from_secs(120),
+            forks: crate::fleet::default_forks(),
+            probe_timeout: DEFAULT_PROBE_TIMEOUT,
             replan: false,
             backout: false,
             reboot: false,
-            retry_delay: Duration::from_secs(30),
+            retry_delay: DEFAULT_RETRY_DELAY,
             poll_interval: None,
             rehearsal: false,
         }
+    }
+
+    /// The plan's hosts as the inventory knows them, narrowed to `limit` (Ansible's host
+    /// patterns). A plan host the run would work on but the inventory lacks is refused when the
+    /// run (or its dry run) starts.
+    pub fn from_inventory(plan: Plan, inventory: &Inventory, limit: Option<&str>) -> Result<ApplyRequest, ApplyError> {
+        let selected = match limit {
+            Some(pattern) => Some(inventory.select(Some(pattern))?.into_iter().map(|h| h.name.clone()).collect()),
+            None => None,
+        };
+        let known: std::collections::HashMap<&str, &Host> =
+            inventory.hosts.iter().map(|h| (h.name.as_str(), h)).collect();
+        let hosts = plan.hosts.iter().filter_map(|h| known.get(h.host.as_str()).map(|&h| h.clone())).collect();
+        let mut request = ApplyRequest::new(plan, hosts);
+        request.selected = selected;
+        Ok(request)
     }
 }
 
@@ -215,40 +123,52 @@ pub enum ApplyError {
     Batches(#[from] crate::plan::BatchError),
     #[error("--backout needs --limit naming the hosts to back out")]
     BackoutWithoutLimit,
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
+    #[error(transparent)]
+    Journal(#[from] journal::JournalError),
+    #[error("{0}")]
+    JournalWrite(String),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
 }
 
-impl ApplyResult {
-    /// The shape the result report reads (`outcome.json`): every host with its outcome, reason
-    /// and warnings as apply recorded them.
-    pub fn to_run_outcome(&self) -> RunOutcome {
-        let hosts = self
-            .hosts
-            .iter()
-            .map(|h| ReportHost {
-                host: h.host.clone(),
-                outcome: h.outcome.for_report(),
-                reason: h.reason.clone(),
-                steps: h
-                    .steps
-                    .iter()
-                    .map(|s| StepOutcome { id: s.id.clone(), exit_code: s.exit_code, duration_ms: s.duration_ms })
-                    .collect(),
-                dll_version_after: h.dll_version_after,
-                reboot_pending: h.reboot_pending,
-                warnings: h.warnings.clone(),
-            })
-            .collect();
-        RunOutcome { run_id: self.run_id.clone(), started_at: self.started_at, finished_at: self.finished_at, hosts }
-    }
+/// What a run uses besides its request: how to reach hosts and what to run.
+#[derive(Clone, Copy)]
+pub struct ApplyTools<'a> {
+    pub connector: &'a dyn Connector,
+    pub advisory: &'a Advisory,
+    pub templates: &'a Templates,
 }
 
-/// Milliseconds, saturating.
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// The current time, UTC.
-pub fn utc_now() -> UtcTime {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    UtcTime(i64::try_from(secs).unwrap_or(0))
+/// Progress of a run, for display.
+#[derive(Clone, Debug)]
+pub enum ApplyEvent {
+    /// The run begins with this many hosts to work on.
+    Started {
+        total: usize,
+    },
+    /// A batch begins (`batch` counts from 1).
+    BatchStarted {
+        batch: usize,
+        batches: usize,
+        hosts: usize,
+    },
+    /// A host is being worked on.
+    HostStarted {
+        host: String,
+    },
+    /// A host is finished.
+    HostDone {
+        host: String,
+        outcome: Outcome,
+        elapsed: Duration,
+    },
+    /// The run stops before its next batch (failure threshold, Ctrl-C).
+    Stopped {
+        reason: String,
+    },
+    Finished {
+        elapsed: Duration,
+    },
 }

@@ -8,18 +8,17 @@
 //! started end `not-run` and are not journaled as finished, so `--resume` takes them up.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::host::{apply_host, Engine};
-use super::{utc_now, ApplyError, ApplyRequest, HostOutcome, HostReport};
-use crate::advisory::Advisory;
-use crate::fleet::{Connector, FleetEvent};
+use super::journal::{Entry, Journal};
+use super::{ApplyError, ApplyEvent, ApplyRequest, ApplyTools};
+use crate::audit::AuditLog;
+use crate::fleet::{self, PoolEvent};
 use crate::inventory::Host;
-use crate::journal::{Entry, Journal};
-use crate::plan::{Action, HostPlan, Route};
-use crate::templates::Templates;
+use crate::outcome::{HostOutcome, Outcome, RunOutcome};
+use crate::plan::{HostPlan, Route};
 use crate::time::UtcTime;
 
 /// Why a run ended early.
@@ -51,7 +50,7 @@ pub struct ApplyResult {
     pub run_id: String,
     pub started_at: UtcTime,
     pub finished_at: UtcTime,
-    pub hosts: Vec<HostReport>,
+    pub hosts: Vec<HostOutcome>,
     pub stopped: Option<Stop>,
 }
 
@@ -62,87 +61,79 @@ impl ApplyResult {
         match &self.stopped {
             Some(Stop::Interrupted) => 130,
             Some(Stop::MaxFailPercent { .. }) => 5,
-            _ if self.hosts.iter().any(|h| h.outcome.is_failure() || h.outcome == HostOutcome::ManualAction) => 4,
+            _ if self.hosts.iter().any(|h| h.outcome.is_failure() || h.outcome == Outcome::ManualAction) => 4,
             Some(Stop::Journal(_)) => 4,
             None => 0,
         }
     }
 
-    pub fn counts(&self) -> BTreeMap<HostOutcome, usize> {
+    pub fn counts(&self) -> BTreeMap<Outcome, usize> {
         let mut counts = BTreeMap::new();
         for h in &self.hosts {
             *counts.entry(h.outcome).or_default() += 1;
         }
         counts
     }
+
+    /// What `outcome.json` holds: every host as apply recorded it.
+    pub fn to_run_outcome(&self) -> RunOutcome {
+        RunOutcome {
+            run_id: self.run_id.clone(),
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+            hosts: self.hosts.clone(),
+        }
+    }
 }
 
 /// How a plan host starts the run: already decided, or to be worked on.
-fn initial(request: &ApplyRequest, plan: &HostPlan, previous: &BTreeMap<String, HostReport>) -> Option<HostReport> {
-    if let Some(done) = previous.get(&plan.host) {
-        return Some(done.clone());
-    }
+fn initial(request: &ApplyRequest, plan: &HostPlan) -> Option<HostOutcome> {
     if request.selected.as_ref().is_some_and(|s| !s.contains(&plan.host)) {
-        return Some(HostReport::new(&plan.host, HostOutcome::Skipped, "not selected by --limit"));
+        return Some(HostOutcome::new(&plan.host, Outcome::Skipped, "not selected by --limit"));
     }
     if request.backout {
         return plan
             .backout
             .is_empty()
-            .then(|| HostReport::new(&plan.host, HostOutcome::Skipped, "no back-out steps in the plan"));
+            .then(|| HostOutcome::new(&plan.host, Outcome::Skipped, "no back-out steps in the plan"));
     }
     match plan.route {
-        Route::NothingToDo => Some(HostReport::new(&plan.host, HostOutcome::NotNeeded, &plan.reason)),
-        Route::NeedsAttention => Some(HostReport::new(&plan.host, HostOutcome::NeedsAttention, &plan.reason)),
+        Route::NothingToDo => Some(HostOutcome::new(&plan.host, Outcome::NotNeeded, &plan.reason)),
+        Route::NeedsAttention => Some(HostOutcome::new(&plan.host, Outcome::NeedsAttention, &plan.reason)),
         _ => None,
     }
 }
 
 /// Everything a run uses besides the request.
 pub struct RunContext<'a> {
-    pub connector: &'a dyn Connector,
-    pub advisory: &'a Advisory,
-    pub templates: &'a Templates,
+    pub tools: ApplyTools<'a>,
     pub journal: &'a Journal,
+    /// Where every remote command is recorded.
+    pub audit: &'a AuditLog,
     pub cancel: &'a AtomicBool,
     pub run_id: String,
     /// Results already journaled by the run being resumed.
-    pub previous: BTreeMap<String, HostReport>,
+    pub previous: BTreeMap<String, HostOutcome>,
 }
 
 /// Applies the plan. The caller has written `run-start` (or `resume`); this writes the rest.
 pub fn apply(
     request: &ApplyRequest,
     ctx: &RunContext<'_>,
-    on_event: &mut dyn FnMut(FleetEvent),
+    on_event: &mut dyn FnMut(ApplyEvent),
 ) -> Result<ApplyResult, ApplyError> {
-    let started_at = utc_now();
+    let started_at = UtcTime::now();
     let clock = Instant::now();
     let plan = &request.plan;
     let inventory: BTreeMap<&str, &Host> = request.hosts.iter().map(|h| (h.name.as_str(), h)).collect();
-    let no_previous = BTreeMap::new();
-    let fresh: Vec<Option<HostReport>> = plan.hosts.iter().map(|h| initial(request, h, &no_previous)).collect();
+    let fresh: Vec<Option<HostOutcome>> = plan.hosts.iter().map(|h| initial(request, h)).collect();
     let runnable: Vec<usize> = (0..plan.hosts.len()).filter(|&i| fresh[i].is_none()).collect();
-    let mut results: Vec<Option<HostReport>> =
+    let mut results: Vec<Option<HostOutcome>> =
         plan.hosts.iter().zip(fresh).map(|(h, r)| ctx.previous.get(&h.host).cloned().or(r)).collect();
-    for &i in &runnable {
-        let name = &plan.hosts[i].host;
-        if results[i].is_none() && !inventory.contains_key(name.as_str()) {
-            return Err(ApplyError::HostNotInInventory { host: name.clone() });
-        }
-    }
-    if request.backout && request.selected.is_none() {
-        return Err(ApplyError::BackoutWithoutLimit);
-    }
+    check_request(request, runnable.iter().filter(|&&i| results[i].is_none()).map(|&i| &plan.hosts[i]), &inventory)?;
     let sizes = request.policy.batch_sizes(runnable.len())?;
-    on_event(FleetEvent::Started { total: runnable.iter().filter(|&&i| results[i].is_none()).count() });
-    let engine = Engine {
-        request,
-        connector: ctx.connector,
-        advisory: ctx.advisory,
-        templates: ctx.templates,
-        journal: ctx.journal,
-    };
+    on_event(ApplyEvent::Started { total: runnable.iter().filter(|&&i| results[i].is_none()).count() });
+    let engine = Engine { request, tools: ctx.tools, journal: ctx.journal, audit: ctx.audit };
     let mut stopped = None;
     let mut offset = 0;
     let mut ran_a_batch = false;
@@ -163,14 +154,19 @@ pub fn apply(
                 }
             }
             let names: Vec<String> = todo.iter().map(|&i| plan.hosts[i].host.clone()).collect();
-            ctx.journal.append(&Entry::BatchStart { at: utc_now(), batch: b + 1, batches: sizes.len(), hosts: names });
-            on_event(FleetEvent::BatchStarted { batch: b + 1, batches: sizes.len(), hosts: todo.len() });
+            ctx.journal.append(&Entry::BatchStart {
+                at: UtcTime::now(),
+                batch: b + 1,
+                batches: sizes.len(),
+                hosts: names,
+            });
+            on_event(ApplyEvent::BatchStarted { batch: b + 1, batches: sizes.len(), hosts: todo.len() });
             ran_a_batch = true;
             for (i, report) in run_batch(&engine, &todo, &inventory, b + 1, ctx.cancel, on_event) {
                 results[i] = Some(report);
             }
         }
-        let done: Vec<&HostReport> = runnable[..offset].iter().filter_map(|&i| results[i].as_ref()).collect();
+        let done: Vec<&HostOutcome> = runnable[..offset].iter().filter_map(|&i| results[i].as_ref()).collect();
         let failed = done.iter().filter(|h| h.outcome.is_failure()).count();
         if offset < runnable.len() && request.policy.exceeded(failed, done.len()) {
             stopped = Some(Stop::MaxFailPercent { failed, done: done.len(), max: request.policy.max_fail_percent });
@@ -181,11 +177,11 @@ pub fn apply(
         stopped = interruption(ctx).or(Some(Stop::Interrupted));
     }
     if let Some(stop) = &stopped {
-        on_event(FleetEvent::Stopped { reason: stop.to_string() });
+        on_event(ApplyEvent::Stopped { reason: stop.to_string() });
     }
     let hosts = finish(plan.hosts.iter().map(|h| h.host.as_str()), results, stopped.as_ref(), ctx);
-    on_event(FleetEvent::Finished { elapsed: clock.elapsed() });
-    let result = ApplyResult { run_id: ctx.run_id.clone(), started_at, finished_at: utc_now(), hosts, stopped };
+    on_event(ApplyEvent::Finished { elapsed: clock.elapsed() });
+    let result = ApplyResult { run_id: ctx.run_id.clone(), started_at, finished_at: UtcTime::now(), hosts, stopped };
     ctx.journal.append(&Entry::RunEnd {
         at: result.finished_at,
         counts: result.counts(),
@@ -204,23 +200,23 @@ fn interruption(ctx: &RunContext<'_>) -> Option<Stop> {
 /// Fills in hosts never started, and journals the results decided without touching a host.
 fn finish<'a>(
     names: impl Iterator<Item = &'a str>,
-    results: Vec<Option<HostReport>>,
+    results: Vec<Option<HostOutcome>>,
     stopped: Option<&Stop>,
     ctx: &RunContext<'_>,
-) -> Vec<HostReport> {
+) -> Vec<HostOutcome> {
     names
         .zip(results)
         .map(|(name, result)| match result {
             Some(r) => {
-                let final_without_host = matches!(r.outcome, HostOutcome::NotNeeded | HostOutcome::NeedsAttention);
+                let final_without_host = matches!(r.outcome, Outcome::NotNeeded | Outcome::NeedsAttention);
                 if final_without_host && !ctx.previous.contains_key(name) {
-                    ctx.journal.append(&Entry::HostResult { at: utc_now(), result: r.clone() });
+                    ctx.journal.append(&Entry::HostResult { at: UtcTime::now(), result: r.clone() });
                 }
                 r
             }
             None => {
                 let why = stopped.map(|s| s.to_string()).unwrap_or_else(|| "interrupted".into());
-                HostReport::new(name, HostOutcome::NotRun, format!("not run: {why}"))
+                HostOutcome::new(name, Outcome::NotRun, format!("not run: {why}"))
             }
         })
         .collect()
@@ -238,58 +234,55 @@ fn pause(total: Duration, cancel: &AtomicBool) {
     }
 }
 
-/// Works on one batch with a bounded pool; returns each started host's result.
+/// Works on one batch on the bounded pool; returns each started host's result.
 fn run_batch(
     engine: &Engine<'_>,
     todo: &[usize],
     inventory: &BTreeMap<&str, &Host>,
     batch: usize,
     cancel: &AtomicBool,
-    on_event: &mut dyn FnMut(FleetEvent),
-) -> Vec<(usize, HostReport)> {
+    on_event: &mut dyn FnMut(ApplyEvent),
+) -> Vec<(usize, HostOutcome)> {
     let plan = &engine.request.plan;
-    let workers = engine.request.forks.get().min(todo.len().max(1));
-    let cursor = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::sync_channel::<Message>(workers);
+    // `check_request` made sure every host to work on is in the inventory.
+    let work: Vec<(&HostPlan, &Host)> = todo
+        .iter()
+        .filter_map(|&i| inventory.get(plan.hosts[i].host.as_str()).map(|&host| (&plan.hosts[i], host)))
+        .collect();
+    let stop = || cancel.load(Ordering::SeqCst) || engine.journal.error().is_some();
     let mut out = Vec::with_capacity(todo.len());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            let tx = tx.clone();
-            let cursor = &cursor;
-            scope.spawn(move || loop {
-                if cancel.load(Ordering::SeqCst) || engine.journal.error().is_some() {
-                    break;
-                }
-                let Some(&index) = todo.get(cursor.fetch_add(1, Ordering::SeqCst)) else { break };
-                let host_plan = &plan.hosts[index];
-                let Some(host) = inventory.get(host_plan.host.as_str()) else { break };
-                if tx.send(Message::Started(host_plan.host.clone())).is_err() {
-                    break;
-                }
-                let started = Instant::now();
-                let report = apply_host(engine, host_plan, host, batch);
-                if tx.send(Message::Done(index, report, started.elapsed())).is_err() {
-                    break;
-                }
-            });
-        }
-        drop(tx);
-        for message in rx {
-            match message {
-                Message::Started(host) => on_event(FleetEvent::HostStarted { host }),
-                Message::Done(index, report, elapsed) => {
-                    on_event(FleetEvent::HostApplied { host: report.host.clone(), outcome: report.outcome, elapsed });
-                    out.push((index, report));
-                }
+    fleet::run(
+        &work,
+        engine.request.forks,
+        stop,
+        |&(plan, host)| apply_host(engine, plan, host, batch),
+        &mut |e: PoolEvent<HostOutcome>| match e {
+            PoolEvent::Started { index } => on_event(ApplyEvent::HostStarted { host: work[index].0.host.clone() }),
+            PoolEvent::Done { index, result, elapsed } => {
+                on_event(ApplyEvent::HostDone { host: result.host.clone(), outcome: result.outcome, elapsed });
+                out.push((todo[index], result));
             }
-        }
-    });
+        },
+    );
     out
 }
 
-enum Message {
-    Started(String),
-    Done(usize, HostReport, Duration),
+/// Refuses a run that cannot start: a host to work on that the inventory lacks, a back-out
+/// without `--limit`.
+fn check_request<'a>(
+    request: &ApplyRequest,
+    working: impl Iterator<Item = &'a HostPlan>,
+    inventory: &BTreeMap<&str, &Host>,
+) -> Result<(), ApplyError> {
+    for host in working {
+        if !inventory.contains_key(host.host.as_str()) {
+            return Err(ApplyError::HostNotInInventory { host: host.host.clone() });
+        }
+    }
+    if request.backout && request.selected.is_none() {
+        return Err(ApplyError::BackoutWithoutLimit);
+    }
+    Ok(())
 }
 
 /// What a dry run shows of one host.
@@ -309,9 +302,10 @@ pub struct DryRunHost {
 /// What a run would do, without connecting to anything.
 pub fn dry_run(request: &ApplyRequest) -> Result<Vec<DryRunHost>, ApplyError> {
     let plan = &request.plan;
-    let no_previous = BTreeMap::new();
-    let decided: Vec<Option<HostReport>> = plan.hosts.iter().map(|h| initial(request, h, &no_previous)).collect();
+    let decided: Vec<Option<HostOutcome>> = plan.hosts.iter().map(|h| initial(request, h)).collect();
     let runnable: Vec<usize> = (0..plan.hosts.len()).filter(|&i| decided[i].is_none()).collect();
+    let inventory: BTreeMap<&str, &Host> = request.hosts.iter().map(|h| (h.name.as_str(), h)).collect();
+    check_request(request, runnable.iter().map(|&i| &plan.hosts[i]), &inventory)?;
     let sizes = request.policy.batch_sizes(runnable.len())?;
     let mut batch_of = BTreeMap::new();
     let mut offset = 0;
@@ -330,15 +324,8 @@ pub fn dry_run(request: &ApplyRequest) -> Result<Vec<DryRunHost>, ApplyError> {
             let fallback = if request.backout { &Vec::new() } else { &h.elevation_fallback };
             let reboot = if request.reboot && !request.backout { &h.reboot } else { &Vec::new() };
             let describe = |s: &crate::plan::Step, prefix: &str| {
-                let text = match &s.action {
-                    Action::Run { command } => command.clone(),
-                    Action::Upload { local, remote, sha256 } => {
-                        format!("upload {} -> {remote} (sha256 {sha256})", local.display())
-                    }
-                    Action::Manual { instructions } => format!("(manual) {instructions}"),
-                };
                 let cleanup = if s.cleanup { " (cleanup, always runs)" } else { "" };
-                (format!("{prefix}{}{cleanup}", s.id), text)
+                (format!("{prefix}{}{cleanup}", s.id), s.action.to_string())
             };
             let commands = match &decided[i] {
                 Some(_) => Vec::new(),

@@ -42,7 +42,7 @@ use std::path::Path;
 pub use error::{InventoryError, Location, NameKind, PatternError, Scope};
 pub use model::{
     EnvVarName, Group, Host, HostVars, Inventory, JumpHost, LabProfile, Sha256Digest, Warning, WindowsPath,
-    DEFAULT_PORT, DEFAULT_WSUS_DIR,
+    DEFAULT_PORT,
 };
 
 /// Checks a host name as the inventory does (for names that come from elsewhere, like a plan).

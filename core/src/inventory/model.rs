@@ -15,9 +15,6 @@ use super::error::{Location, Scope};
 /// The SSH port used when an inventory names none.
 pub const DEFAULT_PORT: u16 = 22;
 
-/// Where WSUS 3.0 installs itself unless told otherwise.
-pub const DEFAULT_WSUS_DIR: &str = r"C:\Program Files\Update Services";
-
 /// A validated inventory: hosts in order of first appearance, and every group.
 #[derive(Debug, Clone, Serialize)]
 pub struct Inventory {
@@ -45,6 +42,11 @@ pub struct Host {
 }
 
 impl Host {
+    /// Where WSUS is installed: the inventory's `wsus_dir`, or the advisory's default.
+    pub fn wsus_dir<'a>(&'a self, advisory: &'a crate::advisory::Advisory) -> &'a str {
+        self.vars.wsus_dir.as_ref().map_or(advisory.default_wsus_dir.as_str(), |d| d.as_str())
+    }
+
     /// `address:port`, with brackets around an IPv6 address.
     pub fn endpoint(&self) -> String {
         endpoint(&self.address, self.port)
@@ -81,7 +83,9 @@ pub struct HostVars {
     pub connect_timeout: Option<Duration>,
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "seconds")]
     pub command_timeout: Option<Duration>,
-    pub wsus_dir: WindowsPath,
+    /// Where WSUS is installed, when not where the advisory says it installs by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wsus_dir: Option<WindowsPath>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub temp_dir: Option<WindowsPath>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,7 +113,7 @@ impl HostVars {
             ("jump_host", shown(&self.jump_host)),
             ("connect_timeout", secs(&self.connect_timeout)),
             ("command_timeout", secs(&self.command_timeout)),
-            ("wsus_dir", Some(self.wsus_dir.to_string())),
+            ("wsus_dir", shown(&self.wsus_dir)),
             ("temp_dir", shown(&self.temp_dir)),
             ("package_x86", path(&self.package_x86)),
             ("package_x64", path(&self.package_x64)),

@@ -157,7 +157,8 @@ all:
     assert_eq!(host(&inv, "wsus02").endpoint(), "[2001:db8::5]:22");
     let plain = host(&inv, "wsus03");
     assert_eq!((plain.address.as_str(), plain.port, plain.user.as_deref()), ("wsus03", DEFAULT_PORT, None));
-    assert_eq!(plain.vars.wsus_dir.as_str(), DEFAULT_WSUS_DIR);
+    let advisory = crate::advisory::Advisory::embedded();
+    assert_eq!(plain.wsus_dir(&advisory), r"C:\Program Files\Update Services");
     assert_eq!(plain.groups, ["ungrouped"]);
     assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
 }
@@ -189,7 +190,7 @@ all:
     assert_eq!(v.ssh_password_env.as_ref().map(|e| e.as_str()), Some("WSUS_PW"));
     assert_eq!(v.jump_host.as_ref().map(|j| j.to_string()).as_deref(), Some("ops@bastion.corp.example:2200"));
     assert_eq!(v.command_timeout, Some(Duration::from_millis(1500)));
-    assert_eq!(v.wsus_dir.as_str(), "D:\\WSUS");
+    assert_eq!(v.wsus_dir.as_ref().map(|d| d.as_str()), Some("D:\\WSUS"));
     assert_eq!(v.package_sha256_x64.as_ref().map(|s| s.as_str()), Some(sha.as_str()));
     assert_eq!(v.lab_profile.as_ref().map(|p| p.as_str()), Some("sp1-affected"));
     let names: Vec<_> = v.entries().into_iter().map(|(n, _)| n).collect();

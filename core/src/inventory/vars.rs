@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use serde_yaml::Value;
 
-use super::model::{
-    EnvVarName, HostVars, JumpHost, LabProfile, Sha256Digest, WindowsPath, DEFAULT_PORT, DEFAULT_WSUS_DIR,
-};
+use super::model::{EnvVarName, HostVars, JumpHost, LabProfile, Sha256Digest, WindowsPath, DEFAULT_PORT};
 use super::validate::{self, Reason};
 
 /// A variable wsusfix understands, by its canonical name.
@@ -166,7 +164,6 @@ impl VarSet {
 
     /// The final address, port, user and variables of the host called `name`.
     pub(super) fn finish(self, name: &str) -> (String, u16, Option<String>, HostVars) {
-        let wsus_dir = self.wsus_dir.unwrap_or_else(|| WindowsPath(DEFAULT_WSUS_DIR.to_string()));
         let vars = HostVars {
             ssh_key_file: self.ssh_key_file,
             ssh_key_passphrase_env: self.ssh_key_passphrase_env,
@@ -175,7 +172,7 @@ impl VarSet {
             jump_host: self.jump_host,
             connect_timeout: self.connect_timeout,
             command_timeout: self.command_timeout,
-            wsus_dir,
+            wsus_dir: self.wsus_dir,
             temp_dir: self.temp_dir,
             package_x86: self.package_x86,
             package_x64: self.package_x64,
@@ -270,6 +267,6 @@ mod tests {
         let (address, port, user, vars) = set.finish("wsus01");
         assert_eq!((address.as_str(), port, user), ("wsus01", 2222, None));
         assert_eq!(vars.connect_timeout, Some(Duration::from_millis(7500)));
-        assert_eq!(vars.wsus_dir.as_str(), DEFAULT_WSUS_DIR);
+        assert_eq!(vars.wsus_dir, None);
     }
 }

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::packages::{hash_package, role_name, sp1_role, update_role, PackageFiles};
-use super::{AdvisoryRef, BatchPolicy, HostPlan, PackageRef, PackageRole, Plan, PlanHeader, Route};
+use super::packages::{hash_package, role_name, sp1_role, update_role};
+use super::request::{HostSettings, PlanRequest, DEFAULT_STAGING_DIR};
+use super::{AdvisoryRef, HostPlan, PackageFiles, PackageRef, PackageRole, Plan, PlanHeader, Route};
 use crate::advisory::Advisory;
 use crate::assess::Verdict;
 use crate::facts::{Arch, Elevation, Facts};
@@ -28,26 +29,6 @@ pub enum RtmChoice {
     Workaround,
 }
 
-/// Per-host settings the plan needs from the inventory.
-#[derive(Clone, Debug)]
-pub struct HostSettings {
-    pub staging_dir: String,
-    pub groups: Vec<String>,
-}
-
-/// What `plan` needs, already validated.
-#[derive(Clone, Debug)]
-pub struct PlanRequest {
-    pub created_from: String,
-    pub created_at: UtcTime,
-    pub rtm: RtmChoice,
-    pub packages: PackageFiles,
-    pub batches: BatchPolicy,
-    /// Settings by host name; hosts absent here get the defaults.
-    pub hosts: BTreeMap<String, HostSettings>,
-    pub default_staging_dir: String,
-}
-
 /// Why a plan could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -59,6 +40,13 @@ pub enum PlanError {
     Unsafe { host: String, variable: &'static str, problem: UnsafeText },
     #[error("host {host}: the scheduled task's command is {len} characters, over the 262 schtasks allows: {command}")]
     TaskCommandTooLong { host: String, len: usize, command: String },
+    #[error(
+        "host {host}: package {} has SHA-256 {sha256}, but the inventory pins {pin}: refusing to plan with an unexpected package",
+        path.display()
+    )]
+    UnexpectedPackage { host: String, path: PathBuf, sha256: String, pin: String },
+    #[error("--packages {}: no such folder", path.display())]
+    NoPackagesFolder { path: PathBuf },
     #[error(transparent)]
     Template(#[from] TemplateError),
 }
@@ -92,7 +80,61 @@ pub fn build(
         packages: hashed.into_values().collect(),
         batches: request.batches.clone(),
     };
+    check_pins(&header, request)?;
     Ok(Plan { header, hosts })
+}
+
+/// An inventory may pin the package hashes it expects (`package_sha256_x86/x64`): a package
+/// that hashes otherwise is refused.
+fn check_pins(header: &PlanHeader, request: &PlanRequest) -> Result<(), PlanError> {
+    for (host, settings) in &request.hosts {
+        for (role, pin) in &settings.pinned {
+            let Some(package) = header.packages.iter().find(|p| p.role == *role) else { continue };
+            if !pin.eq_ignore_ascii_case(&package.sha256) {
+                return Err(PlanError::UnexpectedPackage {
+                    host: host.clone(),
+                    path: package.local.clone(),
+                    sha256: package.sha256.clone(),
+                    pin: pin.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Rebuilds one host's plan from fresh facts (`apply --replan`), with the plan header's
+/// packages and choices. The packages must still hash as the plan says.
+pub fn replan_host(
+    header: &PlanHeader,
+    old: &HostPlan,
+    probe: HostResult,
+    advisory: &Advisory,
+    templates: &Templates,
+) -> Result<HostPlan, String> {
+    let staging_dir = old.staging_dir.clone().unwrap_or_else(|| DEFAULT_STAGING_DIR.to_string());
+    let settings = HostSettings {
+        staging_dir: staging_dir.clone(),
+        groups: old.groups.clone().unwrap_or_default(),
+        pinned: BTreeMap::new(),
+    };
+    let request = PlanRequest {
+        created_from: "apply --replan".into(),
+        created_at: UtcTime::now(),
+        rtm: header.rtm_choice,
+        packages: PackageFiles { files: header.packages.iter().map(|p| (p.role, p.local.clone())).collect() },
+        batches: header.batches.clone(),
+        hosts: BTreeMap::from([(old.host.clone(), settings)]),
+        default_staging_dir: staging_dir,
+    };
+    let fresh = build(&ScanReport::new(vec![probe]), &request, advisory, templates).map_err(|e| e.to_string())?;
+    for package in &fresh.header.packages {
+        let planned = header.packages.iter().find(|p| p.role == package.role).map(|p| p.sha256.as_str());
+        if planned != Some(package.sha256.as_str()) {
+            return Err(format!("package {} no longer hashes as the plan says", package.local.display()));
+        }
+    }
+    fresh.hosts.into_iter().next().ok_or_else(|| "the re-plan has no host".to_string())
 }
 
 pub(super) struct HostPlanner<'a> {

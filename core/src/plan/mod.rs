@@ -9,6 +9,7 @@ mod build;
 mod file;
 mod fingerprint;
 mod packages;
+mod request;
 mod steps;
 
 use std::path::PathBuf;
@@ -16,10 +17,11 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use batches::BatchError;
-pub use build::{build, HostSettings, PlanError, PlanRequest, RtmChoice};
+pub use build::{build, replan_host, PlanError, RtmChoice};
 pub use file::{PlanFileError, FORMAT_VERSION};
 pub use fingerprint::fingerprint;
 pub use packages::PackageFiles;
+pub use request::{HostSettings, PlanChoices, PlanRequest, DEFAULT_STAGING_DIR};
 
 use crate::assess::Verdict;
 use crate::facts::{Arch, Elevation};
@@ -92,12 +94,15 @@ pub struct BatchPolicy {
 impl Default for BatchPolicy {
     fn default() -> BatchPolicy {
         BatchPolicy {
-            serial: vec!["1".into(), "10%".into(), "100%".into()],
+            serial: DEFAULT_SERIAL.split(',').map(str::to_string).collect(),
             max_fail_percent: 0,
             pause_between_secs: 0,
         }
     }
 }
+
+/// The default rolling batches: a canary, then a tenth, then the rest.
+pub const DEFAULT_SERIAL: &str = "1,10%,100%";
 
 /// One host's part of the plan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -210,6 +215,36 @@ pub enum Action {
     Upload { local: PathBuf, remote: String, sha256: String },
     /// A person does this; `apply` stops the host here and says so.
     Manual { instructions: String },
+}
+
+impl Action {
+    /// `run`, `upload` or `manual`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Run { .. } => "run",
+            Action::Upload { .. } => "upload",
+            Action::Manual { .. } => "manual",
+        }
+    }
+
+    /// What it does, without its kind: the command, the copy with its hash, or the instructions.
+    pub fn detail(&self) -> String {
+        match self {
+            Action::Run { command } => command.clone(),
+            Action::Upload { local, remote, sha256 } => format!("{} -> {remote} (sha256 {sha256})", local.display()),
+            Action::Manual { instructions } => instructions.clone(),
+        }
+    }
+}
+
+/// One line: the command itself, or `upload …` / `manual …`.
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::Run { command } => f.write_str(command),
+            _ => write!(f, "{} {}", self.kind(), self.detail()),
+        }
+    }
 }
 
 /// How a step's result is judged.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::Digest;
 
-use super::build::PlanError;
+use super::PlanError;
 use super::{PackageRef, PackageRole};
 use crate::advisory::Advisory;
 use crate::facts::Arch;

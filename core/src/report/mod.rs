@@ -23,7 +23,6 @@
 mod change_request;
 mod load;
 mod result_doc;
-mod run_outcome;
 mod scan_doc;
 mod schedule;
 mod scope;
@@ -33,12 +32,12 @@ pub mod text;
 pub use change_request::{route_title, BackoutView, ChangeRequest, EvidenceLine, HostLine, PackageView, RouteView};
 pub use load::ReportInputError;
 pub use result_doc::ResultDoc;
-pub use run_outcome::{HostOutcome, Outcome, RunOutcome, StepOutcome};
 pub use scan_doc::{ScanDoc, ScanHostView};
 pub use schedule::{Batch, Schedule};
 pub use scope::{os_label, Bucket, PlanScope};
 pub use steps::{duration_text, durations, expect_text, typical_secs, StepView, UploadView};
 
+use crate::outcome::RunOutcome;
 use crate::plan::Plan;
 use crate::scan::ScanReport;
 use crate::templates::{TemplateError, Templates};

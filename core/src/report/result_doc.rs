@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::run_outcome::{HostOutcome, Outcome, RunOutcome};
 use super::scope::Bucket;
 use super::steps::duration_text;
 use super::text::Escape;
+use crate::outcome::{HostOutcome, Outcome, RunOutcome};
 
 /// Everything `docs/result.*.tera` can use.
 #[derive(Clone, Debug, Serialize)]

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use ssh2::{Channel, Session};
 
-use super::connect::{establish, tcp_connect, Endpoint};
 use super::error::{session_error, TransportError};
-use super::ssh::{JumpHost, SshOptions, SshTarget};
+use super::handshake::{establish, tcp_connect};
+use super::target::{Endpoint, JumpHost, SshOptions, SshTarget};
 use super::wait::{wait_ready, Interest};
 
 /// Longest sleep of the pump, so that it notices a stop request and sends keepalives.

@@ -21,15 +21,16 @@
 //! ```
 
 mod auth;
-mod connect;
 mod error;
 mod exec;
+mod handshake;
 mod host_key;
 mod jump;
 mod known_hosts;
 mod record;
 mod sink;
 mod ssh;
+mod target;
 mod trust;
 mod upload;
 mod wait;
@@ -44,8 +45,9 @@ pub use error::{ConnectStage, TransportError};
 pub use host_key::{fingerprint_sha256, HostKey};
 pub use known_hosts::{known_host_name, HostKeyCheck, KnownHostEntry, KnownHostsStore};
 pub use record::{CommandKind, CommandRecord};
-pub use sink::{CollectSink, NullSink, OutputSink};
-pub use ssh::{default_known_hosts, JumpHost, SshOptions, SshTarget, SshTransport};
+pub use sink::{CollectSink, OutputSink};
+pub use ssh::SshTransport;
+pub use target::{default_known_hosts, JumpHost, SshOptions, SshTarget};
 
 /// A shell on a remote host: runs commands, copies files, and records what it did.
 pub trait RemoteShell: Send {
@@ -128,5 +130,5 @@ pub struct UploadReport {
 }
 
 fn serialize_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(record::millis(*d))
+    s.serialize_u64(crate::time::millis(*d))
 }

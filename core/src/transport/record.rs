@@ -2,8 +2,6 @@
 //! ended. Commands are built from validated data and never carry secrets, so the exact text
 //! is recorded.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use serde::Serialize;
 
 use super::ExitStatus;
@@ -44,17 +42,6 @@ pub struct CommandRecord {
     pub bytes_out: u64,
 }
 
-/// Milliseconds since the Unix epoch of `time` (0 for a clock set before 1970).
-pub(crate) fn unix_ms(time: SystemTime) -> u64 {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
-    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Whole milliseconds of `duration`, saturating.
-pub(crate) fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +61,5 @@ mod tests {
         assert_eq!(json["kind"], "exec");
         assert_eq!(json["command"], "ver");
         assert_eq!(json["exit"]["code"], 0);
-        assert_eq!(unix_ms(UNIX_EPOCH + Duration::from_millis(5)), 5);
     }
 }

@@ -9,15 +9,6 @@ pub trait OutputSink {
     fn stderr(&mut self, chunk: &[u8]);
 }
 
-/// Discards all output.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NullSink;
-
-impl OutputSink for NullSink {
-    fn stdout(&mut self, _chunk: &[u8]) {}
-    fn stderr(&mut self, _chunk: &[u8]) {}
-}
-
 /// Keeps the first `cap` bytes of each stream and counts the rest.
 #[derive(Clone, Debug)]
 pub struct CollectSink {
@@ -49,19 +40,9 @@ impl CollectSink {
         self.out_total
     }
 
-    /// Total stderr bytes seen, kept or not.
-    pub fn stderr_len(&self) -> u64 {
-        self.err_total
-    }
-
     /// True when some output was dropped because of the cap.
     pub fn truncated(&self) -> bool {
         self.out_total > self.out.len() as u64 || self.err_total > self.err.len() as u64
-    }
-
-    /// The kept stdout and stderr.
-    pub fn into_parts(self) -> (Vec<u8>, Vec<u8>) {
-        (self.out, self.err)
     }
 
     fn keep(cap: usize, kept: &mut Vec<u8>, total: &mut u64, chunk: &[u8]) {

@@ -3,100 +3,20 @@
 //! a record of every command.
 
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use ssh2::Session;
 
-use super::auth::Auth;
-use super::connect::{establish, tcp_connect, Endpoint};
 use super::error::TransportError;
 use super::exec::{self, Budget, Link};
+use super::handshake::{establish, tcp_connect};
 use super::jump::JumpTunnel;
-use super::record::{millis, unix_ms, CommandKind, CommandRecord};
+use super::record::{CommandKind, CommandRecord};
 use super::sink::OutputSink;
+use super::target::{Endpoint, SshOptions, SshTarget};
 use super::{upload, ExitStatus, RemoteShell, UploadReport};
-
-/// A host to connect to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SshTarget {
-    /// The inventory name, used in every message about the host.
-    pub name: String,
-    /// Host name or IP address to connect to.
-    pub address: String,
-    pub port: u16,
-    pub user: String,
-    pub auth: Auth,
-    /// A bastion to connect through.
-    pub jump: Option<JumpHost>,
-}
-
-impl SshTarget {
-    /// A target reached directly.
-    pub fn new(
-        name: impl Into<String>,
-        address: impl Into<String>,
-        port: u16,
-        user: impl Into<String>,
-        auth: Auth,
-    ) -> Self {
-        SshTarget { name: name.into(), address: address.into(), port, user: user.into(), auth, jump: None }
-    }
-}
-
-/// A bastion (OpenSSH's `ProxyJump`): the target is reached through a `direct-tcpip` channel
-/// it opens. Its host key is checked like any other.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JumpHost {
-    /// How messages name the bastion.
-    pub name: String,
-    pub address: String,
-    pub port: u16,
-    pub user: String,
-    pub auth: Auth,
-}
-
-/// How to connect: known hosts, trust on first use, timeouts.
-#[derive(Clone, Debug)]
-pub struct SshOptions {
-    /// known_hosts files, searched in order; new keys go to the first writable one.
-    pub known_hosts: Vec<PathBuf>,
-    /// Trust and record a host key seen for the first time (`--accept-new-host-keys`).
-    /// A changed key is refused regardless.
-    pub accept_new_host_keys: bool,
-    /// Resolving the address and opening the TCP connection.
-    pub connect_timeout: Duration,
-    /// The SSH handshake and authentication, each.
-    pub auth_timeout: Duration,
-    /// Interval of SSH keepalive messages while waiting on a host.
-    pub keepalive_interval: Duration,
-}
-
-impl Default for SshOptions {
-    fn default() -> Self {
-        SshOptions {
-            known_hosts: default_known_hosts(),
-            accept_new_host_keys: false,
-            connect_timeout: Duration::from_secs(10),
-            auth_timeout: Duration::from_secs(30),
-            keepalive_interval: Duration::from_secs(15),
-        }
-    }
-}
-
-impl SshOptions {
-    /// Adds a known_hosts file (the inventory's) after the ones already listed.
-    pub fn with_known_hosts_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.known_hosts.push(path.into());
-        self
-    }
-}
-
-/// `~/.ssh/known_hosts`, when a home directory is known.
-pub fn default_known_hosts() -> Vec<PathBuf> {
-    let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"));
-    home.map(|h| vec![Path::new(&h).join(".ssh").join("known_hosts")]).unwrap_or_default()
-}
+use crate::time::{millis, unix_ms};
 
 /// A connected, authenticated SSH session to one host.
 pub struct SshTransport {

@@ -3,11 +3,11 @@
 
 use ssh2::{MethodType, Session};
 
-use super::connect::Endpoint;
 use super::error::TransportError;
 use super::host_key::HostKey;
 use super::known_hosts::{append_key, HostKeyCheck, KnownHostsStore};
-use super::ssh::SshOptions;
+use super::target::Endpoint;
+use super::target::SshOptions;
 
 /// Like OpenSSH, asks first for the key types already recorded for the host, so a host
 /// with several keys presents one we can check.

@@ -218,12 +218,6 @@ impl HostState {
         self.env.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
-    /// Sets an environment variable, keeping the spelling of an existing one.
-    pub fn set_env(&mut self, name: &str, value: &str) {
-        let key = self.env.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned();
-        self.env.insert(key.unwrap_or_else(|| name.to_string()), value.to_string());
-    }
-
     /// The restart or shutdown still waiting for its time, if any (not aborted, not yet due).
     pub fn pending_shutdown(&self) -> Option<&ScheduledShutdown> {
         self.shutdowns.last().filter(|s| !s.aborted && s.due() > self.clock)

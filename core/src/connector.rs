@@ -1,13 +1,19 @@
-//! From an inventory host to an SSH connection: which user, which credentials (always by
-//! reference: an environment variable name or a key file, never a secret in the inventory),
-//! which known_hosts files, which bastion.
+//! From an inventory host to an open remote shell: the [`Connector`] trait the engines use,
+//! and [`SshConnector`], which decides which user, which credentials (always by reference: an
+//! environment variable name or a key file, never a secret in the inventory), which known_hosts
+//! files and which bastion.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::fleet::Connector;
 use crate::inventory::Host;
 use crate::transport::{self, Auth, RemoteShell, Secret, SshOptions, SshTarget, SshTransport, TransportError};
+
+/// Opens a remote shell to a host. The SSH implementation is [`SshConnector`]; tests may bring
+/// their own.
+pub trait Connector: Sync {
+    fn connect(&self, host: &Host) -> Result<Box<dyn RemoteShell>, ConnectError>;
+}
 
 /// Why no shell could be opened to a host.
 #[derive(Debug, thiserror::Error)]

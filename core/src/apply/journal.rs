@@ -2,7 +2,7 @@
 //!
 //! A run folder holds `journal.jsonl` (one JSON object per line, appended and fsync'd entry by
 //! entry, so a killed run loses at most the line being written), `plan.yaml` (the exact plan
-//! text the run executes), and at the end `outcome.json` (for `wsusfix report result`) and
+//! text the run executes), `audit.jsonl` (every remote command, see [`crate::audit`]), and at the end `outcome.json` (for `wsusfix report result`) and
 //! `failed-hosts` (one name per line, for `--limit @RUN/failed-hosts`).
 //!
 //! Entries, by their `entry` field: `run-start`, `resume`, `batch-start`, `host-start`,
@@ -18,7 +18,8 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::apply::{ApplyResult, HostOutcome, HostReport, Judged};
+use super::ApplyResult;
+use crate::outcome::{HostOutcome, Judged, Outcome};
 use crate::plan::Plan;
 use crate::time::UtcTime;
 
@@ -70,8 +71,8 @@ pub enum Entry {
     BatchStart { at: UtcTime, batch: usize, batches: usize, hosts: Vec<String> },
     HostStart { at: UtcTime, host: String, batch: usize },
     Step(StepEntry),
-    HostResult { at: UtcTime, result: HostReport },
-    RunEnd { at: UtcTime, counts: BTreeMap<HostOutcome, usize>, stopped: Option<String> },
+    HostResult { at: UtcTime, result: HostOutcome },
+    RunEnd { at: UtcTime, counts: BTreeMap<Outcome, usize>, stopped: Option<String> },
 }
 
 /// Why a run folder cannot be used.
@@ -259,7 +260,7 @@ impl RunDir {
         let names: String = result
             .hosts
             .iter()
-            .filter(|h| h.outcome.is_failure() || h.outcome == HostOutcome::NotRun)
+            .filter(|h| h.outcome.is_failure() || h.outcome == Outcome::NotRun)
             .map(|h| format!("{}\n", h.host))
             .collect();
         std::fs::write(&failed, names).map_err(io_at(&failed))
@@ -267,7 +268,7 @@ impl RunDir {
 }
 
 /// The results already recorded in a journal, by host (the last one wins).
-pub fn finished_hosts(entries: &[Entry]) -> BTreeMap<String, HostReport> {
+pub fn finished_hosts(entries: &[Entry]) -> BTreeMap<String, HostOutcome> {
     entries
         .iter()
         .filter_map(|e| match e {
@@ -288,13 +289,13 @@ mod tests {
         let (run, journal) = RunDir::create(dir.path(), "plan text", at).unwrap();
         assert_eq!(run.run_id, "20261125T201500Z");
         journal.append(&Entry::HostStart { at, host: "wsus01".into(), batch: 1 });
-        journal.append(&Entry::HostResult { at, result: HostReport::new("wsus01", HostOutcome::Failed, "x") });
+        journal.append(&Entry::HostResult { at, result: HostOutcome::new("wsus01", Outcome::Failed, "x") });
         assert!(journal.error().is_none());
         let path = dir.path().join(JOURNAL_FILE);
         std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"entry\":\"ho").unwrap();
         let entries = Journal::read(&path).unwrap();
         assert_eq!(entries.len(), 2);
-        assert_eq!(finished_hosts(&entries)["wsus01"].outcome, HostOutcome::Failed);
+        assert_eq!(finished_hosts(&entries)["wsus01"].outcome, Outcome::Failed);
         assert!(matches!(RunDir::create(dir.path(), "x", at), Err(JournalError::Exists { .. })));
         let line = std::fs::read_to_string(&path).unwrap();
         assert!(

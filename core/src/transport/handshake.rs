@@ -10,45 +10,9 @@ use ssh2::Session;
 use super::auth::{authenticate, Login};
 use super::error::{code, is_disconnect, ssh_code, ConnectStage, TransportError};
 use super::known_hosts::{known_host_name, KnownHostsStore};
-use super::ssh::{JumpHost, SshOptions, SshTarget};
+use super::target::{Endpoint, SshOptions};
 use super::trust::{prefer_known_key_types, verify_host_key};
 use super::wait::Deadline;
-use super::Auth;
-
-/// One SSH server to reach, named for messages.
-pub(crate) struct Endpoint<'a> {
-    pub host: &'a str,
-    pub address: &'a str,
-    pub port: u16,
-    pub user: &'a str,
-    pub auth: &'a Auth,
-}
-
-impl<'a> Endpoint<'a> {
-    pub fn of_target(target: &'a SshTarget) -> Self {
-        Endpoint {
-            host: &target.name,
-            address: &target.address,
-            port: target.port,
-            user: &target.user,
-            auth: &target.auth,
-        }
-    }
-
-    pub fn of_jump(jump: &'a JumpHost) -> Self {
-        Endpoint { host: &jump.name, address: &jump.address, port: jump.port, user: &jump.user, auth: &jump.auth }
-    }
-
-    fn timeout(&self, stage: ConnectStage, timeout: Duration) -> TransportError {
-        TransportError::ConnectTimeout {
-            host: self.host.to_owned(),
-            address: self.address.to_owned(),
-            port: self.port,
-            stage,
-            timeout,
-        }
-    }
-}
 
 /// Resolves the address and opens a TCP connection, all within `timeout`.
 pub(crate) fn tcp_connect(ep: &Endpoint<'_>, timeout: Duration) -> Result<TcpStream, TransportError> {

@@ -1,6 +1,12 @@
-//! The result of a scan: one [`HostResult`] per host and a summary, in the shape of the JSON
-//! output (`{"hosts": [...], "summary": {...}}`). Built by the fleet engine from live probes
-//! or by `wsusfix assess` from saved output; both go through [`HostResult::from_probe`].
+//! Scanning: the engine that probes a fleet ([`engine`]), and its result: one [`HostResult`]
+//! per host and a summary, in the shape of the JSON output (`{"hosts": [...], "summary":
+//! {...}}`). Built by the engine from live probes or by `wsusfix assess` from saved output;
+//! both go through [`HostResult::from_probe`].
+
+mod engine;
+mod saved;
+
+pub use engine::{probe_over, scan, scan_host, ScanEvent, ScanRequest, ScanTools};
 
 use std::collections::BTreeMap;
 

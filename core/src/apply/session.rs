@@ -1,0 +1,104 @@
+//! A run from its start (or its resumption) to its written outcome: the run folder with its
+//! journal and audit trail, then [`apply`](super::apply), then `outcome.json` and
+//! `failed-hosts`. `wsusfix apply`, `wsusfix lab rehearse` and the tests all run plans through
+//! a [`Session`], so a run folder always looks the same whoever made it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use super::journal::{self, Entry, Journal, RunDir, RunOptions};
+use super::{ApplyError, ApplyEvent, ApplyRequest, ApplyResult, ApplyTools, RunContext};
+use crate::audit::{AuditLog, AUDIT_FILE};
+use crate::outcome::HostOutcome;
+use crate::plan::Plan;
+use crate::time::UtcTime;
+
+/// An open run folder, ready to run its plan.
+#[derive(Debug)]
+pub struct Session {
+    pub dir: RunDir,
+    journal: Journal,
+    audit: AuditLog,
+    /// Results already journaled by the run being resumed.
+    previous: BTreeMap<String, HostOutcome>,
+}
+
+impl RunOptions {
+    /// The options of a request, as the journal records them (`limit` as the operator wrote it).
+    pub fn of(request: &ApplyRequest, limit: Option<&str>) -> RunOptions {
+        RunOptions {
+            serial: request.policy.serial.clone(),
+            max_fail_percent: request.policy.max_fail_percent,
+            pause_between_secs: request.policy.pause_between_secs,
+            forks: request.forks.get(),
+            limit: limit.map(str::to_string),
+            replan: request.replan,
+            backout: request.backout,
+            reboot: request.reboot,
+        }
+    }
+}
+
+impl Session {
+    /// A new run in `path` (it may exist, but must hold no journal): the plan text is copied
+    /// in and the start recorded with the plan's label and hash, the options and the hosts.
+    pub fn start(
+        path: &Path,
+        plan: &Plan,
+        plan_text: &str,
+        plan_label: &str,
+        options: RunOptions,
+    ) -> Result<Session, ApplyError> {
+        let hosts = plan.hosts.iter().map(|h| h.host.clone()).collect();
+        let (dir, journal) = RunDir::start(path, plan_text, plan_label, options, hosts, UtcTime::now())?;
+        Session::open(dir, journal, BTreeMap::new())
+    }
+
+    /// Continues the run in `path`: its journal, and its plan copy (checked against the hash
+    /// the run started with, and returned). Finished hosts are not worked on again.
+    pub fn resume(path: &Path, options: RunOptions) -> Result<(Session, Plan), ApplyError> {
+        let resumed = RunDir::resume(path)?;
+        let previous = journal::finished_hosts(&resumed.entries);
+        resumed.journal.append(&Entry::Resume {
+            at: UtcTime::now(),
+            run_id: resumed.dir.run_id.clone(),
+            options,
+            finished_hosts: previous.len(),
+        });
+        Ok((Session::open(resumed.dir, resumed.journal, previous)?, resumed.plan))
+    }
+
+    fn open(dir: RunDir, journal: Journal, previous: BTreeMap<String, HostOutcome>) -> Result<Session, ApplyError> {
+        if let Some(e) = journal.error() {
+            return Err(ApplyError::JournalWrite(e));
+        }
+        let audit = AuditLog::open(&dir.path.join(AUDIT_FILE))?;
+        Ok(Session { dir, journal, audit, previous })
+    }
+
+    pub fn journal_path(&self) -> &Path {
+        self.journal.path()
+    }
+
+    /// Runs the request, then writes `outcome.json` and `failed-hosts`.
+    pub fn run(
+        &self,
+        request: &ApplyRequest,
+        tools: ApplyTools<'_>,
+        cancel: &AtomicBool,
+        on_event: &mut dyn FnMut(ApplyEvent),
+    ) -> Result<ApplyResult, ApplyError> {
+        let ctx = RunContext {
+            tools,
+            journal: &self.journal,
+            audit: &self.audit,
+            cancel,
+            run_id: self.dir.run_id.clone(),
+            previous: self.previous.clone(),
+        };
+        let result = super::apply(request, &ctx, on_event)?;
+        self.dir.finish(&result)?;
+        Ok(result)
+    }
+}

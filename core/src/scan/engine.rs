@@ -1,0 +1,188 @@
+//! The scan engine: every host of a [`ScanRequest`] probed on the bounded pool of
+//! [`crate::fleet`], one connection and one round trip each, and assessed.
+//!
+//! Setting the cancel flag stops workers from taking new hosts; hosts never started are
+//! reported as `unknown` ("not scanned: cancelled"), so a cancelled scan is still a consistent
+//! result. `apply` re-probes through [`probe_over`], on the connection it then runs steps on.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::saved::SavedOutput;
+use super::{HostResult, ScanReport};
+use crate::advisory::Advisory;
+use crate::assess::{Assessment, Verdict};
+use crate::audit::AuditLog;
+use crate::connector::Connector;
+use crate::fleet::{self, PoolEvent};
+use crate::inventory::Host;
+use crate::probe::{self, ProbeReader};
+use crate::templates::Templates;
+use crate::time::millis;
+use crate::transport::{OutputSink, RemoteShell};
+
+/// What `scan` needs, already validated. Built by the CLI, consumed by [`scan`].
+#[derive(Clone, Debug)]
+pub struct ScanRequest {
+    pub hosts: Vec<Host>,
+    pub forks: NonZeroUsize,
+    /// How long the probe may run once connected, unless the host sets `command_timeout`.
+    pub command_timeout: Duration,
+    /// Where to write each host's raw probe output (`HOST.txt`), for `wsusfix assess`.
+    pub save_facts: Option<PathBuf>,
+}
+
+/// What a scan needs besides the request: how to reach hosts, what to look for, and where the
+/// audit trail goes.
+#[derive(Clone, Copy)]
+pub struct ScanTools<'a> {
+    pub connector: &'a dyn Connector,
+    pub advisory: &'a Advisory,
+    pub templates: &'a Templates,
+    /// Every remote command run, written as each host finishes (`scan --audit FILE`).
+    pub audit: Option<&'a AuditLog>,
+}
+
+/// Progress of a scan, for display.
+#[derive(Clone, Debug)]
+pub enum ScanEvent {
+    Started { total: usize },
+    HostDone { host: String, verdict: Verdict, elapsed: Duration },
+    Finished { elapsed: Duration },
+}
+
+/// Probes every host of the request and assesses it.
+pub fn scan(
+    request: &ScanRequest,
+    tools: ScanTools<'_>,
+    cancel: &AtomicBool,
+    on_event: &mut dyn FnMut(ScanEvent),
+) -> ScanReport {
+    let started = Instant::now();
+    on_event(ScanEvent::Started { total: request.hosts.len() });
+    let mut results: Vec<Option<HostResult>> = vec![None; request.hosts.len()];
+    let stop = || cancel.load(Ordering::SeqCst);
+    let work = |host: &Host| scan_host(host, request, tools);
+    fleet::run(&request.hosts, request.forks, stop, work, &mut |event| {
+        if let PoolEvent::Done { index, result, .. } = event {
+            on_event(ScanEvent::HostDone {
+                host: result.host.clone(),
+                verdict: result.verdict,
+                elapsed: Duration::from_millis(result.duration_ms.unwrap_or(0)),
+            });
+            results[index] = Some(result);
+        }
+    });
+    let hosts = results
+        .into_iter()
+        .zip(&request.hosts)
+        .map(|(result, host)| {
+            result.unwrap_or_else(|| {
+                HostResult::new(&host.name, Assessment::unknown("not scanned: the scan was cancelled"), None)
+            })
+        })
+        .collect();
+    on_event(ScanEvent::Finished { elapsed: started.elapsed() });
+    ScanReport::new(hosts)
+}
+
+/// Probes one host: connect, run the probe, read its output as it streams, assess.
+pub fn scan_host(host: &Host, request: &ScanRequest, tools: ScanTools<'_>) -> HostResult {
+    let started = Instant::now();
+    let mut result = match tools.connector.connect(host) {
+        Ok(mut shell) => {
+            let result = match &request.save_facts {
+                Some(dir) => match SavedOutput::create(dir, &host.name) {
+                    Ok(saved) => run_probe(
+                        &mut *shell,
+                        host,
+                        request.command_timeout,
+                        Some(saved),
+                        tools.advisory,
+                        tools.templates,
+                    ),
+                    Err(e) => HostResult::new(&host.name, Assessment::unknown(e), None),
+                },
+                None => run_probe(&mut *shell, host, request.command_timeout, None, tools.advisory, tools.templates),
+            };
+            if let Some(audit) = tools.audit {
+                audit.record(&host.name, shell.take_records());
+            }
+            result
+        }
+        Err(e) => HostResult::new(&host.name, Assessment::unreachable(e.to_string()), None),
+    };
+    result.duration_ms = Some(millis(started.elapsed()));
+    result
+}
+
+/// Probes a host over a shell that is already open (`apply` re-probes over the connection it
+/// then runs the steps on): the same probe, read and assessed as [`scan_host`] does.
+pub fn probe_over(
+    shell: &mut dyn RemoteShell,
+    host: &Host,
+    timeout: Duration,
+    advisory: &Advisory,
+    templates: &Templates,
+) -> HostResult {
+    let started = Instant::now();
+    let mut result = run_probe(shell, host, timeout, None, advisory, templates);
+    result.duration_ms = Some(millis(started.elapsed()));
+    result
+}
+
+/// Runs the probe on an open shell, reads its output as it streams (saving it too, if asked)
+/// and assesses the host. `timeout` applies unless the host sets `command_timeout`.
+fn run_probe(
+    shell: &mut dyn RemoteShell,
+    host: &Host,
+    timeout: Duration,
+    saved: Option<SavedOutput>,
+    advisory: &Advisory,
+    templates: &Templates,
+) -> HostResult {
+    let wsus_dir = host.wsus_dir(advisory);
+    let command = match probe::render(templates, advisory, wsus_dir) {
+        Ok(command) => command,
+        Err(e) => {
+            return HostResult::new(&host.name, Assessment::unknown(format!("cannot build the probe: {e}")), None)
+        }
+    };
+    let mut sink = ProbeSink { reader: ProbeReader::new(advisory, wsus_dir), saved, save_error: None };
+    let timeout = host.vars.command_timeout.unwrap_or(timeout);
+    if let Err(e) = shell.exec(&command, timeout, &mut sink) {
+        return HostResult::new(&host.name, Assessment::unknown(e.to_string()), None);
+    }
+    let ProbeSink { reader, saved, save_error } = sink;
+    let mut result = HostResult::from_probe(&host.name, reader.finish(), advisory);
+    if let Some(e) = save_error.or_else(|| saved.and_then(|s| s.finish().err())) {
+        result.warnings.push(e);
+    }
+    result
+}
+
+/// Feeds the probe reader and, if asked, a file of the raw output.
+struct ProbeSink<'a> {
+    reader: ProbeReader<'a>,
+    saved: Option<SavedOutput>,
+    save_error: Option<String>,
+}
+
+impl OutputSink for ProbeSink<'_> {
+    fn stdout(&mut self, bytes: &[u8]) {
+        self.reader.push(bytes);
+        if let Some(saved) = &mut self.saved {
+            if let Err(e) = saved.write(bytes) {
+                self.save_error = Some(e);
+                self.saved = None;
+            }
+        }
+    }
+
+    fn stderr(&mut self, bytes: &[u8]) {
+        // The probe folds stderr into stdout itself; a shell's own complaints are noise to it.
+        let _ = bytes;
+    }
+}
