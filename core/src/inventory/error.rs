@@ -72,7 +72,7 @@ pub enum InventoryError {
     )]
     UnknownGroupKey { location: Location, group: String, key: String },
 
-    #[error("{location}: {kind} name {} is not allowed: {reason}", super::validate::quoted(name))]
+    #[error("{location}: {kind} name {} is not allowed: {reason}", quoted(name))]
     InvalidName { location: Location, kind: NameKind, name: String, reason: String },
 
     #[error("{location}: {scope}: variable `{variable}`: {reason}")]
@@ -166,4 +166,18 @@ pub enum PatternError {
 
     #[error("{}:{line}: host `{name}` is not in the inventory", path.display())]
     UnknownListedHost { path: PathBuf, line: usize, name: String },
+}
+
+/// `value` in backticks, with control characters escaped so that it prints safely.
+pub fn quoted(value: &str) -> String {
+    let mut out = String::from("`");
+    for c in value.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('`');
+    out
 }

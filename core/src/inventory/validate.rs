@@ -9,24 +9,11 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use super::error::quoted;
 use super::model::{EnvVarName, JumpHost, LabProfile, Sha256Digest, WindowsPath};
 
 /// Why a value was refused, in words for the user.
 pub type Reason = String;
-
-/// `value` in backticks, with control characters escaped so that it prints safely.
-pub fn quoted(value: &str) -> String {
-    let mut out = String::from("`");
-    for c in value.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out.push('`');
-    out
-}
 
 const NAME_CHARS: &str = "letters, digits and . _ -";
 

@@ -2,54 +2,21 @@
 //! come from `steps`. No I/O but hashing, once per plan, the package files it will upload.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use super::error::PlanError;
 use super::packages::{hash_package, role_name, sp1_role, update_role};
-use super::request::{HostSettings, PlanRequest, DEFAULT_STAGING_DIR};
+use super::request::{HostSettings, PlanRequest, RtmChoice, DEFAULT_STAGING_DIR};
 use super::{AdvisoryRef, HostPlan, PackageFiles, PackageRef, PackageRole, Plan, PlanHeader, Route};
 use crate::advisory::Advisory;
 use crate::assess::Verdict;
 use crate::facts::{Arch, Elevation, Facts};
 use crate::safe::{self, UnsafeText};
 use crate::scan::{HostResult, ScanReport};
-use crate::templates::{TemplateError, Templates};
+use crate::templates::Templates;
 use crate::time::UtcTime;
 use crate::version::WindowsRelease;
-
-/// What the operator chose for WSUS 3.0 RTM servers (`--rtm`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "kebab-case")]
-pub enum RtmChoice {
-    /// Upgrade to 3.0 SP1, then install the update.
-    Upgrade,
-    /// The console workaround of the advisory, done by a person.
-    #[default]
-    Workaround,
-}
-
-/// Why a plan could not be made.
-#[derive(Debug, thiserror::Error)]
-pub enum PlanError {
-    #[error("{host} needs the {role} package, but no such file was given (use --packages DIR holding {name})")]
-    MissingPackage { host: String, role: String, name: String },
-    #[error("cannot read package {}: {source}", path.display())]
-    Package { path: PathBuf, source: std::io::Error },
-    #[error("host {host}: variable `{variable}` {problem}")]
-    Unsafe { host: String, variable: &'static str, problem: UnsafeText },
-    #[error("host {host}: the scheduled task's command is {len} characters, over the 262 schtasks allows: {command}")]
-    TaskCommandTooLong { host: String, len: usize, command: String },
-    #[error(
-        "host {host}: package {} has SHA-256 {sha256}, but the inventory pins {pin}: refusing to plan with an unexpected package",
-        path.display()
-    )]
-    UnexpectedPackage { host: String, path: PathBuf, sha256: String, pin: String },
-    #[error("--packages {}: no such folder", path.display())]
-    NoPackagesFolder { path: PathBuf },
-    #[error(transparent)]
-    Template(#[from] TemplateError),
-}
 
 /// Builds the plan for every host of a scan.
 pub fn build(

@@ -6,6 +6,7 @@
 
 mod batches;
 mod build;
+mod error;
 mod file;
 mod fingerprint;
 mod packages;
@@ -17,11 +18,12 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use batches::BatchError;
-pub use build::{build, replan_host, PlanError, RtmChoice};
+pub use build::{build, replan_host};
+pub use error::PlanError;
 pub use file::{PlanFileError, FORMAT_VERSION};
 pub use fingerprint::fingerprint;
 pub use packages::PackageFiles;
-pub use request::{HostSettings, PlanChoices, PlanRequest, DEFAULT_STAGING_DIR};
+pub use request::{HostSettings, PlanChoices, PlanRequest, RtmChoice, DEFAULT_STAGING_DIR};
 
 use crate::assess::Verdict;
 use crate::facts::{Arch, Elevation};

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::build::{PlanError, RtmChoice};
+use serde::{Deserialize, Serialize};
+
+use super::error::PlanError;
 use super::{BatchPolicy, PackageFiles, PackageRole};
 use crate::advisory::Advisory;
 use crate::inventory::Host;
@@ -14,6 +16,17 @@ use crate::time::UtcTime;
 
 /// The staging folder on hosts whose inventory sets no `temp_dir`.
 pub const DEFAULT_STAGING_DIR: &str = r"C:\Windows\Temp\wsusfix";
+
+/// What the operator chose for WSUS 3.0 RTM servers (`--rtm`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum RtmChoice {
+    /// Upgrade to 3.0 SP1, then install the update.
+    Upgrade,
+    /// The console workaround of the advisory, done by a person.
+    #[default]
+    Workaround,
+}
 
 /// Per-host settings the plan needs from the inventory.
 #[derive(Clone, Debug, Default)]

@@ -1,7 +1,8 @@
 //! The step builders of the planner: one function per kind of step, each rendering its command
 //! from a template in `templates/steps/` with the host's [`StepContext`].
 
-use super::build::{HostPlanner, PlanError, StepContext, MINUTE};
+use super::build::{HostPlanner, StepContext, MINUTE};
+use super::error::PlanError;
 use super::packages::sp1_role;
 use super::{Action, Expect, HostPlan, PackageRef, Step};
 use crate::facts::Arch;
