@@ -40,8 +40,10 @@ enum Command {
     /// Print the embedded KB954960 definition, to copy and adapt for --advisory FILE.
     Advisory,
     /// The simulated fleet: serve simulated WSUS servers over real SSH on loopback.
+    #[cfg(feature = "lab")]
     #[command(subcommand)]
     Lab(cmd::lab::LabCommand),
+    #[cfg(feature = "lab")]
     Demo(cmd::demo::Args),
 }
 
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
     }
 }
 
+#[cfg(feature = "lab")]
 /// Runs one command line of wsusfix in this process, as a user would type it (the demo runs
 /// the real commands this way).
 pub fn run_command_line(args: &[String]) -> anyhow::Result<ExitCode> {
@@ -77,7 +80,9 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             print!("{}", wsusfix_core::advisory::EMBEDDED);
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "lab")]
         Command::Lab(c) => cmd::lab::run(c),
+        #[cfg(feature = "lab")]
         Command::Demo(a) => cmd::demo::run(a),
     }
 }

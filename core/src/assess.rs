@@ -1,6 +1,6 @@
 //! The KB954960 rules: facts in, a verdict and the evidence behind it out.
 //!
-//! This module never does I/O. Each rule of the brief's "who is affected" table is one branch
+//! This module never does I/O. Each rule of the advisory's "who is affected" table (`docs/kb954960.md`) is one branch
 //! of [`assess`] and one unit test below.
 
 use std::fmt;

@@ -568,3 +568,28 @@ fn a_restart_that_cannot_be_scheduled_is_a_warning_on_a_fixed_host() {
     assert_eq!(result.exit_code(), 0, "a remediated host with a warning is no failure");
     assert_eq!(f.lab.host_state("w08").unwrap().snapshot().restarts(), 0);
 }
+
+#[test]
+fn the_audit_trail_holds_every_remote_command_the_journal_names_and_the_uploads() {
+    let f = Fixture::start(&[("w03", "w2003-sp1-unpatched"), ("w08f", "w2008-sp1-unpatched-x64-filtered")]);
+    let plan = f.plan(&f.scan(), "100%", 100);
+    let (result, journal) = f.apply(&plan, "audited");
+    assert!(result.hosts.iter().all(|h| h.outcome == Outcome::Remediated), "{:?}", result.hosts);
+    let text = std::fs::read_to_string(f.dir.path().join("audited").join("audit.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for host in ["w03", "w08f"] {
+        let audited: Vec<&serde_json::Value> = lines.iter().filter(|l| l["host"] == host).collect();
+        let execs: Vec<&str> =
+            audited.iter().filter(|l| l["kind"] == "exec").map(|l| l["command"].as_str().unwrap()).collect();
+        let journaled: Vec<&str> = steps_of(&journal, host)
+            .iter()
+            .map(|s| s.command.as_str())
+            .filter(|c| !c.starts_with("upload ") && !c.starts_with('('))
+            .collect();
+        assert_eq!(execs, journaled, "{host}: the audit trail and the journal name the same commands, in order");
+        assert!(execs[0].contains("::wsusfix:"), "{host}: the re-probe comes first: {}", execs[0]);
+        let upload = audited.iter().find(|l| l["kind"].get("upload").is_some()).expect("the package upload");
+        assert_eq!(upload["exit"]["code"], 0, "{host}: {upload}");
+        assert!(audited.iter().all(|l| l["duration_ms"].is_u64() && l["started_at"].is_u64()), "{host}");
+    }
+}

@@ -94,3 +94,43 @@ fn a_200_host_fleet_of_every_profile_gets_the_verdicts_its_profiles_imply() {
     assert_eq!(wsusfix_core::assess::assess_probe(&outcome, &advisory).verdict, Verdict::Affected);
     lab.shutdown();
 }
+
+#[test]
+fn scan_audit_records_one_probe_per_reached_host_and_nothing_where_the_key_changed() {
+    let hosts = vec![
+        wsusfix_lab::HostSpec::new("w03", "w2003-sp1-unpatched").unwrap(),
+        wsusfix_lab::HostSpec::new("evil", "hostkey-changed").unwrap(),
+        wsusfix_lab::HostSpec::new("gone", "unreachable").unwrap(),
+    ];
+    let lab = Lab::start(LabConfig { hosts, ..LabConfig::default() }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = Inventory::load(lab.write_artifacts(dir.path()).unwrap().inventory).unwrap();
+    let request = ScanRequest {
+        hosts: inventory.hosts.clone(),
+        forks: NonZeroUsize::new(4).unwrap(),
+        command_timeout: Duration::from_secs(3),
+        save_facts: None,
+    };
+    let connector = SshConnector::new(ConnectSettings {
+        accept_new_host_keys: false,
+        extra_known_hosts: Vec::new(),
+        connect_timeout: Duration::from_secs(5),
+        default_user: "admin".into(),
+    });
+    let (advisory, templates) = (Advisory::embedded(), Templates::embedded().unwrap());
+    let path = dir.path().join("audit.jsonl");
+    let audit = wsusfix_core::audit::AuditLog::open(&path).unwrap();
+    let tools = ScanTools { connector: &connector, advisory: &advisory, templates: &templates, audit: Some(&audit) };
+    let report = scan::scan(&request, tools, &AtomicBool::new(false), &mut |_| {});
+    assert_eq!(report.hosts.len(), 3);
+    drop(audit);
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["host"], "w03");
+    assert_eq!(lines[0]["kind"], "exec");
+    assert!(lines[0]["command"].as_str().unwrap().contains("::wsusfix:"), "{}", lines[0]);
+    assert_eq!(lines[0]["exit"]["code"], 0);
+    assert!(lines[0]["bytes_out"].as_u64().unwrap() > 100);
+    lab.shutdown();
+}

@@ -4,11 +4,14 @@
 pub mod apply;
 pub mod assess;
 pub mod common;
+#[cfg(feature = "lab")]
 pub mod demo;
 pub mod inventory;
+#[cfg(feature = "lab")]
 pub mod lab;
 pub mod plan;
 pub mod probe_script;
+#[cfg(feature = "lab")]
 pub mod rehearse;
 pub mod report;
 pub mod scan;

@@ -1,6 +1,6 @@
 //! Judging a step: the plan's [`Expect`] against what the command printed and how it exited.
 //! Pure: no I/O, no clock. Each judge reads one documented output format
-//! (`shared/docs/windows-commands.md`) and tolerates the variations the brief warns about.
+//! (`docs/windows-commands.md`) and tolerates the variations it lists between releases.
 
 use crate::outcome::Judged;
 

@@ -1,4 +1,4 @@
-//! One test per row of the brief's "who is affected" table, and the edges around them.
+//! One test per row of the advisory's "who is affected" table (`docs/kb954960.md`), and the edges around them.
 
 use super::*;
 use crate::facts::{ProbeProblem, RegistryView};

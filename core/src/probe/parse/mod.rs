@@ -1,5 +1,5 @@
 //! One parser per section of probe output, each for a documented Windows output format
-//! (see `shared/docs/windows-commands.md`). Parsers take the section's lines, never panic,
+//! (see `docs/windows-commands.md` at the repository root). Parsers take the section's lines, never panic,
 //! and turn odd or error output into a [`ParseError`].
 
 pub mod arch;
