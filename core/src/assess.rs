@@ -187,6 +187,9 @@ pub fn assess(facts: &Facts, advisory: &Advisory) -> Assessment {
 fn decide(facts: &Facts, advisory: &Advisory) -> (Verdict, String, Option<WsusRelease>) {
     let (install_type, version, target_dir) = match &facts.wsus {
         WsusInstall::NotInstalled => {
+            if let Some(contradiction) = contradiction(facts, advisory) {
+                return (Verdict::Unknown, contradiction, None);
+            }
             return (
                 Verdict::NotAffected,
                 "no WSUS server role: the WSUS Setup key is absent from the registry".into(),
@@ -277,6 +280,33 @@ fn decide_sp1(facts: &Facts, advisory: &Advisory, target_dir: Option<&str>) -> (
             format!("the client web service DLL's version could not be read{}", problem_of(facts, "dll")),
         ),
     }
+}
+
+/// Evidence of WSUS on a host whose registry shows no WSUS Setup key: then the registry the
+/// session saw is not the whole truth, and "not affected" would be a false all-clear.
+fn contradiction(facts: &Facts, advisory: &Advisory) -> Option<String> {
+    let fixed = advisory.fixed_file_version;
+    let wsus_service = advisory.services.first().map(String::as_str).unwrap_or("WsusService");
+    let evidence = if let DllState::Present { version, .. } = &facts.dll {
+        let age = if *version < fixed { format!(", older than the fixed {fixed}") } else { String::new() };
+        format!("the client web service DLL is there (version {version}{age})")
+    } else if facts
+        .services
+        .iter()
+        .any(|s| s.name.eq_ignore_ascii_case(wsus_service) && s.state != crate::facts::ServiceState::NotInstalled)
+    {
+        format!("the {wsus_service} service is installed")
+    } else if facts.server_log.matches > 0 {
+        "the WSUS server log holds the symptom".to_string()
+    } else {
+        return None;
+    };
+    let why = if facts.session_wow64 {
+        "the SSH server runs a 32-bit shell on 64-bit Windows, which may see only the WOW64 registry view: run it as a 64-bit process"
+    } else {
+        "the registry and the files disagree: look at the host before trusting either"
+    };
+    Some(format!("no WSUS Setup key was found, but {evidence}: {why}"))
 }
 
 fn problem_of(facts: &Facts, section_prefix: &str) -> String {

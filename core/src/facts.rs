@@ -14,6 +14,13 @@ pub struct Facts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_caption: Option<String>,
     pub arch: Option<Arch>,
+    /// The shell is a 32-bit process on 64-bit Windows (a 32-bit SSH server): it sees the
+    /// WOW64 registry view unless told otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub session_wow64: bool,
+    /// The console's code page, as `chcp` printed it (the probe decoded its output with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_page: Option<u16>,
     pub elevation: Elevation,
     pub wsus: WsusInstall,
     /// The WSUS folder the probe looked in for the decisive DLL.

@@ -119,8 +119,8 @@ pub fn search_text(value: &str) -> Check {
     only(
         value,
         "search text",
-        |c| c.is_ascii_alphanumeric() || " _.,-=:'".contains(c),
-        "letters, digits, space and _ . , - = : '",
+        |c| c.is_alphanumeric() || " _.,-=:'".contains(c),
+        "letters (of any script), digits, space and _ . , - = : '",
     )
 }
 

@@ -136,8 +136,18 @@ pub struct Signatures {
 #[serde(deny_unknown_fields)]
 pub struct ServerSignature {
     pub text: String,
+    /// The same message as localized .NET Frameworks write it (the zh-CN wording first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub translations: Vec<String>,
     /// Log files relative to the WSUS install folder.
     pub logs: Vec<String>,
+}
+
+impl ServerSignature {
+    /// Every wording of the symptom, English first.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.text.as_str()).chain(self.translations.iter().map(String::as_str))
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -235,6 +245,9 @@ impl Advisory {
         safe::file_name(&self.package.log_file.replace("{package}", "x")).map_err(unsafe_field("package.log_file"))?;
         safe::arguments(&self.package.install_args).map_err(unsafe_field("package.install_args"))?;
         safe::search_text(&self.signatures.server.text).map_err(unsafe_field("signatures.server.text"))?;
+        for text in &self.signatures.server.translations {
+            safe::search_text(text).map_err(unsafe_field("signatures.server.translations"))?;
+        }
         safe::search_text(&self.signatures.client.text).map_err(unsafe_field("signatures.client.text"))?;
         for log in &self.signatures.server.logs {
             safe::relative_path(log).map_err(unsafe_field("signatures.server.logs"))?;

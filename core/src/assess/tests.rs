@@ -164,3 +164,49 @@ fn verdicts_serialise_in_kebab_case() {
         ["\"affected\"", "\"affected-rtm\"", "\"unknown\"", "\"unreachable\"", "\"remediated\"", "\"not-affected\""]
     );
 }
+
+/// A host whose registry shows no WSUS: each piece of contrary evidence forbids `not-affected`.
+#[test]
+fn no_setup_key_but_the_dll_is_there_is_unknown_never_not_affected() {
+    let a = assess(&facts(WsusInstall::NotInstalled, Some("3.1.6001.65")), &Advisory::embedded());
+    assert_eq!(a.verdict, Verdict::Unknown);
+    assert!(a.reason.contains("client web service DLL is there (version 3.1.6001.65, older than"), "{}", a.reason);
+}
+
+#[test]
+fn no_setup_key_but_wsusservice_installed_is_unknown() {
+    let mut f = facts(WsusInstall::NotInstalled, None);
+    f.services
+        .push(crate::facts::ServiceStatus { name: "WsusService".into(), state: crate::facts::ServiceState::Running });
+    let a = assess(&f, &Advisory::embedded());
+    assert_eq!(a.verdict, Verdict::Unknown);
+    assert!(a.reason.contains("WsusService service is installed"), "{}", a.reason);
+}
+
+#[test]
+fn no_setup_key_but_the_symptom_logged_is_unknown() {
+    let mut f = facts(WsusInstall::NotInstalled, None);
+    f.server_log.matches = 3;
+    let a = assess(&f, &Advisory::embedded());
+    assert_eq!(a.verdict, Verdict::Unknown);
+    assert!(a.reason.contains("server log holds the symptom"), "{}", a.reason);
+}
+
+#[test]
+fn a_32_bit_session_says_what_to_change() {
+    let mut f = facts(WsusInstall::NotInstalled, Some("3.1.6001.65"));
+    f.session_wow64 = true;
+    let a = assess(&f, &Advisory::embedded());
+    assert_eq!(a.verdict, Verdict::Unknown);
+    assert!(a.reason.contains("32-bit shell on 64-bit Windows"), "{}", a.reason);
+}
+
+#[test]
+fn no_setup_key_and_nothing_else_is_not_affected() {
+    let mut f = facts(WsusInstall::NotInstalled, None);
+    f.services.push(crate::facts::ServiceStatus {
+        name: "WsusService".into(),
+        state: crate::facts::ServiceState::NotInstalled,
+    });
+    assert_eq!(verdict(&f), Verdict::NotAffected);
+}

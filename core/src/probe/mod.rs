@@ -7,6 +7,7 @@
 //! in [`parse`]. Log searches can match millions of lines, so their sections are reduced to a
 //! count and the newest line as they stream: memory stays bounded whatever the logs hold.
 
+pub mod decode;
 pub mod parse;
 mod reader;
 
@@ -19,7 +20,11 @@ use crate::safe::{self, UnsafeText};
 use crate::templates::{TemplateError, Templates};
 
 /// The probe output format's version, printed first so a reader can refuse a stranger.
-pub const PROBE_VERSION: u32 = 1;
+/// Version 2 prints each section's exit code, the console's code page and the shell.
+pub const PROBE_VERSION: u32 = 2;
+/// The versions [`ProbeReader`] reads: every one a probe ever printed (saved output stays
+/// readable).
+pub const READS_VERSIONS: [u32; 2] = [1, 2];
 
 /// Why a probe could not be rendered for a host.
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +43,7 @@ struct ProbeContext<'a> {
     dll_wql: String,
     services: &'a [String],
     server_logs: Vec<String>,
-    server_signature: &'a str,
+    server_signatures: Vec<&'a str>,
     client_signature: &'a str,
     client_log: &'a str,
 }
@@ -56,7 +61,7 @@ pub fn render(templates: &Templates, advisory: &Advisory, wsus_dir: &str) -> Res
         dll_wql: advisory.decisive_path(dir).replace('\\', "\\\\"),
         services: &advisory.services,
         server_logs: advisory.signatures.server.logs.iter().map(|log| format!("{dir}\\{log}")).collect(),
-        server_signature: &advisory.signatures.server.text,
+        server_signatures: advisory.signatures.server.texts().collect(),
         client_signature: &advisory.signatures.client.text,
         client_log: &advisory.signatures.client.log,
     };
@@ -80,14 +85,18 @@ mod tests {
         let line = render(&Templates::embedded().unwrap(), &advisory, "C:\\Program Files\\Update Services").unwrap();
         assert!(!line.contains('\n'));
         for needle in [
-            "echo ::wsusfix:probe:1",
-            "ver 2>&1",
+            "echo ::wsusfix:probe:2",
+            "echo ::wsusfix:shell:%COMSPEC%",
+            "chcp 2>&1",
+            "ver 2>&1 & call echo ::wsusfix:rc:%^errorlevel%",
+            "%windir%\\Sysnative\\reg.exe query",
+            "\" /reg:64",
             "reg query \"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Update Services\\Server\\Setup\"",
             "Wow6432Node",
             "name='C:\\\\Program Files\\\\Update Services\\\\WebServices\\\\ClientWebService\\\\bin\\\\Microsoft.UpdateServices.WebServices.Client.dll'",
             "sc query WsusService",
             "sc query W3SVC",
-            "findstr /i /c:\"Item has already been added\" \"C:\\Program Files\\Update Services\\Log Files\\SoftwareDistribution.log\"",
+            "findstr /i /c:\"Item has already been added\" /c:\"已添加了具有相同键的项\" \"C:\\Program Files\\Update Services\\Log Files\\SoftwareDistribution.log\"",
             "%windir%\\WindowsUpdate.log",
             "< nul",
             "echo ::wsusfix:end",

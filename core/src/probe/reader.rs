@@ -3,8 +3,9 @@
 use crate::advisory::Advisory;
 use crate::facts::{Elevation, Facts, LogEvidence, ProbeProblem, RegistryView, WsusInstall};
 
+use super::decode::{chcp_page, decode};
 use super::parse::{self, LogTally, RegLookup, Section, SectionStatus};
-use super::PROBE_VERSION;
+use super::{PROBE_VERSION, READS_VERSIONS};
 
 /// Longest line kept whole; longer lines are cut (logs can hold very long lines).
 const MAX_LINE: usize = 8 * 1024;
@@ -19,8 +20,13 @@ pub enum ProbeError {
     NotAProbe { preview: String },
     #[error("the output is empty: the host answered nothing")]
     Empty,
-    #[error("the probe output is version {found}, this wsusfix reads version {expected}")]
+    #[error("the probe output is version {found}, this wsusfix reads versions 1 to {expected}")]
     WrongVersion { found: String, expected: u32 },
+    #[error(
+        "this host's SSH server runs commands with a POSIX shell, not cmd.exe (it printed %COMSPEC% \
+         unexpanded): set `ansible_shell_type: sh` for the host"
+    )]
+    PosixShell,
     #[error("the probe output is truncated: it stops {where_}")]
     Truncated { where_: String },
 }
@@ -35,6 +41,10 @@ pub struct ProbeReader<'a> {
     preview: String,
     current: Option<Section>,
     sections: Vec<Section>,
+    /// The console's code page, once the `chcp` section told it.
+    code_page: Option<u16>,
+    /// What `%COMSPEC%` expanded to.
+    shell: Option<String>,
 }
 
 impl<'a> ProbeReader<'a> {
@@ -48,6 +58,8 @@ impl<'a> ProbeReader<'a> {
             preview: String::new(),
             current: None,
             sections: Vec::new(),
+            code_page: None,
+            shell: None,
         }
     }
 
@@ -69,7 +81,7 @@ impl<'a> ProbeReader<'a> {
     }
 
     fn line(&mut self, raw: &[u8]) {
-        let text = String::from_utf8_lossy(raw);
+        let text = decode(raw, self.code_page);
         let text = text.trim_end_matches(['\r', '\n']);
         if self.preview.len() < 60 && !text.trim().is_empty() {
             let room = 60 - self.preview.len();
@@ -97,11 +109,20 @@ impl<'a> ProbeReader<'a> {
     fn marker(&mut self, marker: &str) {
         match marker {
             "ok" | "fail" => {
-                if let Some(mut section) = self.current.take() {
-                    section.status = if marker == "ok" { SectionStatus::Ok } else { SectionStatus::Failed };
-                    self.sections.push(section);
+                let status = if marker == "ok" { SectionStatus::Ok } else { SectionStatus::Failed };
+                self.close_with(status);
+            }
+            m if m.starts_with("rc:") => match m["rc:".len()..].trim().parse::<i64>() {
+                Ok(code) => self.close_with(SectionStatus::Exit(code)),
+                // `call` did not expand it: the line did not go through cmd.exe as written.
+                Err(_) => self.close_with(SectionStatus::Unclosed),
+            },
+            m if m.starts_with("via:") => {
+                if let Some(section) = &mut self.current {
+                    section.via = Some(m["via:".len()..].to_string());
                 }
             }
+            m if m.starts_with("shell:") => self.shell = Some(m["shell:".len()..].to_string()),
             "end" => {
                 self.close_current();
                 self.ended = true;
@@ -112,6 +133,16 @@ impl<'a> ProbeReader<'a> {
                 let (name, arg) = name.split_once(':').unwrap_or((name, ""));
                 self.current = Some(Section::new(name, arg));
             }
+        }
+    }
+
+    fn close_with(&mut self, status: SectionStatus) {
+        if let Some(mut section) = self.current.take() {
+            section.status = status;
+            if section.name == "chcp" {
+                self.code_page = section.text_lines().find_map(chcp_page).filter(|&p| super::decode::is_known(p));
+            }
+            self.sections.push(section);
         }
     }
 
@@ -135,8 +166,11 @@ impl<'a> ProbeReader<'a> {
                 ProbeError::NotAProbe { preview: self.preview }
             });
         };
-        if version != PROBE_VERSION.to_string() {
+        if !READS_VERSIONS.iter().any(|v| version == v.to_string()) {
             return Err(ProbeError::WrongVersion { found: version, expected: PROBE_VERSION });
+        }
+        if self.shell.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("%COMSPEC%")) {
+            return Err(ProbeError::PosixShell);
         }
         if !self.ended {
             let where_ = match (&self.current, self.sections.last()) {
@@ -158,8 +192,9 @@ impl<'a> ProbeReader<'a> {
         let mut reg_native = None;
         let mut reg_wow64 = None;
         let mut whoami = None;
-        let mut server = LogTally::new(&self.advisory.signatures.server.text);
-        let mut client = LogTally::new(&self.advisory.signatures.client.text);
+        let mut server = LogTally::new(self.advisory.signatures.server.texts());
+        let mut client = LogTally::new([self.advisory.signatures.client.text.as_str()]);
+        facts.code_page = self.code_page;
         for section in &self.sections {
             match section.name.as_str() {
                 "ver" => match parse::ver::parse(section) {
@@ -170,12 +205,16 @@ impl<'a> ProbeReader<'a> {
                     Ok(a) => facts.arch = Some(a),
                     Err(e) => note("arch", e),
                 },
+                "chcp" => {}
                 "os" => match parse::wmic::parse(section) {
                     Ok(values) => facts.os_caption = values.get("Caption").filter(|c| !c.is_empty()).cloned(),
                     Err(e) => note("os", e),
                 },
                 "whoami" => whoami = Some(parse::whoami::parse(section)),
-                "reg-native" => reg_native = Some(parse::reg::parse(section)),
+                "reg-native" => {
+                    facts.session_wow64 = self.sections.iter().any(|s| s.name == "arch" && parse::arch::is_wow64(s));
+                    reg_native = Some(native_view(section, facts.session_wow64));
+                }
                 "reg-wow64" => reg_wow64 = Some(parse::reg::parse(section)),
                 "dll" => match parse::wmic::parse_datafile(section) {
                     Ok(dll) => facts.dll = dll,
@@ -208,7 +247,13 @@ impl<'a> ProbeReader<'a> {
             }
             (_, None) => Elevation::Unknown,
         };
-        for expected in ["ver", "arch", "whoami", "reg-native", "reg-wow64", "dll"] {
+        let version_2 = self.sections.iter().any(|s| s.status.code().is_some());
+        let expected: &[&str] = if version_2 {
+            &["chcp", "ver", "arch", "whoami", "reg-native", "reg-wow64", "dll"]
+        } else {
+            &["ver", "arch", "whoami", "reg-native", "reg-wow64", "dll"]
+        };
+        for &expected in expected {
             if !self.sections.iter().any(|s| s.name == expected) {
                 note(expected, parse::ParseError::MissingSection);
             }
@@ -227,6 +272,22 @@ fn finish_tally(tally: LogTally, section: &str, note: &mut impl FnMut(&str, pars
 }
 
 type SectionResult<T> = Result<T, (&'static str, parse::ParseError)>;
+
+/// The native registry view's answer, trusted only where the session could see that view: a
+/// 32-bit shell on 64-bit Windows (`session_wow64`) sees it through `%windir%\Sysnative` or
+/// reg.exe's `/reg:64`; a plain `reg query` there reads the WOW64 view, so its "not found"
+/// proves nothing.
+fn native_view(section: &Section, session_wow64: bool) -> Result<RegLookup, parse::ParseError> {
+    let via = section.via.as_deref();
+    match parse::reg::parse(section) {
+        Ok(RegLookup::NotFound) if session_wow64 && !matches!(via, Some("sysnative" | "reg64")) => {
+            Err(parse::ParseError::NativeViewHidden)
+        }
+        // A reg.exe without /reg:64 refuses the switch: the native view stayed out of sight.
+        Err(_) if session_wow64 && via == Some("reg64") => Err(parse::ParseError::NativeViewHidden),
+        other => other,
+    }
+}
 
 fn wsus_install(
     native: Option<Result<RegLookup, parse::ParseError>>,

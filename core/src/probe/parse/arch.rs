@@ -5,6 +5,13 @@
 use super::{ParseError, Section};
 use crate::facts::Arch;
 
+/// Whether the shell is a 32-bit process on 64-bit Windows: `%PROCESSOR_ARCHITEW6432%` is set
+/// only there (elsewhere cmd.exe prints the name unexpanded).
+pub fn is_wow64(section: &Section) -> bool {
+    let line = section.text_lines().next().unwrap_or_default();
+    line.split_whitespace().nth(1).is_some_and(|w| !w.starts_with('%'))
+}
+
 pub fn parse(section: &Section) -> Result<Arch, ParseError> {
     let line = section.text_lines().next().ok_or(ParseError::Empty)?;
     let mut words = line.split_whitespace();

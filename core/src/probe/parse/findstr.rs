@@ -1,5 +1,7 @@
-//! `findstr /i /c:"TEXT" "FILE"` results, folded as they stream into a count and the newest
-//! matching line. Exit 1 means no match; `FINDSTR: Cannot open FILE` means no such log.
+//! `findstr /i /c:"TEXT" [/c:"TEXT2" ...] "FILE"` results, folded as they stream into a count
+//! and the newest matching line. Exit 1 means no match. A `FINDSTR` line naming the log file
+//! (`FINDSTR: Cannot open FILE`, `FINDSTR: 无法打开 FILE`, `FINDSTR: FILE kann nicht geöffnet
+//! werden.`) means no such log, in any language: the file name is what does not vary.
 
 use super::{ParseError, Section};
 use crate::facts::LogEvidence;
@@ -11,22 +13,24 @@ const MAX_EVIDENCE_LINE: usize = 400;
 /// Evidence gathered across several log sections (the server log's two folder spellings).
 #[derive(Debug)]
 pub struct LogTally {
-    signature: String,
+    signatures: Vec<String>,
     evidence: LogEvidence,
     errors: Vec<ParseError>,
 }
 
 impl LogTally {
-    pub fn new(signature: &str) -> LogTally {
-        LogTally { signature: signature.to_ascii_lowercase(), evidence: LogEvidence::default(), errors: Vec::new() }
+    /// A tally of the lines that hold any of `signatures`.
+    pub fn new<'s>(signatures: impl IntoIterator<Item = &'s str>) -> LogTally {
+        let signatures = signatures.into_iter().map(str::to_lowercase).collect();
+        LogTally { signatures, evidence: LogEvidence::default(), errors: Vec::new() }
     }
 
     pub fn merge(&mut self, section: &Section) {
         let mut cannot_open = false;
         for line in section.text_lines() {
-            if line.starts_with("FINDSTR: Cannot open") {
+            if is_findstr_message(line) && line.to_lowercase().contains(".log") {
                 cannot_open = true;
-            } else if line.starts_with("FINDSTR:") {
+            } else if is_findstr_message(line) {
                 self.errors.push(ParseError::ErrorOutput { line: line.to_string() });
             }
         }
@@ -37,7 +41,8 @@ impl LogTally {
         let Some((count, last)) = &section.tally else { return };
         self.evidence.matches += count;
         if let Some(last) = last {
-            if !last.to_ascii_lowercase().contains(&self.signature) {
+            let lower = last.to_lowercase();
+            if !self.signatures.iter().any(|s| lower.contains(s.as_str())) {
                 self.errors.push(ParseError::Unrecognised { line: last.chars().take(MAX_EVIDENCE_LINE).collect() });
                 return;
             }
@@ -55,6 +60,11 @@ impl LogTally {
     }
 }
 
+/// A message of findstr itself (`FINDSTR: ...`, French `FINDSTR : ...`), not a matching line.
+pub fn is_findstr_message(line: &str) -> bool {
+    line.strip_prefix("FINDSTR").is_some_and(|rest| rest.trim_start().starts_with(':'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,7 +79,7 @@ mod tests {
     #[test]
     fn counts_matches_and_keeps_the_newest() {
         let text: String = (0..1000).map(|i| line(&format!("2008-07-02 10:{:02}:00", i % 60), i)).collect();
-        let mut tally = LogTally::new(SIG);
+        let mut tally = LogTally::new([SIG]);
         tally.merge(&Section::from_text("server-log", Done, &text));
         tally.merge(&Section::from_text(
             "server-log",
@@ -86,11 +96,11 @@ mod tests {
 
     #[test]
     fn no_log_and_no_match() {
-        let mut tally = LogTally::new(SIG);
+        let mut tally = LogTally::new([SIG]);
         tally.merge(&Section::from_text("server-log", Failed, "FINDSTR: Cannot open C:\\x.log\r\n"));
         let (evidence, _) = tally.finish();
         assert_eq!(evidence, LogEvidence::default());
-        let mut tally = LogTally::new(SIG);
+        let mut tally = LogTally::new([SIG]);
         tally.merge(&Section::from_text("server-log", Failed, ""));
         let (evidence, _) = tally.finish();
         assert!(evidence.log_found && evidence.matches == 0);
@@ -98,7 +108,7 @@ mod tests {
 
     #[test]
     fn noise_instead_of_matches_is_an_error() {
-        let mut tally = LogTally::new(SIG);
+        let mut tally = LogTally::new([SIG]);
         tally.merge(&Section::from_text("server-log", Done, "\u{fffd}\u{fffd} random noise\r\n"));
         let (_, errors) = tally.finish();
         assert_eq!(errors.len(), 1);

@@ -10,8 +10,9 @@ pub mod whoami;
 pub mod wmic;
 
 mod findstr;
+pub mod wording;
 
-pub use findstr::LogTally;
+pub use findstr::{is_findstr_message, LogTally};
 pub use reg::{RegKey, RegLookup, RegValue};
 
 /// Why one section could not be read.
@@ -29,15 +30,39 @@ pub enum ParseError {
     BadValue { name: String, value: String },
     #[error("an unexpected section (a newer probe?)")]
     UnknownSection,
+    #[error(
+        "the SSH server runs a 32-bit shell on 64-bit Windows, which sees only the WOW64 registry view, \
+         and the native view could not be read (no %windir%\\Sysnative, no reg.exe /reg:64): run the SSH \
+         server as a 64-bit process, or install the Sysnative hotfix (KB942589)"
+    )]
+    NativeViewHidden,
 }
 
-/// How a section's command ended, from the `ok`/`fail` marker after it.
+/// How a section's command ended: its own exit code (probe version 2 prints it after the
+/// command), or the `ok`/`fail` marker of probe version 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SectionStatus {
+    /// The command's `%errorlevel%`, printed in-band.
+    Exit(i64),
     Ok,
     Failed,
     /// No status marker arrived before the next section.
     Unclosed,
+}
+
+impl SectionStatus {
+    /// The exit code, where it was printed.
+    pub fn code(self) -> Option<i64> {
+        match self {
+            SectionStatus::Exit(code) => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The command succeeded (exit code 0, or `ok`).
+    pub fn succeeded(self) -> bool {
+        matches!(self, SectionStatus::Exit(0) | SectionStatus::Ok)
+    }
 }
 
 /// One section of probe output: its marker name, an optional argument (`service:W3SVC`), and
@@ -47,6 +72,8 @@ pub struct Section {
     pub name: String,
     pub arg: String,
     pub status: SectionStatus,
+    /// How the section's command was run, when it says (`::wsusfix:via:sysnative`).
+    pub via: Option<String>,
     pub lines: Vec<String>,
     /// Lines beyond the section's cap were counted, not kept.
     pub dropped: u64,
@@ -61,6 +88,7 @@ impl Section {
             name: name.to_string(),
             arg: arg.to_string(),
             status: SectionStatus::Unclosed,
+            via: None,
             lines: Vec::new(),
             dropped: 0,
             tally,
@@ -83,7 +111,7 @@ impl Section {
                 return;
             }
             // Error lines of findstr are kept for the parser; matches are only counted.
-            if line.starts_with("FINDSTR:") {
+            if findstr::is_findstr_message(line) {
                 if self.lines.len() < max_lines {
                     self.lines.push(line.to_string());
                 }
@@ -105,9 +133,16 @@ impl Section {
         self.lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty())
     }
 
+    /// The first line that reports an error: a known error prefix in any language, or any line
+    /// of a command cmd.exe could not find (exit 9009, whatever the language says).
     fn first_error(&self) -> Option<ParseError> {
+        let missing = self.status.code() == Some(9009);
         self.text_lines()
-            .find(|l| l.starts_with("ERROR:") || l.contains("is not recognized as an internal or external command"))
+            .find(|l| {
+                missing
+                    || wording::is_error_line(l)
+                    || l.contains("is not recognized as an internal or external command")
+            })
             .map(|l| ParseError::ErrorOutput { line: l.to_string() })
     }
 }

@@ -3,7 +3,7 @@
 //! by runs of spaces (or tabs). Names may contain spaces, so lines are split on the `REG_*`
 //! type token, not on whitespace.
 
-use super::{ParseError, Section, SectionStatus};
+use super::{wording, ParseError, Section, SectionStatus};
 
 /// The result of looking a key up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,8 +59,9 @@ pub fn parse(section: &Section) -> Result<RegLookup, ParseError> {
         if line.starts_with("! REG.EXE VERSION") {
             continue;
         }
-        if line.starts_with("ERROR:") {
-            if line.contains("unable to find") {
+        // reg.exe exits 1 for a missing key and for a refusal alike: only the words differ.
+        if wording::is_error_line(line) {
+            if wording::says(line, wording::REG_NOT_FOUND) {
                 return Ok(RegLookup::NotFound);
             }
             return Err(ParseError::ErrorOutput { line: line.to_string() });
@@ -80,7 +81,9 @@ pub fn parse(section: &Section) -> Result<RegLookup, ParseError> {
     }
     match key {
         Some(key) => Ok(RegLookup::Found(key)),
-        None if section.status == SectionStatus::Failed => Err(ParseError::Empty),
+        None if section.status == SectionStatus::Failed || section.status.code().is_some_and(|c| c != 0) => {
+            Err(ParseError::Empty)
+        }
         None => Err(ParseError::Unrecognised { line: section.text_lines().next().unwrap_or_default().to_string() }),
     }
 }

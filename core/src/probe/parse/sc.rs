@@ -1,5 +1,7 @@
 //! `sc query SERVICE`: `SERVICE_NAME:` then `STATE : 4  RUNNING` among other fields. A
-//! missing service prints `[SC] EnumQueryServicesStatus:OpenService FAILED 1060:`.
+//! missing service exits 1060 and prints `[SC] EnumQueryServicesStatus:OpenService FAILED
+//! 1060:` (`失败 1060` on a zh-CN server): the number is what does not vary. The state is read
+//! from its number and the SDK's name beside it (`4  RUNNING`), whatever the field is called.
 
 use super::{ParseError, Section};
 use crate::facts::{ServiceState, ServiceStatus};
@@ -7,16 +9,19 @@ use crate::facts::{ServiceState, ServiceStatus};
 pub fn parse(section: &Section) -> Result<ServiceStatus, ParseError> {
     let mut name = section.arg.clone();
     let mut state = None;
+    if section.status.code() == Some(1060) {
+        return Ok(ServiceStatus { name, state: ServiceState::NotInstalled });
+    }
     for line in section.text_lines() {
-        if line.contains("FAILED 1060") {
-            return Ok(ServiceStatus { name, state: ServiceState::NotInstalled });
-        }
         if line.starts_with("[SC]") {
+            if line.split(|c: char| !c.is_ascii_digit()).any(|n| n == "1060") {
+                return Ok(ServiceStatus { name, state: ServiceState::NotInstalled });
+            }
             return Err(ParseError::ErrorOutput { line: line.to_string() });
         }
         if let Some(n) = line.strip_prefix("SERVICE_NAME:") {
             name = n.trim().to_string();
-        } else if let Some(rest) = field(line, "STATE") {
+        } else if let Some(rest) = field(line, "STATE").or_else(|| state_value(line)) {
             let code = rest.split_whitespace().next().unwrap_or_default();
             state = Some(match code {
                 "1" => ServiceState::Stopped,
@@ -38,6 +43,16 @@ pub fn parse(section: &Section) -> Result<ServiceStatus, ParseError> {
             .map(|l| ParseError::Unrecognised { line: l.to_string() })
             .unwrap_or(ParseError::Empty)),
     }
+}
+
+/// The state's value on a line whose label may be localized: `: 4  RUNNING`.
+fn state_value(line: &str) -> Option<&str> {
+    const STATES: [&str; 7] =
+        ["STOPPED", "START_PENDING", "STOP_PENDING", "RUNNING", "CONTINUE_PENDING", "PAUSE_PENDING", "PAUSED"];
+    let (_, value) = line.split_once(':')?;
+    let mut words = value.split_whitespace();
+    let (number, word) = (words.next()?, words.next()?);
+    (number.len() == 1 && STATES.contains(&word)).then(|| value.trim())
 }
 
 /// `        STATE              : 4  RUNNING` → `4  RUNNING`.

@@ -1,4 +1,5 @@
-//! `ver`: a blank line, then `Microsoft Windows [Version 5.2.3790]`.
+//! `ver`: a blank line, then `Microsoft Windows [Version 5.2.3790]` (`[version 5.2.3790]` in
+//! French, `[版本 6.0.6001]` in Chinese): the number is the last word between the brackets.
 
 use super::{ParseError, Section};
 use crate::version::WindowsVersion;
@@ -9,10 +10,11 @@ pub fn parse(section: &Section) -> Result<WindowsVersion, ParseError> {
     }
     let line = section.text_lines().next().ok_or(ParseError::Empty)?;
     let unrecognised = || ParseError::Unrecognised { line: line.to_string() };
-    let start = line.find("[Version ").ok_or_else(unrecognised)? + "[Version ".len();
+    let start = line.find('[').ok_or_else(unrecognised)? + 1;
     let end = line[start..].find(']').ok_or_else(unrecognised)? + start;
+    let number = line[start..end].split_whitespace().next_back().ok_or_else(unrecognised)?;
     // Some builds print four parts (6.1.7601.17514): keep the first three.
-    let version: Vec<&str> = line[start..end].trim().splitn(4, '.').take(3).collect();
+    let version: Vec<&str> = number.splitn(4, '.').take(3).collect();
     version.join(".").parse().map_err(|_| unrecognised())
 }
 
@@ -29,6 +31,17 @@ mod tests {
         assert_eq!(parse(&s).unwrap().to_string(), "6.0.6002");
         let s = Section::from_text("ver", Done, "Microsoft Windows [Version 6.1.7601.17514]");
         assert_eq!(parse(&s).unwrap().to_string(), "6.1.7601");
+    }
+
+    #[test]
+    fn every_language() {
+        for (line, version) in [
+            ("Microsoft Windows [版本 6.0.6001]", "6.0.6001"),
+            ("Microsoft Windows [version 5.2.3790]", "5.2.3790"),
+            ("Microsoft Windows [Version 6.0.6002]", "6.0.6002"),
+        ] {
+            assert_eq!(parse(&Section::from_text("ver", Done, line)).unwrap().to_string(), version, "{line}");
+        }
     }
 
     #[test]

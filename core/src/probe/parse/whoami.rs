@@ -1,11 +1,14 @@
 //! `whoami /groups`: the session's mandatory integrity label tells whether its token is
 //! elevated (High, S-1-16-12288; System, S-1-16-16384) or filtered (Medium, S-1-16-8192).
 
-use super::{ParseError, Section};
+use super::{wording, ParseError, Section};
 use crate::facts::Elevation;
 
 pub fn parse(section: &Section) -> Result<Elevation, ParseError> {
     let mut saw_groups = false;
+    if section.status.code() == Some(9009) {
+        return Ok(Elevation::Unknown);
+    }
     for line in section.text_lines() {
         if line.contains("is not recognized as an internal or external command") {
             // No whoami (Server 2003 without the support tools): no UAC to speak of either.
@@ -17,7 +20,7 @@ pub fn parse(section: &Section) -> Result<Elevation, ParseError> {
         if line.contains("S-1-16-8192") || line.contains("S-1-16-4096") {
             return Ok(Elevation::Filtered);
         }
-        if line.starts_with("ERROR:") {
+        if wording::is_error_line(line) {
             return Err(ParseError::ErrorOutput { line: line.to_string() });
         }
         saw_groups |= line.contains("S-1-");

@@ -1,9 +1,10 @@
 //! `wmic ... get A,B /value`: `Name=value` lines among blank lines, each line ending in
-//! `\r\r\n`. A query that finds nothing prints `No Instance(s) Available.`
+//! `\r\r\n`; property names are never translated. A query that finds nothing prints `No
+//! Instance(s) Available.` in the host's language (see [`wording::NO_INSTANCES`]).
 
 use std::collections::BTreeMap;
 
-use super::{ParseError, Section};
+use super::{wording, ParseError, Section};
 use crate::facts::DllState;
 use crate::time::UtcTime;
 
@@ -12,7 +13,7 @@ pub fn parse(section: &Section) -> Result<BTreeMap<String, String>, ParseError> 
     let mut values = BTreeMap::new();
     for line in section.text_lines() {
         let line = line.trim_end_matches('\r');
-        if line.starts_with("No Instance(s) Available") {
+        if wording::says(line, wording::NO_INSTANCES) {
             continue;
         }
         match line.split_once('=') {
@@ -27,7 +28,7 @@ pub fn parse(section: &Section) -> Result<BTreeMap<String, String>, ParseError> 
 
 /// Reads the decisive DLL's `LastModified` and `Version`.
 pub fn parse_datafile(section: &Section) -> Result<DllState, ParseError> {
-    if section.text_lines().any(|l| l.starts_with("No Instance(s) Available")) {
+    if section.text_lines().any(|l| wording::says(l, wording::NO_INSTANCES)) {
         return Ok(DllState::Missing);
     }
     if let Some(e) = section.first_error() {
