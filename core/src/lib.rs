@@ -19,6 +19,7 @@ pub mod probe;
 pub mod report;
 pub mod safe;
 pub mod scan;
+pub mod shell;
 pub mod templates;
 pub mod time;
 pub mod transport;

@@ -21,6 +21,7 @@ use crate::inventory::Host;
 use crate::outcome::{HostOutcome, Judged, Outcome, StepRecord};
 use crate::plan::{self, Action, Expect, HostPlan, Step};
 use crate::scan;
+use crate::shell::{self, ShellType};
 use crate::time::{millis, UtcTime};
 use crate::transport::RemoteShell;
 
@@ -41,7 +42,7 @@ pub struct Engine<'a> {
 pub fn apply_host(engine: &Engine<'_>, plan: &HostPlan, host: &Host, batch: usize) -> HostOutcome {
     engine.journal.append(&Entry::HostStart { at: UtcTime::now(), host: plan.host.clone(), batch });
     let report = match engine.tools.connector.connect(host) {
-        Ok(shell) => HostRun::new(engine, &plan.host, shell).run(plan, host),
+        Ok(shell) => HostRun::new(engine, &plan.host, shell, host.shell_type()).run(plan, host),
         Err(e) => HostOutcome::new(&plan.host, Outcome::Failed, format!("cannot connect: {e}")),
     };
     engine.journal.append(&Entry::HostResult { at: UtcTime::now(), result: report.clone() });
@@ -62,30 +63,34 @@ enum StepEnd {
 /// One run of a command and its judgement.
 struct Attempt {
     judgement: Judgement,
+    /// The code the command printed in-band (the SSH exit status only where it printed none).
     exit_code: Option<i64>,
     duration: Duration,
     tail: String,
+    /// The SSH exit status, where it disagreed with the in-band code.
+    ssh_exit_status: Option<i64>,
 }
 
 impl Attempt {
     /// An attempt that ran no command (an upload, a manual step, the re-probe's verdict).
     fn decided(judgement: Judgement, duration: Duration) -> Attempt {
-        Attempt { judgement, exit_code: None, duration, tail: String::new() }
+        Attempt { judgement, exit_code: None, duration, tail: String::new(), ssh_exit_status: None }
     }
 }
 
 struct HostRun<'a> {
     engine: &'a Engine<'a>,
     shell: Box<dyn RemoteShell>,
+    shell_type: ShellType,
     report: HostOutcome,
     install_started: Option<UtcTime>,
     dll_proved: bool,
 }
 
 impl<'a> HostRun<'a> {
-    fn new(engine: &'a Engine<'a>, name: &str, shell: Box<dyn RemoteShell>) -> HostRun<'a> {
+    fn new(engine: &'a Engine<'a>, name: &str, shell: Box<dyn RemoteShell>, shell_type: ShellType) -> HostRun<'a> {
         let report = HostOutcome::new(name, Outcome::Failed, "");
-        HostRun { engine, shell, report, install_started: None, dll_proved: false }
+        HostRun { engine, shell, shell_type, report, install_started: None, dll_proved: false }
     }
 
     fn run(mut self, plan: &HostPlan, host: &Host) -> HostOutcome {
@@ -290,22 +295,26 @@ impl<'a> HostRun<'a> {
     fn exec(&mut self, expect: &Expect, command: &str, timeout: Duration) -> Attempt {
         let started = Instant::now();
         let mut output = StepOutput::new();
-        let status = self.shell.exec(command, timeout, &mut output);
+        let status = shell::run_with_exit_code(&mut *self.shell, self.shell_type, command, timeout, &mut output);
         let duration = started.elapsed();
+        let mut ssh_exit_status = None;
         let (exit_code, judgement) = match status {
-            Ok(status) => {
+            Ok(ended) => {
+                ssh_exit_status = ended.disagreement();
                 let text = output.judged_text();
                 let newest_log_time = output.newest_log_time();
-                let seen = Observed { exit_code: status.code(), text: &text, newest_log_time };
+                // Exit codes are 32 bits: a code cmd.exe printed signed keeps its bits.
+                let code = ended.code().map(|c| c as i32);
+                let seen = Observed { exit_code: code, text: &text, newest_log_time };
                 let ctx = JudgeContext {
                     exit_codes: &self.engine.tools.advisory.exit_codes,
                     install_started: self.install_started,
                 };
-                (status.code().map(i64::from), judge::judge(expect, &seen, &ctx))
+                (ended.code(), judge::judge(expect, &seen, &ctx))
             }
             Err(e) => (None, Judgement::failed(e.to_string())),
         };
-        Attempt { judgement, exit_code, duration, tail: output.tail() }
+        Attempt { judgement, exit_code, duration, tail: output.tail(), ssh_exit_status }
     }
 
     fn backoff(&self, tries: u32) -> Duration {
@@ -441,6 +450,7 @@ impl<'a> HostRun<'a> {
             judged: attempt.judgement.judged,
             detail: attempt.judgement.detail.clone(),
             output_tail: attempt.tail.clone(),
+            ssh_exit_status: attempt.ssh_exit_status,
         };
         self.engine.journal.append(&Entry::Step(entry));
         let record = StepRecord {

@@ -60,6 +60,10 @@ pub struct StepEntry {
     pub detail: String,
     #[serde(default)]
     pub output_tail: String,
+    /// The SSH server's exit status, where it disagreed with the code the command printed
+    /// (an 8-bit server, one that sends none). The printed code is the one judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_exit_status: Option<i64>,
 }
 
 /// One line of the journal.

@@ -122,8 +122,14 @@ pub fn installer(code: i32, exit_codes: &ExitCodes) -> Judgement {
     }
 }
 
-/// `dir` ends with `N Dir(s)  123456789 bytes free`; digits may carry separators.
+/// The free bytes a check reported: `FreeSpace=N` from wmic, or (plans made before) `dir`'s
+/// `N Dir(s)  123456789 bytes free`, whose digits may carry separators.
 pub fn parse_free_bytes(text: &str) -> Option<u64> {
+    // `wmic logicaldisk ... get FreeSpace /value`: the property name never changes language.
+    if let Some(free) = text.lines().find_map(|l| l.trim().strip_prefix("FreeSpace=")) {
+        return free.trim().parse().ok();
+    }
+    // A plan made before: `dir`'s summary line, in English.
     let line = text.lines().rev().find(|l| l.contains("bytes free"))?;
     let before = &line[..line.find("bytes free")?];
     let before = before.rsplit_once("Dir(s)").map_or(before, |(_, after)| after);
@@ -144,7 +150,7 @@ fn free_bytes(text: &str, at_least: u64) -> Judgement {
     match parse_free_bytes(text) {
         Some(free) if free >= at_least => Judgement::ok(format!("{free} bytes free (at least {at_least} needed)")),
         Some(free) => Judgement::failed(format!("only {free} bytes free, {at_least} needed")),
-        None => Judgement::failed(format!("dir printed no `bytes free` line{}", first_line_hint(text))),
+        None => Judgement::failed(format!("no free space was reported{}", first_line_hint(text))),
     }
 }
 
@@ -154,7 +160,8 @@ pub fn parse_services(text: &str) -> (Vec<(String, ServiceState)>, bool) {
     let mut blocks: Vec<String> = Vec::new();
     let mut missing = false;
     for line in text.lines() {
-        if line.contains("FAILED 1060") {
+        // `[SC] EnumQueryServicesStatus:OpenService FAILED 1060:`, `失败 1060`: the number holds.
+        if line.trim_start().starts_with("[SC]") && line.split(|c: char| !c.is_ascii_digit()).any(|n| n == "1060") {
             missing = true;
         }
         if line.trim_start().starts_with("SERVICE_NAME:") {
@@ -180,7 +187,7 @@ fn services_running(text: &str, services: &[String]) -> Judgement {
         match states.iter().find(|(name, _)| name.eq_ignore_ascii_case(wanted)) {
             Some((_, ServiceState::Running)) => {}
             Some((_, state)) => problems.push(format!("{wanted} is {state:?}")),
-            None if missing => problems.push(format!("{wanted} is not installed (sc: FAILED 1060)")),
+            None if missing => problems.push(format!("{wanted} is not installed (sc: 1060)")),
             None => problems.push(format!("{wanted} was not reported by sc")),
         }
     }
@@ -222,8 +229,22 @@ pub struct TaskStatus {
     pub last_result: Option<i64>,
 }
 
-/// Reads Status and Last Result tolerantly: labels vary by build, values are decimal or hex.
+/// `SCHED_S_TASK_RUNNING`: a task's Last Result while it runs.
+const TASK_RUNNING: i64 = 0x41301;
+
+/// Reads a task's state: from `schtasks /query /fo csv /nh /v` by column position (Last Result
+/// is the seventh column, a number in every language: 0x41301 while running, 0x41303 before
+/// it ran), or from a `/fo LIST /v` listing of an older plan by its English labels.
 pub fn parse_task_status(text: &str) -> TaskStatus {
+    if let Some(fields) = text.lines().map(str::trim).find(|l| l.starts_with('"')).map(csv_fields) {
+        let last_result = fields.get(6).and_then(|v| parse_code(v));
+        let status = fields.get(3).map(String::as_str).unwrap_or_default();
+        return TaskStatus {
+            running: last_result == Some(TASK_RUNNING) || status.eq_ignore_ascii_case("running"),
+            has_run: last_result != Some(TASK_HAS_NOT_RUN),
+            last_result,
+        };
+    }
     let mut status = TaskStatus { running: false, has_run: true, last_result: None };
     for line in text.lines() {
         let Some((label, value)) = line.split_once(':') else { continue };
@@ -240,6 +261,27 @@ pub fn parse_task_status(text: &str) -> TaskStatus {
     status
 }
 
+/// The fields of one CSV line as schtasks writes it: every field quoted, quotes doubled inside.
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(std::mem::take(&mut field)),
+            c => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
 /// `1603`, `-2147024891`, `0x41303`.
 fn parse_code(value: &str) -> Option<i64> {
     let value = value.split_whitespace().next()?;
@@ -253,6 +295,7 @@ fn task_finished(text: &str, exit_codes: &ExitCodes) -> Judgement {
     let status = parse_task_status(text);
     match status.last_result {
         _ if status.running => Judgement::new(Judged::Pending, "the task is running"),
+        Some(TASK_RUNNING) => Judgement::new(Judged::Pending, "the task is running (0x41301)"),
         None => Judgement::new(Judged::Pending, format!("no Last Result yet{}", first_line_hint(text))),
         Some(TASK_HAS_NOT_RUN) => Judgement::new(Judged::Pending, "the task has not run yet (0x41303)"),
         Some(_) if !status.has_run => Judgement::new(Judged::Pending, "the task has not run yet"),

@@ -146,3 +146,30 @@ fn output_contains_and_exit_zero() {
     assert_eq!(j.detail, "exit code 1 (\"ERROR: Access is denied.\")");
     assert_eq!(with(&Expect::Anything, Some(5), "").judged, Judged::Ok);
 }
+
+#[test]
+fn task_state_from_csv_in_any_language() {
+    let codes = crate::advisory::Advisory::embedded().exit_codes;
+    let line = |status: &str, result: &str| {
+        format!("\"WSUS01\",\"\\\\wsusfix-install\",\"N/A\",\"{status}\",\"交互方式/后台\",\"2008/8/14 9:00:00\",\"{result}\",\"SYSTEM\",\"C:\\\\x.exe /quiet\"\r\n")
+    };
+    let ctx = JudgeContext { exit_codes: &codes, install_started: None };
+    let judge_line = |text: &str| {
+        judge(
+            &Expect::TaskFinished { poll_secs: 5 },
+            &Observed { exit_code: Some(0), text, newest_log_time: None },
+            &ctx,
+        )
+    };
+    assert_eq!(judge_line(&line("正在运行", "267009")).judged, Judged::Pending);
+    assert_eq!(judge_line(&line("就绪", "267011")).judged, Judged::Pending);
+    assert_eq!(judge_line(&line("就绪", "0")).judged, Judged::Ok);
+    assert_eq!(judge_line(&line("Bereit", "3010")).judged, Judged::Ok);
+    assert_eq!(judge_line(&line("Prêt", "1603")).judged, Judged::Failed);
+}
+
+#[test]
+fn free_space_from_wmic_in_any_language() {
+    assert_eq!(parse_free_bytes("\r\r\n\r\r\nFreeSpace=52428800000\r\r\n\r\r\n"), Some(52_428_800_000));
+    assert_eq!(parse_free_bytes("              3 Dir(s)  52,428,800,000 bytes free"), Some(52_428_800_000));
+}

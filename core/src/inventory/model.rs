@@ -42,6 +42,11 @@ pub struct Host {
 }
 
 impl Host {
+    /// What the host's SSH server runs exec requests with: `cmd` unless the inventory says.
+    pub fn shell_type(&self) -> crate::shell::ShellType {
+        self.vars.shell_type.unwrap_or_default()
+    }
+
     /// Where WSUS is installed: the inventory's `wsus_dir`, or the advisory's default.
     pub fn wsus_dir<'a>(&'a self, advisory: &'a crate::advisory::Advisory) -> &'a str {
         self.vars.wsus_dir.as_ref().map_or(advisory.default_wsus_dir.as_str(), |d| d.as_str())
@@ -98,6 +103,9 @@ pub struct HostVars {
     pub package_sha256_x64: Option<Sha256Digest>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lab_profile: Option<LabProfile>,
+    /// What the host's SSH server runs exec requests with (`ansible_shell_type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shell_type: Option<crate::shell::ShellType>,
 }
 
 impl HostVars {
@@ -120,6 +128,7 @@ impl HostVars {
             ("package_sha256_x86", shown(&self.package_sha256_x86)),
             ("package_sha256_x64", shown(&self.package_sha256_x64)),
             ("lab_profile", shown(&self.lab_profile)),
+            ("shell_type", shown(&self.shell_type)),
         ];
         all.into_iter().filter_map(|(name, value)| value.map(|v| (name, v))).collect()
     }

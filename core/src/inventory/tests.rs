@@ -322,3 +322,14 @@ all:
     );
     assert_eq!((host(&inv, "b").port, host(&inv, "b").user.as_deref()), (2200, Some("other")));
 }
+
+#[test]
+fn shell_type_as_ansible_names_it() {
+    let inv = parse("all:\n  hosts:\n    cyg:\n      ansible_shell_type: sh\n    plain:\n");
+    assert_eq!(host(&inv, "cyg").shell_type(), crate::shell::ShellType::Sh);
+    assert_eq!(host(&inv, "plain").shell_type(), crate::shell::ShellType::Cmd);
+    let err =
+        Inventory::parse("all:\n  hosts:\n    ps:\n      ansible_shell_type: powershell\n", "inv.yaml").unwrap_err();
+    assert!(err.to_string().contains("inv.yaml:4:7: host `ps`: variable `ansible_shell_type`"), "{err}");
+    assert!(err.to_string().contains("wsusfix runs cmd.exe command lines"), "{err}");
+}

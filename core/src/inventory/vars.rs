@@ -8,6 +8,7 @@ use serde_yaml::Value;
 
 use super::model::{EnvVarName, HostVars, JumpHost, LabProfile, Sha256Digest, WindowsPath, DEFAULT_PORT};
 use super::validate::{self, Reason};
+use crate::shell::ShellType;
 
 /// A variable wsusfix understands, by its canonical name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -29,6 +30,7 @@ pub(super) enum Var {
     PackageSha256X86,
     PackageSha256X64,
     LabProfile,
+    ShellType,
 }
 
 const NAMES: &[(&str, Var)] = &[
@@ -49,6 +51,7 @@ const NAMES: &[(&str, Var)] = &[
     ("package_sha256_x86", Var::PackageSha256X86),
     ("package_sha256_x64", Var::PackageSha256X64),
     ("lab_profile", Var::LabProfile),
+    ("shell_type", Var::ShellType),
 ];
 
 /// Ansible's names for the same things, so that existing inventories just work.
@@ -61,6 +64,7 @@ const ALIASES: &[(&str, Var)] = &[
     ("ansible_ssh_user", Var::User),
     ("ansible_ssh_private_key_file", Var::SshKeyFile),
     ("ansible_private_key_file", Var::SshKeyFile),
+    ("ansible_shell_type", Var::ShellType),
 ];
 
 /// What a variable name means to wsusfix.
@@ -118,6 +122,7 @@ pub(super) struct VarSet {
     package_sha256_x86: Option<Sha256Digest>,
     package_sha256_x64: Option<Sha256Digest>,
     lab_profile: Option<LabProfile>,
+    shell_type: Option<ShellType>,
 }
 
 macro_rules! overlay_fields {
@@ -150,6 +155,7 @@ impl VarSet {
             Var::PackageSha256X86 => self.package_sha256_x86 = Some(text(value)?.parse()?),
             Var::PackageSha256X64 => self.package_sha256_x64 = Some(text(value)?.parse()?),
             Var::LabProfile => self.lab_profile = Some(text(value)?.parse()?),
+            Var::ShellType => self.shell_type = Some(text(value)?.parse()?),
         }
         Ok(())
     }
@@ -159,7 +165,7 @@ impl VarSet {
         overlay_fields!(self, over: address, port, user, ssh_key_file, ssh_key_passphrase_env,
             ssh_password_env, known_hosts_file, jump_host, connect_timeout, command_timeout,
             wsus_dir, temp_dir, package_x86, package_x64, package_sha256_x86,
-            package_sha256_x64, lab_profile);
+            package_sha256_x64, lab_profile, shell_type);
     }
 
     /// The final address, port, user and variables of the host called `name`.
@@ -179,6 +185,7 @@ impl VarSet {
             package_sha256_x86: self.package_sha256_x86,
             package_sha256_x64: self.package_sha256_x64,
             lab_profile: self.lab_profile,
+            shell_type: self.shell_type,
         };
         let address = self.address.unwrap_or_else(|| name.to_string());
         (address, self.port.unwrap_or(DEFAULT_PORT), self.user, vars)

@@ -255,7 +255,7 @@ impl std::fmt::Display for Action {
 pub enum Expect {
     /// Exit code 0.
     Success,
-    /// `dir` reports at least this many bytes free.
+    /// The staging drive has at least this many bytes free (`wmic logicaldisk ... FreeSpace`).
     FreeBytes { at_least: u64 },
     /// Every named service reports RUNNING.
     ServicesRunning { services: Vec<String> },

@@ -19,6 +19,7 @@ use crate::connector::Connector;
 use crate::fleet::{self, PoolEvent};
 use crate::inventory::Host;
 use crate::probe::{self, ProbeReader};
+use crate::shell;
 use crate::templates::Templates;
 use crate::time::millis;
 use crate::transport::{OutputSink, RemoteShell};
@@ -152,7 +153,7 @@ fn run_probe(
     };
     let mut sink = ProbeSink { reader: ProbeReader::new(advisory, wsus_dir), saved, save_error: None };
     let timeout = host.vars.command_timeout.unwrap_or(timeout);
-    if let Err(e) = shell.exec(&command, timeout, &mut sink) {
+    if let Err(e) = shell::run(shell, host.shell_type(), &command, timeout, &mut sink) {
         return HostResult::new(&host.name, Assessment::unknown(e.to_string()), None);
     }
     let ProbeSink { reader, saved, save_error } = sink;

@@ -120,6 +120,7 @@ fn read_chunk(link: &Link<'_>, stream: &mut impl Read, buf: &mut [u8], context: 
 pub(crate) fn run(
     link: &Link<'_>,
     command: &str,
+    input: &[u8],
     budget: &Budget,
     sink: &mut dyn OutputSink,
     bytes_out: &mut u64,
@@ -127,6 +128,12 @@ pub(crate) fn run(
     let _mode = NonBlocking::new(link.session);
     let mut channel = link.retry(budget, "opening a channel", || link.session.channel_session())?;
     link.retry(budget, "starting the command", || channel.exec(command))?;
+    if !input.is_empty() {
+        if let Err(e) = send_input(link, &mut channel, input, budget) {
+            let _ = channel.close();
+            return Err(e);
+        }
+    }
     match stream_output(link, &mut channel, budget, sink, bytes_out) {
         Ok(()) => finish(link, &mut channel, budget),
         Err(e) => {
@@ -134,6 +141,20 @@ pub(crate) fn run(
             Err(e)
         }
     }
+}
+
+/// Writes the command's standard input, then its end. The input is small (a script), so it
+/// is written whole before the output is read.
+fn send_input(link: &Link<'_>, channel: &mut Channel, input: &[u8], budget: &Budget) -> Result<(), TransportError> {
+    let mut rest = input;
+    while !rest.is_empty() {
+        match std::io::Write::write(channel, rest) {
+            Ok(n) => rest = &rest[n..],
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => link.wait(budget)?,
+            Err(e) => return Err(link.io_error("writing the command's input", e)),
+        }
+    }
+    link.retry(budget, "ending the command's input", || channel.send_eof())
 }
 
 fn stream_output(

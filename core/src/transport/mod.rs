@@ -60,6 +60,16 @@ pub trait RemoteShell: Send {
         sink: &mut dyn OutputSink,
     ) -> Result<ExitStatus, TransportError>;
 
+    /// Runs `command` with `input` as its standard input (then its end), streaming its output
+    /// to `sink`, within `timeout`.
+    fn exec_with_input(
+        &mut self,
+        command: &str,
+        input: &[u8],
+        timeout: Duration,
+        sink: &mut dyn OutputSink,
+    ) -> Result<ExitStatus, TransportError>;
+
     /// Copies the local file to `remote`, hashing it while it is sent.
     ///
     /// `remote` is a Windows path as the host writes it (`C:\Windows\Temp\x.exe`); the

@@ -104,8 +104,25 @@ impl RemoteShell for SshTransport {
         self.check_alive()?;
         let started = (SystemTime::now(), Instant::now());
         let mut bytes_out = 0;
-        let result = exec::run(&self.link(), command, &Budget::new("command", timeout), sink, &mut bytes_out);
+        let result = exec::run(&self.link(), command, &[], &Budget::new("command", timeout), sink, &mut bytes_out);
         self.keep_record(CommandKind::Exec, command.to_owned(), result.as_ref(), started, bytes_out);
+        result
+    }
+
+    fn exec_with_input(
+        &mut self,
+        command: &str,
+        input: &[u8],
+        timeout: Duration,
+        sink: &mut dyn OutputSink,
+    ) -> Result<ExitStatus, TransportError> {
+        self.check_alive()?;
+        let started = (SystemTime::now(), Instant::now());
+        let mut bytes_out = 0;
+        let result = exec::run(&self.link(), command, input, &Budget::new("command", timeout), sink, &mut bytes_out);
+        // The record names what ran: the exec line and, after it, the script it read.
+        let text = format!("{command} <<< {}", String::from_utf8_lossy(input).trim_end().replace("\r\n", " \\n "));
+        self.keep_record(CommandKind::Exec, text, result.as_ref(), started, bytes_out);
         result
     }
 
