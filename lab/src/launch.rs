@@ -22,15 +22,17 @@ use tokio::runtime::Runtime;
 use tokio::sync::watch;
 
 use crate::error::io_at;
-use crate::host::HostState;
+use crate::host::{HostState, SshServer};
 use crate::interp::Output;
 use crate::keys::{self, MasterSeed};
+use crate::locale::Language;
 use crate::persist;
 use crate::profile::{ConnectionFault, Profile};
 use crate::server::{self, HostRuntime};
 use crate::LabError;
 
-/// One host to start.
+/// One host to start. Its language and SSH server are the profile's
+/// ([`Profile::language`], [`Profile::ssh_server`]).
 #[derive(Debug, Clone)]
 pub struct HostSpec {
     pub name: String,
@@ -38,9 +40,32 @@ pub struct HostSpec {
 }
 
 impl HostSpec {
-    /// A host with a shipped profile.
+    /// A host with a shipped profile, or a host spec `PROFILE[@LANG][+SERVER]`
+    /// (`w2008-sp1-unpatched@zh-CN+cygwin`; see [`Profile::from_spec`]).
     pub fn new(name: &str, profile: &str) -> Result<HostSpec, LabError> {
-        Ok(HostSpec { name: name.to_string(), profile: Profile::builtin(profile)? })
+        Ok(HostSpec { name: name.to_string(), profile: Profile::from_spec(profile, &[])? })
+    }
+
+    /// This host in another language.
+    pub fn with_language(mut self, language: Language) -> HostSpec {
+        self.profile = self.profile.with_language(language);
+        self
+    }
+
+    /// This host behind another SSH server.
+    pub fn with_ssh_server(mut self, ssh_server: SshServer) -> HostSpec {
+        self.profile = self.profile.with_ssh_server(ssh_server);
+        self
+    }
+
+    /// The host's language.
+    pub fn language(&self) -> Language {
+        self.profile.language()
+    }
+
+    /// The host's SSH server.
+    pub fn ssh_server(&self) -> SshServer {
+        self.profile.ssh_server()
     }
 }
 
@@ -78,6 +103,8 @@ pub struct LabHost {
     pub addr: SocketAddr,
     pub profile: String,
     pub fault: ConnectionFault,
+    pub language: Language,
+    pub ssh_server: SshServer,
 }
 
 /// Files written by [`RunningLab::write_artifacts`].
@@ -124,9 +151,16 @@ impl HostHandle {
         self.0.lock().clone()
     }
 
-    /// Runs a command line as an SSH session would, without SSH.
+    /// Runs a command line as an SSH session would, without SSH (through bash behind a
+    /// `cygwin` server, whose exit status is then the code's low byte).
     pub fn run(&self, line: &str) -> Output {
-        self.0.run(line)
+        self.0.run(line, None)
+    }
+
+    /// As [`HostHandle::run`], with `stdin` as what the client sent on the channel (the
+    /// commands of `cmd.exe /q /d`).
+    pub fn run_with_stdin(&self, line: &str, stdin: &[u8]) -> Output {
+        self.0.run(line, Some(stdin.to_vec()))
     }
 }
 
@@ -193,9 +227,10 @@ impl Lab {
                     noise_seed: seed.number(&spec.name),
                 });
                 let _guard = runtime.enter();
+                let ssh_server = runtime_host.lock().ssh_server;
                 runtime.spawn(server::serve(
                     listener,
-                    server::config(presented),
+                    server::config(presented, ssh_server),
                     runtime_host.clone(),
                     shutdown_rx.clone(),
                 ));
@@ -204,7 +239,14 @@ impl Lab {
             };
             ports.insert(spec.name.clone(), addr.port());
             lab.known_keys.push(host_key.public_key().clone());
-            lab.hosts.push(LabHost { name: spec.name.clone(), addr, profile: spec.profile.name.clone(), fault });
+            lab.hosts.push(LabHost {
+                name: spec.name.clone(),
+                addr,
+                profile: spec.profile.name.clone(),
+                fault,
+                language: spec.profile.language(),
+                ssh_server: spec.profile.ssh_server(),
+            });
         }
         if let Some(dir) = &config.state_dir {
             persist::save_ports(dir, &ports)?;
@@ -425,19 +467,26 @@ pub fn mix(n: usize) -> Result<Vec<HostSpec>, LabError> {
 
 /// `n` hosts from `default` or weights like `w2003-rtm=3,hang=1` (shared out in proportion,
 /// interleaved). `extra` resolves names that are not shipped profiles (user files).
+///
+/// Each entry is a host spec, `PROFILE[@LANG][+SERVER][=WEIGHT]`: `@LANG` sets the host
+/// language (`en-US`, `zh-CN`, `de-DE`, `fr-FR`, `ja-JP`) and `+SERVER` the SSH server
+/// (`win32-openssh`, `bitvise`, `cygwin`, `freesshd`), e.g.
+/// `w2008-sp1-unpatched@zh-CN+cygwin=3,w2003-sp2@de-DE=1`. `default@LANG+SERVER` is the
+/// default mix with every host in that language and behind that server.
 pub fn parse_mix(text: &str, n: usize, extra: &[Profile]) -> Result<Vec<HostSpec>, LabError> {
-    if text.trim().eq_ignore_ascii_case("default") {
-        return mix(n);
+    let trimmed = text.trim();
+    if trimmed.len() >= 7 && trimmed[..7].eq_ignore_ascii_case("default") && !trimmed.contains([',', '=']) {
+        let spec = crate::profile::split_spec(trimmed)?;
+        if spec.name.eq_ignore_ascii_case("default") {
+            return Ok(mix(n)?.into_iter().map(|h| HostSpec { profile: spec.apply(h.profile), ..h }).collect());
+        }
     }
     let bad = |message: String| LabError::Mix { text: text.to_string(), message };
     let mut weights = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (name, weight) = part.split_once('=').unwrap_or((part, "1"));
+        let (name, weight) = part.rsplit_once('=').unwrap_or((part, "1"));
         let weight: usize = weight.trim().parse().map_err(|_| bad(format!("`{weight}` is not a count")))?;
-        let profile = match extra.iter().find(|p| p.name == name.trim()) {
-            Some(p) => p.clone(),
-            None => Profile::builtin(name.trim())?,
-        };
+        let profile = Profile::from_spec(name.trim(), extra)?;
         weights.push((profile, weight));
     }
     let total: usize = weights.iter().map(|(_, w)| w).sum();
@@ -483,5 +532,25 @@ mod tests {
         assert_eq!(specs[0].profile.name, "w2003-rtm");
         assert!(parse_mix("w2003-rtm=x", 3, &[]).is_err());
         assert!(parse_mix("nope=1", 3, &[]).is_err());
+    }
+
+    #[test]
+    fn host_specs_carry_language_and_ssh_server() {
+        let specs =
+            parse_mix("w2008-sp1-unpatched@zh-CN+cygwin=1,w2003-sp2+freesshd@ja-JP=1,w2003-rtm", 6, &[]).unwrap();
+        assert_eq!(specs[0].profile.name, "w2008-sp1-unpatched@zh-CN+cygwin");
+        assert_eq!((specs[0].language(), specs[0].ssh_server()), (Language::ZhCn, SshServer::Cygwin));
+        assert_eq!((specs[1].language(), specs[1].ssh_server()), (Language::JaJp, SshServer::Freesshd));
+        assert_eq!(specs[2].profile.name, "w2003-rtm");
+        assert_eq!((specs[2].language(), specs[2].ssh_server()), (Language::EnUs, SshServer::Win32OpenSsh));
+        assert!(parse_mix("w2003-rtm@xx-YY", 1, &[]).is_err());
+        assert!(parse_mix("w2003-rtm+telnet", 1, &[]).is_err());
+        let all = parse_mix("default@de-DE+bitvise", 20, &[]).unwrap();
+        assert!(all.iter().all(|h| h.language() == Language::DeDe && h.ssh_server() == SshServer::Bitvise));
+        assert_eq!(all[0].profile.name, "w2003-sp1-unpatched@de-DE+bitvise");
+        let host = HostSpec::new("h", "w2008-sp1-unpatched").unwrap().with_language(Language::FrFr);
+        assert_eq!(host.profile.name, "w2008-sp1-unpatched@fr-FR");
+        let host = host.with_language(Language::EnUs);
+        assert_eq!(host.profile.name, "w2008-sp1-unpatched", "back to the profile's own setting, no suffix");
     }
 }

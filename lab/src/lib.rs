@@ -7,7 +7,9 @@
 //! The layers, each usable alone:
 //! - [`cmdline`] parses a `cmd.exe` line; [`interp`] runs it against a [`host::HostState`]
 //!   (pure and synchronous: no I/O, no clock but the host's own);
-//! - [`profile`] builds host states from YAML profiles (`lab/profiles/`, or a user's file);
+//! - [`profile`] builds host states from YAML profiles (`lab/profiles/`, or a user's file),
+//!   each combinable with a [`Language`] and an [`SshServer`] (`NAME@zh-CN+cygwin`);
+//! - [`locale`] holds the languages, their code pages and the message catalogue;
 //! - [`Lab`] serves many hosts over SSH from one process, each on its own port and host key.
 //!
 //! ```
@@ -22,6 +24,7 @@ pub mod cmdline;
 pub mod host;
 pub mod interp;
 pub mod keys;
+pub mod locale;
 pub mod persist;
 pub mod profile;
 pub mod scp;
@@ -32,6 +35,8 @@ mod launch;
 mod server;
 
 pub use error::LabError;
+pub use host::SshServer;
 pub use interp::Output;
 pub use launch::{host_name, mix, parse_mix, Artifacts, HostHandle, HostSpec, Lab, LabConfig, LabHost, RunningLab};
+pub use locale::Language;
 pub use profile::{ConnectionFault, Profile, ProfileError};

@@ -92,14 +92,26 @@ pub fn save_ports(dir: &Path, ports: &BTreeMap<String, u16>) -> Result<(), LabEr
 }
 
 /// Runs one command line against the host `name` kept in `dir` (created from `profile` on
-/// first use), under a lock file so that concurrent sshd sessions take turns.
+/// first use), under a lock file so that concurrent sshd sessions take turns. The line runs
+/// as the host's SSH server would run it (bash behind `cygwin`).
 pub fn exec_once(dir: &Path, name: &str, profile: &Profile, line: &str) -> Result<Output, LabError> {
+    exec_once_stdin(dir, name, profile, line, None)
+}
+
+/// As [`exec_once`], with `stdin` as the command's input (what `cmd.exe /q /d` reads its
+/// commands from; see [`interp::reads_stdin`]).
+pub fn exec_once_stdin(
+    dir: &Path,
+    name: &str,
+    profile: &Profile,
+    line: &str,
+    stdin: Option<Vec<u8>>,
+) -> Result<Output, LabError> {
     let lock = dir.join("hosts").join(format!("{name}.lock"));
     fs::create_dir_all(dir.join("hosts")).map_err(io_at(dir))?;
     let _guard = LockFile::acquire(&lock, Duration::from_secs(30))?;
     let mut state = load_or_create(dir, name, profile)?;
-    let who = state.session_principal();
-    let out = interp::run_line(&mut state, line, who);
+    let out = interp::run_session(&mut state, line, stdin);
     save_host(&host_file(dir, name), &state)?;
     Ok(out)
 }

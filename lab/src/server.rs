@@ -2,6 +2,12 @@
 //! lab's client key, exec requests run through the interpreter (stdout as data, stderr as
 //! extended data 1, then EOF, exit-status and close), `scp -t` uploads, and the connection
 //! faults of the host's profile. No shell, PTY shell or subsystem (SFTP) is offered.
+//!
+//! The host's SSH server flavour decides the identification string, how the exec line runs
+//! ([`interp::run_session`]: bash behind `cygwin`, cmd.exe elsewhere) and the exit status
+//! (none at all behind `freesshd`). An exec of cmd.exe without `/c` (`cmd.exe /q /d`) reads
+//! its commands from the channel: the data is collected until EOF, or until a line `exit` /
+//! `exit N`, and then run.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,7 +20,7 @@ use russh::{Channel, ChannelId, MethodKind, MethodSet};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::host::HostState;
+use crate::host::{HostState, SshServer};
 use crate::interp::{self, Output};
 use crate::profile::{Connection, ConnectionFault};
 use crate::scp::{self, ScpSink};
@@ -43,20 +49,24 @@ impl HostRuntime {
         }
     }
 
-    /// Runs a command line as the SSH session's user and saves the result.
-    pub fn run(&self, line: &str) -> Output {
+    /// Runs an exec line as the SSH session's user (through the host's SSH server's shell),
+    /// with `stdin` as the channel's input, and saves the result.
+    pub fn run(&self, line: &str, stdin: Option<Vec<u8>>) -> Output {
         let mut state = self.lock();
-        let who = state.session_principal();
-        let out = interp::run_line(&mut state, line, who);
+        let out = interp::run_session(&mut state, line, stdin);
         self.save(&state);
         out
     }
+
+    fn ssh_server(&self) -> SshServer {
+        self.lock().ssh_server
+    }
 }
 
-/// The russh configuration of a host presenting `host_key`.
-pub(crate) fn config(host_key: PrivateKey) -> Arc<Config> {
+/// The russh configuration of a host presenting `host_key`, identifying as `ssh_server`.
+pub(crate) fn config(host_key: PrivateKey, ssh_server: SshServer) -> Arc<Config> {
     Arc::new(Config {
-        server_id: russh::SshId::Standard("SSH-2.0-OpenSSH_for_Windows_7.7".into()),
+        server_id: russh::SshId::Standard(ssh_server.ident().into()),
         methods: MethodSet::from(&[MethodKind::PublicKey][..]),
         auth_rejection_time: Duration::from_millis(20),
         auth_rejection_time_initial: Some(Duration::ZERO),
@@ -92,7 +102,7 @@ async fn connection(stream: TcpStream, config: Arc<Config>, host: Arc<HostRuntim
     let Ok(std_stream) = stream.into_std() else { return };
     let killer = std_stream.try_clone().ok().map(Arc::new);
     let Ok(stream) = TcpStream::from_std(std_stream) else { return };
-    let handler = Conn { host, killer, scp: HashMap::new() };
+    let handler = Conn { host, killer, scp: HashMap::new(), scripts: HashMap::new() };
     if let Ok(session) = russh::server::run_stream(config, stream, handler).await {
         let _ = session.await;
     }
@@ -102,7 +112,12 @@ struct Conn {
     host: Arc<HostRuntime>,
     killer: Option<Arc<std::net::TcpStream>>,
     scp: HashMap<ChannelId, ScpSink>,
+    /// Exec requests of cmd.exe reading stdin: the command and the data received so far.
+    scripts: HashMap<ChannelId, (String, Vec<u8>)>,
 }
+
+/// Input a stdin script may collect before it runs anyway.
+const MAX_SCRIPT: usize = 4 * 1024 * 1024;
 
 impl Conn {
     fn accepts(&self, user: &str, key: &PublicKey) -> Auth {
@@ -117,7 +132,20 @@ impl Conn {
         }
     }
 
-    fn exec(&self, channel: ChannelId, command: String, handle: Handle) {
+    /// Runs a collected stdin script if its input is complete (`eof`, or an `exit` line).
+    fn script_step(&mut self, channel: ChannelId, eof: bool, handle: Handle) {
+        let ready = match self.scripts.get(&channel) {
+            Some((_, data)) => eof || data.len() >= MAX_SCRIPT || ends_with_exit(data),
+            None => false,
+        };
+        if ready {
+            if let Some((command, data)) = self.scripts.remove(&channel) {
+                self.exec(channel, command, Some(data), handle);
+            }
+        }
+    }
+
+    fn exec(&self, channel: ChannelId, command: String, stdin: Option<Vec<u8>>, handle: Handle) {
         let host = self.host.clone();
         let killer = self.killer.clone();
         tokio::spawn(async move {
@@ -135,11 +163,17 @@ impl Conn {
                 }
                 fault => {
                     let runner = host.clone();
-                    let Ok(out) = tokio::task::spawn_blocking(move || runner.run(&command)).await else { return };
+                    let Ok((out, server)) =
+                        tokio::task::spawn_blocking(move || (runner.run(&command, stdin), runner.ssh_server())).await
+                    else {
+                        return;
+                    };
                     if fault == ConnectionFault::Drop {
                         cut(&handle, channel, out, killer).await;
-                    } else {
+                    } else if server.sends_exit_status() {
                         send(&handle, channel, out).await;
+                    } else {
+                        send_without_status(&handle, channel, out).await;
                     }
                 }
             }
@@ -156,19 +190,42 @@ impl Conn {
 
 /// Sends a command's output and ends the channel the way sshd does.
 async fn send(handle: &Handle, channel: ChannelId, out: Output) {
-    for chunk in out.stdout.chunks(32 * 1024) {
-        if handle.data(channel, chunk.to_vec()).await.is_err() {
-            return;
-        }
-    }
-    for chunk in out.stderr.chunks(32 * 1024) {
-        if handle.extended_data(channel, 1, chunk.to_vec()).await.is_err() {
-            return;
-        }
+    if !send_streams(handle, channel, &out).await {
+        return;
     }
     let _ = handle.eof(channel).await;
     let _ = handle.exit_status_request(channel, out.exit_code as u32).await;
     let _ = handle.close(channel).await;
+}
+
+/// As [`send`], but without an `exit-status` request (freeSSHd).
+async fn send_without_status(handle: &Handle, channel: ChannelId, out: Output) {
+    if !send_streams(handle, channel, &out).await {
+        return;
+    }
+    let _ = handle.eof(channel).await;
+    let _ = handle.close(channel).await;
+}
+
+async fn send_streams(handle: &Handle, channel: ChannelId, out: &Output) -> bool {
+    for chunk in out.stdout.chunks(32 * 1024) {
+        if handle.data(channel, chunk.to_vec()).await.is_err() {
+            return false;
+        }
+    }
+    for chunk in out.stderr.chunks(32 * 1024) {
+        if handle.extended_data(channel, 1, chunk.to_vec()).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+/// True when the collected input's last complete line is `exit` or `exit N`.
+fn ends_with_exit(data: &[u8]) -> bool {
+    let Some(body) = data.strip_suffix(b"\n") else { return false };
+    let last = body.rsplit(|&b| b == b'\n').next().unwrap_or(body);
+    interp::is_exit_line(&String::from_utf8_lossy(last))
 }
 
 /// The `drop` fault: half the output, then the TCP connection goes away.
@@ -266,11 +323,20 @@ impl russh::server::Handler for Conn {
                 return session.data(channel, vec![0u8]);
             }
         }
-        self.exec(channel, command, session.handle());
+        if matches!(fault, ConnectionFault::None | ConnectionFault::Drop) && interp::reads_stdin(&command) {
+            self.scripts.insert(channel, (command, Vec::new()));
+            return Ok(());
+        }
+        self.exec(channel, command, None, session.handle());
         Ok(())
     }
 
     async fn data(&mut self, channel: ChannelId, data: &[u8], session: &mut Session) -> Result<(), Self::Error> {
+        if let Some((_, buffer)) = self.scripts.get_mut(&channel) {
+            buffer.extend_from_slice(data);
+            self.script_step(channel, false, session.handle());
+            return Ok(());
+        }
         let Some(sink) = self.scp.get_mut(&channel) else { return Ok(()) };
         let mut step = sink.feed(data);
         let target = sink.target.clone();
@@ -297,6 +363,10 @@ impl russh::server::Handler for Conn {
     }
 
     async fn channel_eof(&mut self, channel: ChannelId, session: &mut Session) -> Result<(), Self::Error> {
+        if self.scripts.contains_key(&channel) {
+            self.script_step(channel, true, session.handle());
+            return Ok(());
+        }
         let Some(sink) = self.scp.get_mut(&channel) else { return Ok(()) };
         let mut code = 0;
         if let Some(file) = sink.finish() {

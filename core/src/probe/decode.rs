@@ -33,7 +33,7 @@ pub fn is_known(page: u16) -> bool {
 /// The code page number in `chcp`'s output, in any language: its last number
 /// (`Active code page: 936`, `活动代码页: 936`, `Aktive Codepage: 850.`).
 pub fn chcp_page(line: &str) -> Option<u16> {
-    line.split(|c: char| !c.is_ascii_digit()).filter(|w| !w.is_empty()).next_back()?.parse().ok()
+    line.split(|c: char| !c.is_ascii_digit()).rfind(|w| !w.is_empty())?.parse().ok()
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::locale::Language;
 pub use clock::Timestamp;
 pub use fs::{Content, FileEntry, FileSystem};
 pub use registry::{RegData, Registry};
@@ -31,6 +32,99 @@ pub enum Os {
 pub enum Arch {
     X86,
     X64,
+}
+
+/// Which SSH server a host runs, each modelled on its documented behaviour (see
+/// `lab/README.md`, "Languages and SSH servers").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SshServer {
+    /// Win32-OpenSSH: the exec line runs as `cmd.exe /c LINE`; the exit status is the full
+    /// 32-bit code.
+    #[default]
+    #[serde(rename = "win32-openssh")]
+    Win32OpenSsh,
+    /// Bitvise SSH Server (WinSSHD): cmd.exe and the full exit status, as Win32-OpenSSH; only
+    /// its identification string differs.
+    #[serde(rename = "bitvise")]
+    Bitvise,
+    /// Cygwin's (or Copssh's) OpenSSH: the exec line runs in the user's login shell, bash,
+    /// and the exit status is the low byte of the code (3010 arrives as 194).
+    #[serde(rename = "cygwin")]
+    Cygwin,
+    /// freeSSHd: a 32-bit service, so on x64 its cmd.exe and reg.exe are the WOW64 ones;
+    /// it sends no exit status at all.
+    #[serde(rename = "freesshd")]
+    Freesshd,
+}
+
+impl SshServer {
+    /// Every flavour the lab models.
+    pub const ALL: [SshServer; 4] =
+        [SshServer::Win32OpenSsh, SshServer::Bitvise, SshServer::Cygwin, SshServer::Freesshd];
+
+    /// `win32-openssh` (or `openssh`), `bitvise` (or `winsshd`), `cygwin` (or `copssh`),
+    /// `freesshd`; case-insensitive.
+    pub fn parse(text: &str) -> Option<SshServer> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "win32-openssh" | "openssh" | "win32openssh" => Some(SshServer::Win32OpenSsh),
+            "bitvise" | "winsshd" => Some(SshServer::Bitvise),
+            "cygwin" | "copssh" => Some(SshServer::Cygwin),
+            "freesshd" => Some(SshServer::Freesshd),
+            _ => None,
+        }
+    }
+
+    /// The name profiles and host specs use.
+    pub fn name(self) -> &'static str {
+        match self {
+            SshServer::Win32OpenSsh => "win32-openssh",
+            SshServer::Bitvise => "bitvise",
+            SshServer::Cygwin => "cygwin",
+            SshServer::Freesshd => "freesshd",
+        }
+    }
+
+    /// The SSH identification string the server sends.
+    pub fn ident(self) -> &'static str {
+        match self {
+            SshServer::Win32OpenSsh => "SSH-2.0-OpenSSH_for_Windows_7.7",
+            SshServer::Bitvise => "SSH-2.0-5.22 FlowSsh: Bitvise SSH Server (WinSSHD) 5.22",
+            SshServer::Cygwin => "SSH-2.0-OpenSSH_5.1",
+            SshServer::Freesshd => "SSH-2.0-WeOnlyDo 2.1.3",
+        }
+    }
+
+    /// True when the server's processes are 32-bit (WOW64 on an x64 host).
+    pub fn is_32bit(self) -> bool {
+        self == SshServer::Freesshd
+    }
+
+    /// True when the server sends an `exit-status` request when a command ends.
+    pub fn sends_exit_status(self) -> bool {
+        self != SshServer::Freesshd
+    }
+
+    /// True when exec lines go to bash instead of cmd.exe.
+    pub fn runs_bash(self) -> bool {
+        self == SshServer::Cygwin
+    }
+}
+
+impl std::fmt::Display for SshServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for SshServer {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<SshServer, String> {
+        SshServer::parse(s).ok_or_else(|| {
+            let known: Vec<&str> = SshServer::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown SSH server `{s}` (known: {})", known.join(", "))
+        })
+    }
 }
 
 /// The token an SSH session gets on the host.
@@ -205,9 +299,31 @@ pub struct HostState {
     /// Command lines run so far; seeds the noise of some outputs.
     #[serde(default)]
     pub lines_run: u64,
+    /// The display language: decides every message's wording and the console code page.
+    #[serde(default)]
+    pub language: Language,
+    /// The SSH server in front of the host.
+    #[serde(default)]
+    pub ssh_server: SshServer,
+    /// Free bytes on drive C: (`dir`, `wmic logicaldisk`).
+    #[serde(default = "default_free_bytes")]
+    pub free_bytes: u64,
+}
+
+/// 10 GiB free on C: unless a profile says otherwise.
+pub const DEFAULT_FREE_BYTES: u64 = 10_737_418_240;
+
+fn default_free_bytes() -> u64 {
+    DEFAULT_FREE_BYTES
 }
 
 impl HostState {
+    /// True when an SSH session's processes are 32-bit on a 64-bit host (WOW64): the SSH
+    /// server is a 32-bit program, so its cmd.exe and everything it starts are too.
+    pub fn session_is_wow64(&self) -> bool {
+        self.arch == Arch::X64 && self.ssh_server.is_32bit()
+    }
+
     /// The principal of an SSH session on this host (its profile's token).
     pub fn session_principal(&self) -> Principal {
         Principal::User(self.token)

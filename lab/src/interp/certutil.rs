@@ -31,18 +31,16 @@ pub(super) fn run(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
         }
     };
     let path = ctx.path(name);
+    let lang = ctx.lang();
     let Some(bytes) = ctx.host.fs.file(&path).map(|f| f.content.bytes()) else {
-        ctx.eprint(io, "CertUtil: -hashfile command FAILED: 0x80070002 (WIN32: 2)\r\nCertUtil: The system cannot find the file specified.\r\n");
+        let text =
+            format!("CertUtil: -hashfile command FAILED: 0x80070002 (WIN32: 2)\r\nCertUtil: {}", lang.file_not_found());
+        ctx.eprint(io, &text);
         return Status::code(NOT_FOUND);
     };
     let digest = ring::digest::digest(digest_alg, &bytes);
     let hex: Vec<String> = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-    ctx.print(
-        io,
-        &format!(
-            "{algorithm} hash of file {path}:\r\n{}\r\nCertUtil: -hashfile command completed successfully.\r\n",
-            hex.join(" ")
-        ),
-    );
+    let text = format!("{}{}\r\n{}", lang.certutil_hash_header(&algorithm, &path), hex.join(" "), lang.certutil_done());
+    ctx.print(io, &text);
     Status::ok()
 }

@@ -1,7 +1,6 @@
 //! File commands built into cmd.exe: `type`, `copy`, `del`, `mkdir`, `dir`.
 
 use super::{Ctx, Io, Status};
-use crate::host::clock;
 use crate::host::fs::{file_name, parent};
 
 fn operands(args: &[String]) -> Vec<&String> {
@@ -9,23 +8,24 @@ fn operands(args: &[String]) -> Vec<&String> {
 }
 
 pub(super) fn type_file(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
+    let lang = ctx.lang();
     let names = operands(args);
     if names.is_empty() {
-        ctx.eprint(io, "The syntax of the command is incorrect.\r\n");
+        ctx.eprint(io, lang.syntax_incorrect());
         return Status::code(1);
     }
     let mut code = 0;
     for name in names {
         let path = ctx.path(name);
         if ctx.host.fs.dir_exists(&path) {
-            ctx.eprint(io, "Access is denied.\r\n");
+            ctx.eprint(io, lang.access_denied());
             code = 1;
             continue;
         }
         match ctx.host.fs.file(&path).map(|f| f.content.bytes()) {
             Some(bytes) => ctx.write(&io.stdout, &bytes),
             None => {
-                ctx.eprint(io, "The system cannot find the file specified.\r\n");
+                ctx.eprint(io, lang.file_not_found());
                 code = 1;
             }
         }
@@ -34,28 +34,29 @@ pub(super) fn type_file(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
 }
 
 pub(super) fn copy(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
+    let lang = ctx.lang();
     let names = operands(args);
     let (Some(src), Some(dst)) = (names.first(), names.get(1)) else {
-        ctx.eprint(io, "The syntax of the command is incorrect.\r\n");
+        ctx.eprint(io, lang.syntax_incorrect());
         return Status::code(1);
     };
     let src = ctx.path(src);
     let mut dst = ctx.path(dst);
     let Some(entry) = ctx.host.fs.file(&src).cloned() else {
-        ctx.eprint(io, "The system cannot find the file specified.\r\n");
-        ctx.print(io, "        0 file(s) copied.\r\n");
+        ctx.eprint(io, lang.file_not_found());
+        ctx.print(io, &lang.files_copied(0));
         return Status::code(1);
     };
     if ctx.host.fs.dir_exists(&dst) {
         dst = format!("{}\\{}", dst.trim_end_matches('\\'), file_name(&entry.path));
     }
     if parent(&dst).is_none_or(|d| !ctx.host.fs.dir_exists(d)) {
-        ctx.eprint(io, "The system cannot find the path specified.\r\n");
-        ctx.print(io, "        0 file(s) copied.\r\n");
+        ctx.eprint(io, lang.path_not_found());
+        ctx.print(io, &lang.files_copied(0));
         return Status::code(1);
     }
     ctx.host.fs.put(crate::host::FileEntry { path: dst, ..entry });
-    ctx.print(io, "        1 file(s) copied.\r\n");
+    ctx.print(io, &lang.files_copied(1));
     Status::ok()
 }
 
@@ -84,24 +85,25 @@ pub(super) fn mkdir(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
     Status::code(code)
 }
 
-/// Bytes free on C:, as a `dir` listing reports them.
-const FREE_BYTES: u64 = 10_737_418_240;
-
 pub(super) fn dir(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
+    let lang = ctx.lang();
+    // `/-c` leaves out the thousands separators.
+    let grouped = !args.iter().any(|a| a.eq_ignore_ascii_case("/-c"));
+    let number = |n: u64| if grouped { lang.group_digits(n) } else { n.to_string() };
     let target = operands(args).first().map(|s| ctx.path(s)).unwrap_or_else(|| ctx.cwd.clone());
-    let mut text = String::from(" Volume in drive C has no label.\r\n Volume Serial Number is 1C2D-3E4F\r\n\r\n");
+    let mut text = lang.dir_volume("1C2D-3E4F");
     let (dir, only) = if ctx.host.fs.dir_exists(&target) {
         (target.clone(), None)
     } else if ctx.host.fs.file(&target).is_some() {
         (parent(&target).unwrap_or("C:\\").to_string(), Some(file_name(&target).to_ascii_lowercase()))
     } else {
         ctx.print(io, &text);
-        ctx.print(io, &format!(" Directory of {}\r\n\r\n", parent(&target).unwrap_or(&target)));
-        ctx.eprint(io, "File Not Found\r\n");
+        ctx.print(io, &lang.dir_of(parent(&target).unwrap_or(&target)));
+        ctx.eprint(io, lang.dir_not_found());
         return Status::code(1);
     };
-    text.push_str(&format!(" Directory of {dir}\r\n\r\n"));
-    let stamp = clock::dir_stamp(ctx.host.clock);
+    text.push_str(&lang.dir_of(&dir));
+    let stamp = lang.dir_stamp(ctx.host.clock);
     let (mut files, mut dirs, mut bytes) = (0u64, 0u64, 0u64);
     if only.is_none() {
         text.push_str(&format!("{stamp}    <DIR>          .\r\n{stamp}    <DIR>          ..\r\n"));
@@ -116,7 +118,7 @@ pub(super) fn dir(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
                 let size = f.content.len();
                 files += 1;
                 bytes += size;
-                text.push_str(&format!("{}    {:>14} {name}\r\n", clock::dir_stamp(f.modified), group(size)));
+                text.push_str(&format!("{}    {:>14} {name}\r\n", lang.dir_stamp(f.modified), number(size)));
             }
             None => {
                 dirs += 1;
@@ -124,21 +126,7 @@ pub(super) fn dir(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
             }
         }
     }
-    text.push_str(&format!("{files:>16} File(s) {:>14} bytes\r\n", group(bytes)));
-    text.push_str(&format!("{dirs:>16} Dir(s) {:>15} bytes free\r\n", group(FREE_BYTES)));
+    text.push_str(&lang.dir_summary(files, bytes, dirs, ctx.host.free_bytes, grouped));
     ctx.print(io, &text);
     Status::ok()
-}
-
-/// `1234567` as `1,234,567`.
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -1,5 +1,5 @@
-//! `findstr [/i] [/n] [/v] [/m] /c:"literal" FILE...` (or words to match, or stdin from a
-//! pipe). Exit 0 when a line matched, 1 when none did; an unreadable file prints
+//! `findstr [/i] [/n] [/v] [/m] /c:"literal" [/c:"literal2" ...] FILE...` (a line matches
+//! when it holds any of the literals; or words to match, or stdin from a pipe). Exit 0 when a line matched, 1 when none did; an unreadable file prints
 //! `FINDSTR: Cannot open FILE` on stderr. Generated logs are searched line by line in one pass.
 
 use super::{Ctx, Io, Status};
@@ -14,7 +14,7 @@ struct Options {
     files: Vec<String>,
 }
 
-fn parse(args: &[String]) -> Option<Options> {
+fn parse(args: &[String], ansi: u16) -> Option<Options> {
     let mut o = Options {
         ignore_case: false,
         numbers: false,
@@ -23,12 +23,12 @@ fn parse(args: &[String]) -> Option<Options> {
         needles: vec![],
         files: vec![],
     };
-    let mut literal = None;
+    let mut literals: Vec<String> = Vec::new();
     let mut words = None;
     for arg in args {
         let lower = arg.to_ascii_lowercase();
         if lower.starts_with("/c:") {
-            literal = Some(arg[3..].to_string());
+            literals.push(arg[3..].to_string());
         } else if lower.starts_with('/') && lower.len() >= 2 {
             for flag in lower[1..].chars() {
                 match flag {
@@ -39,20 +39,21 @@ fn parse(args: &[String]) -> Option<Options> {
                     _ => {}
                 }
             }
-        } else if literal.is_none() && words.is_none() {
+        } else if literals.is_empty() && words.is_none() {
             words = Some(arg.clone());
         } else {
             o.files.push(arg.clone());
         }
     }
-    o.needles = match (literal, words) {
-        (Some(lit), Some(first_file)) => {
+    let literals: Vec<Vec<u8>> = literals.iter().map(|l| crate::locale::encode(l, ansi)).collect();
+    o.needles = match (literals.is_empty(), words) {
+        (false, Some(first_file)) => {
             o.files.insert(0, first_file);
-            vec![lit.into_bytes()]
+            literals
         }
-        (Some(lit), None) => vec![lit.into_bytes()],
-        (None, Some(w)) => w.split_whitespace().map(|s| s.as_bytes().to_vec()).collect(),
-        (None, None) => return None,
+        (false, None) => literals,
+        (true, Some(w)) => w.split_whitespace().map(|s| crate::locale::encode(s, ansi)).collect(),
+        (true, None) => return None,
     };
     if o.ignore_case {
         o.needles.iter_mut().for_each(|n| n.make_ascii_lowercase());
@@ -100,7 +101,10 @@ fn search(o: &Options, content: &Content, prefix: Option<&str>) -> (Vec<u8>, boo
 }
 
 pub(super) fn run(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
-    let Some(o) = parse(args) else {
+    // findstr takes its command line as bytes in the ANSI code page: a non-ASCII search
+    // string becomes those bytes (and so does not match a UTF-8 log's text).
+    let ansi = ctx.lang().ansi_code_page();
+    let Some(o) = parse(args, ansi) else {
         ctx.eprint(io, "FINDSTR: Bad command line\r\n");
         return Status::code(2);
     };
@@ -115,7 +119,8 @@ pub(super) fn run(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
     for name in &o.files {
         let path = ctx.path(name);
         let Some(file) = ctx.host.fs.file(&path) else {
-            ctx.eprint(io, &format!("FINDSTR: Cannot open {name}\r\n"));
+            let text = ctx.lang().findstr_cannot_open(name);
+            ctx.eprint(io, &text);
             continue;
         };
         let prefix = (many || o.names_only).then_some(name.as_str());

@@ -46,7 +46,8 @@ impl Installer {
 
 pub(super) fn run(ctx: &mut Ctx, io: &Io, kind: Installer, path: &str, args: &[String]) -> Status {
     if ctx.host.os == Os::W2008 && !ctx.principal.elevated() {
-        ctx.eprint(io, "The requested operation requires elevation.\r\n");
+        let text = ctx.lang().elevation_required();
+        ctx.eprint(io, text);
         return Status::code(ELEVATION_REQUIRED);
     }
     let code = match kind {

@@ -13,6 +13,7 @@
 //! assert_eq!(out.stdout, b"\r\nMicrosoft Windows [Version 5.2.3790]\r\n");
 //! ```
 
+mod bash;
 mod builtin;
 mod certutil;
 mod files;
@@ -30,7 +31,8 @@ use std::collections::BTreeMap;
 
 use crate::cmdline::{self, Condition, Node, Redirect};
 use crate::host::fs::{file_name, parent};
-use crate::host::{Content, FileEntry, HostState, Principal};
+use crate::host::{Arch, Content, FileEntry, HostState, Os, Principal};
+use crate::locale::Language;
 
 /// What a command line produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,15 +42,85 @@ pub struct Output {
     pub exit_code: i32,
 }
 
-/// Runs one command line on a host as `principal`, the way `cmd /c LINE` would.
+/// Runs one command line on a host as `principal`, the way `cmd /c LINE` would. A user's
+/// line runs in the SSH server's process bitness (32-bit on x64 behind `freesshd`).
 pub fn run_line(host: &mut HostState, line: &str, principal: Principal) -> Output {
+    run_line_stdin(host, line, principal, None)
+}
+
+/// As [`run_line`], with bytes on the command's standard input (what the SSH client sent on
+/// the channel); `cmd /q /d` without `/c` reads its commands from there.
+pub fn run_line_stdin(host: &mut HostState, line: &str, principal: Principal, stdin: Option<Vec<u8>>) -> Output {
+    tick(host);
+    let mut ctx = Ctx::session(host, principal);
+    let io = Io { stdout: Sink::Out, stderr: Sink::Err, stdin };
+    ctx.run_text(line, &io);
+    Output { stdout: ctx.out, stderr: ctx.err, exit_code: ctx.errorlevel }
+}
+
+/// Runs an SSH exec request's command as the host's SSH server does: through bash behind
+/// `cygwin` (exit status masked to its low byte), else as `cmd.exe /c LINE`, as the
+/// session's user. `stdin` is what the client sent on the channel before EOF.
+pub fn run_session(host: &mut HostState, line: &str, stdin: Option<Vec<u8>>) -> Output {
+    let principal = host.session_principal();
+    if host.ssh_server.runs_bash() {
+        bash::run(host, line, principal, stdin)
+    } else {
+        run_line_stdin(host, line, principal, stdin)
+    }
+}
+
+/// True when an exec line is cmd.exe started without `/c` or `/k` (`cmd.exe /q /d`, `cmd /d
+/// /q`, any case, any path): it reads its commands from the channel, so the server must
+/// collect the client's data until EOF (or an `exit` line) before running it.
+pub fn reads_stdin(line: &str) -> bool {
+    let args = cmdline::split_args(line.trim());
+    let Some(program) = args.first() else { return false };
+    is_cmd_program(program) && args[1..].iter().all(|a| a.starts_with('/')) && stdin_switches(&args[1..]).is_some()
+}
+
+/// True when `line` (of channel input) ends a stdin script: `exit` or `exit N`.
+pub fn is_exit_line(line: &str) -> bool {
+    let words: Vec<&str> = line.trim().trim_start_matches('@').split_whitespace().collect();
+    match words.as_slice() {
+        [w] => w.eq_ignore_ascii_case("exit"),
+        [w, rest @ ..] => {
+            w.eq_ignore_ascii_case("exit")
+                && rest.iter().all(|a| a.eq_ignore_ascii_case("/b") || a.parse::<i64>().is_ok())
+        }
+        _ => false,
+    }
+}
+
+/// `cmd`, `cmd.exe`, `CMD.EXE`, `C:\Windows\system32\cmd.exe`, `/cygdrive/c/.../cmd`.
+pub(crate) fn is_cmd_program(program: &str) -> bool {
+    let base = file_name(&cmdline::unquote(program)).to_ascii_lowercase();
+    base == "cmd" || base == "cmd.exe"
+}
+
+/// For cmd's switches without `/c` or `/k`: `Some(echo_on)` when they only hold switches
+/// that leave cmd reading stdin (`/q` turns echo off; `/d`, `/a`, `/u`, `/e:..`, `/f:..`,
+/// `/v:..` change nothing here); `None` when a `/c` or `/k` is there.
+pub(crate) fn stdin_switches(args: &[String]) -> Option<bool> {
+    let mut echo = true;
+    for a in args {
+        let lower = a.to_ascii_lowercase();
+        match lower.as_str() {
+            "/c" | "/k" => return None,
+            "/q" => echo = false,
+            "/d" | "/a" | "/u" | "/s" => {}
+            other if other.starts_with("/e:") || other.starts_with("/f:") || other.starts_with("/v:") => {}
+            _ => return None,
+        }
+    }
+    Some(echo)
+}
+
+/// One command line's worth of host time: due tasks finish, the clock moves.
+pub(crate) fn tick(host: &mut HostState) {
     schtasks::finish_due_tasks(host);
     host.clock += 1;
     host.lines_run += 1;
-    let mut ctx = Ctx::new(host, principal);
-    let io = Io { stdout: Sink::Out, stderr: Sink::Err, stdin: None };
-    ctx.run_text(line, &io);
-    Output { stdout: ctx.out, stderr: ctx.err, exit_code: ctx.errorlevel }
 }
 
 /// Where a stream goes.
@@ -97,6 +169,10 @@ pub(crate) struct Ctx<'h> {
     pub errorlevel: i32,
     pub env: BTreeMap<String, String>,
     pub cwd: String,
+    /// The process is 32-bit on a 64-bit host: registry and file-system redirection apply.
+    pub wow64: bool,
+    /// The console code page output is encoded in (`chcp` changes it).
+    pub code_page: u16,
     out: Vec<u8>,
     err: Vec<u8>,
     captures: Vec<Vec<u8>>,
@@ -115,18 +191,80 @@ impl<'h> Ctx<'h> {
                 env.insert(k.to_string(), v.to_string());
             }
         }
+        let code_page = host.language.oem_code_page();
         Ctx {
             host,
             principal,
             errorlevel: 0,
             env,
             cwd,
+            wow64: false,
+            code_page,
             out: Vec::new(),
             err: Vec::new(),
             captures: Vec::new(),
             exited: false,
             depth: 0,
         }
+    }
+
+    /// The context of an SSH session's line: a user's process has the SSH server's bitness;
+    /// a 32-bit one on x64 sees WOW64's environment (`PROCESSOR_ARCHITECTURE=x86`,
+    /// `PROCESSOR_ARCHITEW6432=AMD64`, `ProgramFiles` = the `(x86)` folder).
+    fn session(host: &'h mut HostState, principal: Principal) -> Ctx<'h> {
+        let wow64 = matches!(principal, Principal::User(_)) && host.session_is_wow64();
+        let mut ctx = Ctx::new(host, principal);
+        if wow64 {
+            ctx.wow64 = true;
+            let x86_files = ctx.var("ProgramFiles(x86)").unwrap_or_else(|| "C:\\Program Files (x86)".into());
+            for (k, v) in [
+                ("PROCESSOR_ARCHITECTURE", "x86".to_string()),
+                ("PROCESSOR_ARCHITEW6432", "AMD64".to_string()),
+                ("ProgramFiles", x86_files),
+            ] {
+                ctx.env.retain(|name, _| !name.eq_ignore_ascii_case(k));
+                ctx.env.insert(k.to_string(), v);
+            }
+        }
+        ctx
+    }
+
+    /// The host's language.
+    pub fn lang(&self) -> Language {
+        self.host.language
+    }
+
+    /// True when `%windir%\Sysnative` exists for this process: a 32-bit process on 64-bit
+    /// Server 2008 (Vista added the alias; Server 2003 x64 only with a hotfix, modelled absent).
+    pub fn sysnative_available(&self) -> bool {
+        self.wow64 && self.host.os == Os::W2008
+    }
+
+    /// The redirection folder a normalised path lies in, if any: `Some(true)` for
+    /// `%windir%\Sysnative\...` (the 64-bit system folder), `Some(false)` for
+    /// `%windir%\SysWOW64\...` (the 32-bit one), with the rest of the path.
+    fn system_alias(&self, path: &str) -> Option<(bool, String)> {
+        let windir = self.host.windir().to_ascii_lowercase();
+        let lower = path.to_ascii_lowercase();
+        for (name, native) in [("sysnative", true), ("syswow64", false)] {
+            let dir = format!("{windir}\\{name}");
+            if lower == dir {
+                return Some((native, String::new()));
+            }
+            if let Some(rest) = lower.strip_prefix(&format!("{dir}\\")) {
+                return Some((native, rest.to_string()));
+            }
+        }
+        None
+    }
+
+    /// Whether a path in a redirection folder exists for this process (`None`: not such a
+    /// path). The lab's system folders hold its simulated programs.
+    fn alias_exists(&self, path: &str) -> Option<bool> {
+        let (native, rest) = self.system_alias(path)?;
+        let folder = if native { self.sysnative_available() } else { self.host.arch == Arch::X64 };
+        let program = rest.is_empty() || SYSTEM_PROGRAMS.contains(&rest.as_str());
+        Some(folder && program)
     }
 
     /// An environment variable of this session, dynamic ones included.
@@ -218,6 +356,9 @@ impl<'h> Ctx<'h> {
         match cond {
             Condition::Exist(path) => {
                 let p = self.path(path);
+                if let Some(exists) = self.alias_exists(&p) {
+                    return exists;
+                }
                 let dir_form = path.ends_with('\\') || path.ends_with("\\\"");
                 if dir_form {
                     self.host.fs.dir_exists(&p)
@@ -257,7 +398,8 @@ impl<'h> Ctx<'h> {
                         match self.host.fs.file(&path) {
                             Some(f) => io.stdin = Some(f.content.bytes()),
                             None => {
-                                self.write(&io.stderr, b"The system cannot find the file specified.\r\n");
+                                let text = self.lang().file_not_found();
+                                self.write_text(&io.stderr, text);
                                 self.errorlevel = 1;
                                 return None;
                             }
@@ -270,7 +412,8 @@ impl<'h> Ctx<'h> {
                     } else {
                         let path = self.path(target);
                         if !self.open_for_write(&path, *append) {
-                            self.write(&io.stderr, b"The system cannot find the path specified.\r\n");
+                            let text = self.lang().path_not_found();
+                            self.write_text(&io.stderr, text);
                             self.errorlevel = 1;
                             return None;
                         }
@@ -323,14 +466,22 @@ impl<'h> Ctx<'h> {
         }
     }
 
-    /// Prints text (OEM-encoded) to stdout.
-    pub fn print(&mut self, io: &Io, text: &str) {
-        self.write(&io.stdout, &oem(text));
+    /// Writes text encoded in the console code page to a sink.
+    pub fn write_text(&mut self, sink: &Sink, text: &str) {
+        let bytes = crate::locale::encode(text, self.code_page);
+        self.write(sink, &bytes);
     }
 
-    /// Prints text (OEM-encoded) to stderr.
+    /// Prints text (encoded in the console code page) to stdout.
+    pub fn print(&mut self, io: &Io, text: &str) {
+        let bytes = crate::locale::encode(text, self.code_page);
+        self.write(&io.stdout, &bytes);
+    }
+
+    /// Prints text (encoded in the console code page) to stderr.
     pub fn eprint(&mut self, io: &Io, text: &str) {
-        self.write(&io.stderr, &oem(text));
+        let bytes = crate::locale::encode(text, self.code_page);
+        self.write(&io.stderr, &bytes);
     }
 
     /// Runs a nested `cmd /c` line with fresh expansion; returns its exit code.
@@ -365,10 +516,37 @@ impl<'h> Ctx<'h> {
     }
 
     fn external(&mut self, io: &Io, program: &str, args: &[String]) -> Status {
+        let has_dir = program.contains(['\\', '/']);
+        if has_dir {
+            // %windir%\Sysnative\X runs the 64-bit X from a 32-bit process; SysWOW64\X the
+            // 32-bit one. Where the folder does not exist for this process, the path is not found.
+            let path = self.path(program);
+            if let Some((native, _)) = self.system_alias(&path) {
+                if self.alias_exists(&path) != Some(true) {
+                    let text = self.lang().path_not_found();
+                    self.eprint(io, text);
+                    return Status::code(3);
+                }
+                let saved = self.wow64;
+                self.wow64 = !native;
+                let status = self.program(io, program, args);
+                self.wow64 = saved;
+                return status;
+            }
+        }
+        self.program(io, program, args)
+    }
+
+    fn program(&mut self, io: &Io, program: &str, args: &[String]) -> Status {
         let base = file_name(program).to_ascii_lowercase();
-        let stem = base.strip_suffix(".exe").unwrap_or(&base).to_string();
+        let stem = base.strip_suffix(".exe").or_else(|| base.strip_suffix(".com")).unwrap_or(&base).to_string();
         let has_dir = program.contains(['\\', '/']);
         match stem.as_str() {
+            "chcp" => return builtin::chcp(self, io, args),
+            "cmd" if has_dir => {
+                let text = format!("cmd {}", args.join(" "));
+                return builtin::cmd(self, io, &text);
+            }
             "reg" => return reg::run(self, io, args),
             "wmic" => return wmic::run(self, io, args),
             "sc" => return services::sc(self, io, args),
@@ -396,14 +574,13 @@ impl<'h> Ctx<'h> {
         if has_dir {
             let path = self.path(program);
             if parent(&path).is_some_and(|d| !self.host.fs.dir_exists(d)) {
-                self.eprint(io, "The system cannot find the path specified.\r\n");
+                let text = self.lang().path_not_found();
+                self.eprint(io, text);
                 return Status::code(3);
             }
         }
-        self.eprint(
-            io,
-            &format!("'{program}' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n"),
-        );
+        let text = self.lang().not_recognized(program);
+        self.eprint(io, &text);
         Status::code(9009)
     }
 
@@ -414,26 +591,33 @@ impl<'h> Ctx<'h> {
     }
 }
 
+/// The programs of the lab's system folders (`%windir%\\Sysnative`, `SysWOW64`).
+const SYSTEM_PROGRAMS: &[&str] = &[
+    "reg.exe",
+    "cmd.exe",
+    "sc.exe",
+    "net.exe",
+    "findstr.exe",
+    "certutil.exe",
+    "schtasks.exe",
+    "whoami.exe",
+    "hostname.exe",
+    "shutdown.exe",
+    "chcp.com",
+    "iisreset.exe",
+    "wbem",
+    "wbem\\wmic.exe",
+];
+
 fn is_nul(name: &str) -> bool {
     let lower = name.trim().to_ascii_lowercase();
     lower == "nul" || lower == "nul:"
 }
 
-/// Encodes text for the console's OEM code page (850): the few non-ASCII characters Windows
-/// prints here get their byte, anything else becomes `?`.
+/// Encodes text for an en-US console (code page 437); see [`crate::locale::encode`] for
+/// the other code pages.
 pub fn oem(text: &str) -> Vec<u8> {
-    text.chars()
-        .map(|c| match c {
-            c if c.is_ascii() => c as u8,
-            '®' => 0xA9,
-            '©' => 0xB8,
-            'é' => 0x82,
-            'ü' => 0x81,
-            'ä' => 0x84,
-            'ö' => 0x94,
-            _ => b'?',
-        })
-        .collect()
+    crate::locale::encode(text, 437)
 }
 
 /// The value of `/name` or `/name:value` style options, case-insensitive.

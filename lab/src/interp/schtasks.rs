@@ -3,12 +3,21 @@
 //! `/create`. A started task runs for `task_run_lines` further command lines on the host
 //! (status `Running`), then finishes: its line runs as SYSTEM and its exit code becomes
 //! `Last Result`.
+//!
+//! `/query /fo csv [/nh] [/v]` prints quoted fields in the order of the verbose listing (on
+//! 2008: HostName, TaskName, Next Run Time, Status, Logon Mode, Last Run Time, Last Result,
+//! Author, Task To Run, ...); its `Last Result` is 267009 (`SCHED_S_TASK_RUNNING`) while the
+//! task runs, 267011 before it ever ran, else the task's exit code. Status words and dates
+//! follow the host's language; field names stay English.
 
 use super::{has_flag, option_value, Ctx, Io, Sink, Status};
-use crate::host::{clock, HostState, Os, Principal, Task};
+use crate::host::{HostState, Os, Principal, Task};
+use crate::locale::Language;
 
 /// `SCHED_S_TASK_HAS_NOT_RUN`, the Last Result of a task that never ran (2008).
 const HAS_NOT_RUN: i32 = 267_011;
+/// `SCHED_S_TASK_RUNNING`, the Last Result of a running task.
+const RUNNING: i32 = 267_009;
 const MAX_TR: usize = 262;
 
 pub(super) fn run(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
@@ -19,13 +28,8 @@ pub(super) fn run(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
         "/query" => query(ctx, io, args),
         "/delete" => delete(ctx, io, args),
         _ => {
-            ctx.eprint(
-                io,
-                &format!(
-                    "ERROR: Invalid argument/option - '{}'.\r\nType \"SCHTASKS /?\" for usage.\r\n",
-                    args.first().map(String::as_str).unwrap_or("")
-                ),
-            );
+            let text = ctx.lang().task_bad_option(args.first().map(String::as_str).unwrap_or(""), "SCHTASKS /?");
+            ctx.eprint(io, &text);
             Status::code(1)
         }
     }
@@ -37,17 +41,16 @@ fn find(host: &HostState, name: &str) -> Option<usize> {
 }
 
 fn not_found(ctx: &mut Ctx, io: &Io) -> Status {
-    ctx.eprint(io, "ERROR: The system cannot find the file specified.\r\n");
+    let text = ctx.lang().task_not_found();
+    ctx.eprint(io, &text);
     Status::code(1)
 }
 
 fn create(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
     if ctx.host.os == Os::W2003 {
         if let Some(bad) = args.iter().find(|a| ["/rl", "/f", "/z"].iter().any(|o| a.eq_ignore_ascii_case(o))) {
-            ctx.eprint(
-                io,
-                &format!("ERROR: Invalid argument/option - '{bad}'.\r\nType \"SCHTASKS /CREATE /?\" for usage.\r\n"),
-            );
+            let text = ctx.lang().task_bad_option(bad, "SCHTASKS /CREATE /?");
+            ctx.eprint(io, &text);
             return Status::code(1);
         }
     }
@@ -65,7 +68,8 @@ fn create(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
     let name = name.trim_start_matches('\\').to_string();
     if let Some(idx) = find(ctx.host, &name) {
         if !has_flag(args, "/f") {
-            ctx.eprint(io, "ERROR: Cannot create a file when that file already exists.\r\n");
+            let text = ctx.lang().task_exists();
+            ctx.eprint(io, &text);
             return Status::code(1);
         }
         ctx.host.tasks.remove(idx);
@@ -81,7 +85,8 @@ fn create(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
         running_for: None,
     };
     ctx.host.tasks.push(task);
-    ctx.print(io, &format!("SUCCESS: The scheduled task \"{name}\" has successfully been created.\r\n"));
+    let text = ctx.lang().task_created(&name);
+    ctx.print(io, &text);
     Status::ok()
 }
 
@@ -90,7 +95,8 @@ fn start(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
         return not_found(ctx, io);
     };
     let name = ctx.host.tasks[idx].name.clone();
-    ctx.print(io, &format!("SUCCESS: Attempted to run the scheduled task \"{name}\".\r\n"));
+    let text = ctx.lang().task_started(&name);
+    ctx.print(io, &text);
     if ctx.host.task_run_lines == 0 {
         execute(ctx.host, idx);
     } else {
@@ -137,117 +143,161 @@ fn query(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
         },
         None => ctx.host.tasks.clone(),
     };
-    let list = option_value(args, "/fo").is_some_and(|f| f.eq_ignore_ascii_case("list"));
+    let format = option_value(args, "/fo").map(str::to_ascii_lowercase).unwrap_or_default();
+    let verbose = has_flag(args, "/v");
+    let header = !has_flag(args, "/nh");
     let host_name = ctx.var("COMPUTERNAME").unwrap_or_default();
+    let (os, lang) = (ctx.host.os, ctx.lang());
     let mut text = String::new();
-    if !list {
-        text.push_str("\r\nFolder: \\\r\nTaskName                                 Next Run Time          Status\r\n======================================== ====================== ===============\r\n");
-        for t in &tasks {
-            text.push_str(&format!("{:<40} {:<22} {}\r\n", t.name, next_run(t), status(ctx.host.os, t)));
+    match format.as_str() {
+        "list" => {
+            for t in &tasks {
+                text.push_str(&match os {
+                    Os::W2008 => list(&fields_2008(&host_name, t, lang, false), "\r\nFolder: \\\r\n"),
+                    Os::W2003 => list(&fields_2003(&host_name, t), "\r\n"),
+                });
+            }
         }
-    } else {
-        for t in &tasks {
-            text.push_str(&match ctx.host.os {
-                Os::W2008 => list_2008(&host_name, t),
-                Os::W2003 => list_2003(&host_name, t),
-            });
+        "csv" => {
+            let rows: Vec<Vec<(&str, String)>> = tasks
+                .iter()
+                .map(|t| {
+                    let all = match os {
+                        Os::W2008 => fields_2008(&host_name, t, lang, true),
+                        Os::W2003 => fields_2003(&host_name, t),
+                    };
+                    if verbose {
+                        all
+                    } else {
+                        all.into_iter().filter(|(k, _)| matches!(*k, "TaskName" | "Next Run Time" | "Status")).collect()
+                    }
+                })
+                .collect();
+            if header {
+                let names = rows.first().map(|r| r.iter().map(|(k, _)| k.to_string()).collect::<Vec<_>>());
+                let names = names.unwrap_or_else(|| ["TaskName", "Next Run Time", "Status"].map(String::from).to_vec());
+                text.push_str(&csv_line(&names));
+            }
+            for row in rows {
+                text.push_str(&csv_line(&row.into_iter().map(|(_, v)| v).collect::<Vec<_>>()));
+            }
+        }
+        _ => {
+            text.push_str("\r\nFolder: \\\r\nTaskName                                 Next Run Time          Status\r\n======================================== ====================== ===============\r\n");
+            for t in &tasks {
+                text.push_str(&format!("{:<40} {:<22} {}\r\n", t.name, next_run(t, lang), status(os, t, lang)));
+            }
         }
     }
     ctx.print(io, &text);
     Status::ok()
 }
 
-fn status(os: Os, t: &Task) -> &'static str {
+fn csv_line(fields: &[String]) -> String {
+    let quoted: Vec<String> = fields.iter().map(|f| format!("\"{f}\"")).collect();
+    format!("{}\r\n", quoted.join(","))
+}
+
+fn status(os: Os, t: &Task, lang: Language) -> &'static str {
     match (t.running_for.is_some(), os) {
-        (true, _) => "Running",
-        (false, Os::W2008) => "Ready",
+        (true, _) => lang.task_status(true),
+        (false, Os::W2008) => lang.task_status(false),
         (false, Os::W2003) => "",
     }
 }
 
-fn next_run(t: &Task) -> String {
+fn next_run(t: &Task, lang: Language) -> String {
     let day = t.created - t.created % 86_400;
     let mut parts = t.start_time.split(':').map(|p| p.parse::<u64>().unwrap_or(0));
     let secs = parts.next().unwrap_or(0) * 3600 + parts.next().unwrap_or(0) * 60 + parts.next().unwrap_or(0);
-    clock::us_datetime(day + secs)
+    lang.task_datetime(day + secs)
 }
 
-fn field(name: &str, value: &str) -> String {
-    format!("{:<38}{value}\r\n", format!("{name}:"))
-}
-
-fn list_2008(host: &str, t: &Task) -> String {
-    let last_run = t.last_run.map(clock::us_datetime).unwrap_or_else(|| "N/A".into());
-    let result = t.last_result.unwrap_or(HAS_NOT_RUN).to_string();
-    let next = next_run(t);
-    let (date, time) = next.split_once(' ').unwrap_or((&next, ""));
-    let mut s = String::from("\r\nFolder: \\\r\n");
-    for (k, v) in [
-        ("HostName", host),
-        ("TaskName", &format!("\\{}", t.name)),
-        ("Next Run Time", &next),
-        ("Status", status(Os::W2008, t)),
-        ("Logon Mode", "Interactive/Background"),
-        ("Last Run Time", &last_run),
-        ("Last Result", &result),
-        ("Author", &format!("{host}\\admin")),
-        ("Task To Run", &t.run),
-        ("Start In", "N/A"),
-        ("Comment", "N/A"),
-        ("Scheduled Task State", "Enabled"),
-        ("Idle Time", "Disabled"),
-        ("Power Management", "Stop On Battery Mode, No Start On Batteries"),
-        ("Run As User", &t.run_as.to_ascii_uppercase()),
-        ("Delete Task If Not Rescheduled", "Enabled"),
-        ("Stop Task If Runs X Hours and X Mins", "72:00:00"),
-        ("Schedule", "Scheduling data is not available in this format."),
-        ("Schedule Type", "One Time Only"),
-        ("Start Time", time),
-        ("Start Date", date),
-        ("End Date", "N/A"),
-        ("Days", "N/A"),
-        ("Months", "N/A"),
-        ("Repeat: Every", "Disabled"),
-    ] {
-        s.push_str(&field(k, v));
+fn list(fields: &[(&str, String)], head: &str) -> String {
+    let mut s = String::from(head);
+    for (name, value) in fields {
+        s.push_str(&format!("{:<38}{value}\r\n", format!("{name}:")));
     }
     s
 }
 
-fn list_2003(host: &str, t: &Task) -> String {
+/// The verbose fields of a Server 2008 task, in schtasks' order. The CSV form has the three
+/// repetition fields LIST leaves out here, and reports a running task's Last Result as
+/// 267009.
+fn fields_2008(host: &str, t: &Task, lang: Language, csv: bool) -> Vec<(&'static str, String)> {
+    let last_run = t.last_run.map(|ts| lang.task_datetime(ts)).unwrap_or_else(|| "N/A".into());
+    let result = match (csv, t.running_for.is_some(), t.last_result) {
+        (true, true, _) => RUNNING,
+        (_, _, Some(code)) => code,
+        (_, _, None) => HAS_NOT_RUN,
+    };
+    let next = next_run(t, lang);
+    let (date, time) =
+        next.split_once(' ').map(|(d, t)| (d.to_string(), t.to_string())).unwrap_or((next.clone(), String::new()));
+    let mut fields = vec![
+        ("HostName", host.to_string()),
+        ("TaskName", format!("\\{}", t.name)),
+        ("Next Run Time", next.clone()),
+        ("Status", status(Os::W2008, t, lang).to_string()),
+        ("Logon Mode", lang.task_logon_mode().to_string()),
+        ("Last Run Time", last_run),
+        ("Last Result", result.to_string()),
+        ("Author", format!("{host}\\admin")),
+        ("Task To Run", t.run.clone()),
+        ("Start In", "N/A".into()),
+        ("Comment", "N/A".into()),
+        ("Scheduled Task State", lang.task_enabled().to_string()),
+        ("Idle Time", "Disabled".into()),
+        ("Power Management", "Stop On Battery Mode, No Start On Batteries".into()),
+        ("Run As User", t.run_as.to_ascii_uppercase()),
+        ("Delete Task If Not Rescheduled", "Enabled".into()),
+        ("Stop Task If Runs X Hours and X Mins", "72:00:00".into()),
+        ("Schedule", "Scheduling data is not available in this format.".into()),
+        ("Schedule Type", "One Time Only".into()),
+        ("Start Time", time),
+        ("Start Date", date),
+        ("End Date", "N/A".into()),
+        ("Days", "N/A".into()),
+        ("Months", "N/A".into()),
+        ("Repeat: Every", "Disabled".into()),
+    ];
+    if csv {
+        fields.push(("Repeat: Until: Time", "Disabled".into()));
+        fields.push(("Repeat: Until: Duration", "Disabled".into()));
+        fields.push(("Repeat: Stop If Still Running", "Disabled".into()));
+    }
+    fields
+}
+
+/// The verbose fields of a Server 2003 task, in schtasks' order.
+fn fields_2003(host: &str, t: &Task) -> Vec<(&'static str, String)> {
     let stamp = |ts: u64| {
-        let c = clock::civil(ts);
+        let c = crate::host::clock::civil(ts);
         format!("{:02}:{:02}:{:02}, {}/{}/{}", c.hour, c.minute, c.second, c.month, c.day, c.year)
     };
     let last_run = t.last_run.map(stamp).unwrap_or_else(|| "Never".into());
     let result = t.last_result.unwrap_or(0).to_string();
     let run_as =
         if t.run_as.eq_ignore_ascii_case("system") { "NT AUTHORITY\\SYSTEM".to_string() } else { t.run_as.clone() };
-    let mut s = String::from("\r\n");
-    for (k, v) in [
-        ("HostName", host),
-        ("TaskName", &t.name),
-        (
-            "Next Run Time",
-            &format!("{}:00, {}", t.start_time, clock::us_datetime(t.created).split(' ').next().unwrap_or("")),
-        ),
-        ("Status", status(Os::W2003, t)),
-        ("Last Run Time", &last_run),
-        ("Last Result", &result),
-        ("Creator", "admin"),
-        ("Schedule", &format!("At {}, once", t.start_time)),
-        ("Task To Run", &t.run),
-        ("Start In", "N/A"),
-        ("Comment", "N/A"),
-        ("Scheduled Task State", "Enabled"),
-        ("Scheduled Type", "One Time Only"),
-        ("Run As User", &run_as),
-        ("Delete Task If Not Rescheduled", "Disabled"),
-        ("Stop Task If Runs X Hours and X Mins", "72:0"),
-    ] {
-        s.push_str(&field(k, v));
-    }
-    s
+    let created = crate::host::clock::us_datetime(t.created);
+    vec![
+        ("HostName", host.to_string()),
+        ("TaskName", t.name.clone()),
+        ("Next Run Time", format!("{}:00, {}", t.start_time, created.split(' ').next().unwrap_or(""))),
+        ("Status", status(Os::W2003, t, Language::EnUs).to_string()),
+        ("Last Run Time", last_run),
+        ("Last Result", result),
+        ("Creator", "admin".into()),
+        ("Schedule", format!("At {}, once", t.start_time)),
+        ("Task To Run", t.run.clone()),
+        ("Start In", "N/A".into()),
+        ("Comment", "N/A".into()),
+        ("Scheduled Task State", "Enabled".into()),
+        ("Scheduled Type", "One Time Only".into()),
+        ("Run As User", run_as),
+        ("Delete Task If Not Rescheduled", "Disabled".into()),
+        ("Stop Task If Runs X Hours and X Mins", "72:0".into()),
+    ]
 }
 
 fn delete(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
@@ -255,6 +305,7 @@ fn delete(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
         return not_found(ctx, io);
     };
     let task = ctx.host.tasks.remove(idx);
-    ctx.print(io, &format!("SUCCESS: The scheduled task \"{}\" was successfully deleted.\r\n", task.name));
+    let text = ctx.lang().task_deleted(&task.name);
+    ctx.print(io, &text);
     Status::ok()
 }

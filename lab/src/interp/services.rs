@@ -12,10 +12,8 @@ pub(super) fn sc(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
     }
     let name = &args[1];
     let Some(svc) = ctx.host.services.iter().find(|s| s.name.eq_ignore_ascii_case(name)).cloned() else {
-        ctx.print(
-            io,
-            "[SC] EnumQueryServicesStatus:OpenService FAILED 1060:\r\n\r\nThe specified service does not exist as an installed service.\r\n\r\n",
-        );
+        let text = ctx.lang().sc_no_service();
+        ctx.print(io, text);
         return Status::code(1060);
     };
     ctx.print(io, &sc_block(&svc));

@@ -313,3 +313,363 @@ fn the_sp1_setup_download_is_wsus_setup() {
     assert_eq!(dll_version(&mut h), "3.1.6001.65");
     assert_eq!(h.wsus_setting("SqlServerName").unwrap().as_text(), r"WSUS01\MICROSOFT##SSEE");
 }
+
+// ---- Languages and SSH servers -------------------------------------------------------
+
+use crate::host::SshServer;
+use crate::locale::{encode, Language};
+
+fn host_in(profile: &str, language: Language, server: SshServer) -> HostState {
+    Profile::builtin(profile).unwrap().with_language(language).with_ssh_server(server).instantiate("wsus01").unwrap()
+}
+
+fn lang_host(profile: &str, language: Language) -> HostState {
+    host_in(profile, language, SshServer::Win32OpenSsh)
+}
+
+const SETUP: &str = r"HKLM\SOFTWARE\Microsoft\Update Services\Server\Setup";
+
+#[test]
+fn ver_bytes_are_in_the_oem_code_page() {
+    let mut zh = lang_host("w2008-sp1-unpatched", Language::ZhCn);
+    let o = run(&mut zh, "ver");
+    assert_eq!(o.stdout, b"\r\nMicrosoft Windows [\xB0\xE6\xB1\xBE 6.0.6001]\r\n", "GBK for 版本");
+    let mut fr = lang_host("w2003-sp2", Language::FrFr);
+    assert_eq!(run(&mut fr, "ver").stdout, b"\r\nMicrosoft Windows [version 5.2.3790]\r\n");
+    let mut de = lang_host("w2008-sp1-unpatched", Language::DeDe);
+    assert_eq!(run(&mut de, "ver").stdout, b"\r\nMicrosoft Windows [Version 6.0.6001]\r\n");
+    let mut ja = lang_host("w2008-sp1-unpatched", Language::JaJp);
+    assert_eq!(run(&mut ja, "ver").stdout, b"\r\nMicrosoft Windows [Version 6.0.6001]\r\n");
+    // Japanese text is Shift_JIS: エラー is 83 47 83 89 81 5B.
+    let o = run(&mut ja, r"reg query HKLM\SOFTWARE\Nope");
+    assert!(o.stderr.starts_with(b"\x83\x47\x83\x89\x81\x5B: "), "{:?}", o.stderr);
+    assert_eq!(o.stderr, encode("エラー: 指定されたレジストリ キーまたは値が見つかりませんでした。\r\n", 932));
+}
+
+#[test]
+fn chcp_in_every_language() {
+    let cases = [
+        (Language::EnUs, "Active code page: 437\r\n", 437),
+        (Language::ZhCn, "活动代码页: 936\r\n", 936),
+        (Language::DeDe, "Aktive Codepage: 850.\r\n", 850),
+        (Language::FrFr, "Page de codes active : 850\r\n", 850),
+        (Language::JaJp, "現在のコード ページ: 932\r\n", 932),
+    ];
+    for (language, text, cp) in cases {
+        let mut h = lang_host("w2008-sp1-unpatched", language);
+        let o = run(&mut h, "chcp");
+        assert_eq!(o.stdout, encode(text, cp), "{language}");
+        assert_eq!(o.exit_code, 0);
+    }
+    // chcp switches the session's code page: later output is encoded in the new one.
+    let mut h = lang_host("w2008-sp1-unpatched", Language::ZhCn);
+    let o = run(&mut h, "chcp 65001 >nul & ver");
+    assert_eq!(o.stdout, "\r\nMicrosoft Windows [版本 6.0.6001]\r\n".as_bytes());
+    let o = run(&mut h, "chcp 1234");
+    assert_eq!((o.exit_code, o.stderr), (1, encode("无效代码页\r\n", 936)));
+}
+
+#[test]
+fn reg_not_found_in_every_language_and_on_2003() {
+    let cases = [
+        (
+            "w2008-sp1-unpatched",
+            Language::EnUs,
+            "ERROR: The system was unable to find the specified registry key or value.\r\n",
+        ),
+        ("w2003-sp2", Language::EnUs, "Error:  The system was unable to find the specified registry key or value\r\n"),
+        ("w2008-sp1-unpatched", Language::ZhCn, "错误: 系统找不到指定的注册表项或值。\r\n"),
+        (
+            "w2008-sp1-unpatched",
+            Language::DeDe,
+            "FEHLER: Der angegebene Registrierungsschlüssel bzw. Wert wurde nicht gefunden.\r\n",
+        ),
+        (
+            "w2003-sp2",
+            Language::FrFr,
+            "ERREUR : Le système n'a pas trouvé la clé ou la valeur de Registre spécifiée.\r\n",
+        ),
+        (
+            "w2008-sp1-unpatched",
+            Language::JaJp,
+            "エラー: 指定されたレジストリ キーまたは値が見つかりませんでした。\r\n",
+        ),
+    ];
+    for (profile, language, text) in cases {
+        let mut h = lang_host(profile, language);
+        let o = run(&mut h, r#"reg query "HKLM\SOFTWARE\Nope" /v X"#);
+        assert_eq!(o.stderr, encode(text, language.oem_code_page()), "{profile} {language}");
+        assert_eq!(o.exit_code, 1);
+        let o = run(&mut h, &format!(r#"reg query "{SETUP}" /v Nope"#));
+        assert_eq!(o.stderr, encode(text, language.oem_code_page()), "{profile} {language}: missing value");
+    }
+    let mut h = lang_host("w2008-sp1-unpatched", Language::DeDe);
+    let o = run(&mut h, r"reg query HKLM\SECURITY");
+    assert_eq!((o.exit_code, o.stderr), (1, encode("FEHLER: Zugriff verweigert\r\n", 850)));
+}
+
+#[test]
+fn localized_messages_of_the_other_commands() {
+    let mut zh = lang_host("w2008-sp1-unpatched", Language::ZhCn);
+    let gbk = |t: &str| encode(t, 936);
+    let o = run(&mut zh, "sc query NoSuch");
+    assert_eq!(o.stdout, gbk("[SC] EnumQueryServicesStatus:OpenService 失败 1060:\r\n\r\n指定的服务未安装。\r\n\r\n"));
+    assert_eq!(o.exit_code, 1060);
+    let o = run(&mut zh, "sc query WsusService");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("        STATE              : 4  RUNNING \r\n"));
+    let o = run(&mut zh, r#"findstr /c:"x" C:\nope.log"#);
+    assert_eq!(o.stderr, gbk("FINDSTR: 无法打开 C:\\nope.log\r\n"));
+    let o = run(&mut zh, r#"wmic datafile where "name='C:\\nope.dll'" get Version /value < nul"#);
+    assert_eq!(o.stderr, gbk("没有可用实例。\r\n"));
+    let o = run(&mut zh, "nosuch /x");
+    assert_eq!(o.stderr, gbk("'nosuch' 不是内部或外部命令，也不是可运行的程序\r\n或批处理文件。\r\n"));
+    assert_eq!(o.exit_code, 9009);
+    let o = run(&mut zh, "dir C:\\");
+    let text = crate::locale::decode(&o.stdout, 936);
+    assert!(text.contains(" 个目录  10,737,418,240 可用字节\r\n"), "{text}");
+    let o = run(&mut zh, "dir /-c C:\\");
+    assert!(crate::locale::decode(&o.stdout, 936).contains(" 10737418240 可用字节\r\n"));
+    let o = run(&mut zh, "whoami /groups");
+    let text = crate::locale::decode(&o.stdout, 936);
+    assert!(text.starts_with("\r\n组信息\r\n"), "{text}");
+    assert!(
+        text.contains("BUILTIN\\Administrators") && text.contains("S-1-5-32-544") && text.contains("仅用于拒绝的组")
+    );
+    assert!(text.contains("Mandatory Label\\Medium Mandatory Level"), "{text}");
+    let o = run(&mut zh, r"echo x> C:\a.txt & certutil -hashfile C:\a.txt SHA1");
+    let text = crate::locale::decode(&o.stdout, 936);
+    assert!(text.starts_with("C:\\a.txt 的 SHA1 哈希:\r\n"), "{text}");
+    assert_eq!(text.lines().nth(1).unwrap().split(' ').count(), 20, "hex line unchanged");
+    let o = run(&mut zh, r#"schtasks /create /tn t1 /tr "cmd /c ver" /sc once /st 23:59 /ru SYSTEM /rl HIGHEST /f"#);
+    assert_eq!(o.stdout, gbk("成功: 成功创建计划任务 \"t1\"。\r\n"));
+    let mut de = lang_host("w2003-sp2", Language::DeDe);
+    let o = run(&mut de, r#"findstr /c:"x" C:\nope.log"#);
+    assert_eq!(o.stderr, encode("FINDSTR: C:\\nope.log kann nicht geöffnet werden.\r\n", 850));
+    let o = run(&mut de, r#"wmic datafile where "name='C:\\nope.dll'" get Version /value < nul"#);
+    assert_eq!(o.stdout, encode("Keine Instanz(en) verfügbar.\r\n", 850), "2003 prints it on stdout");
+    let mut fr = lang_host("w2008-sp1-unpatched", Language::FrFr);
+    let o = run(&mut fr, r#"findstr /c:"x" C:\nope.log"#);
+    assert_eq!(o.stderr, encode("FINDSTR : impossible d'ouvrir C:\\nope.log\r\n", 850));
+    let mut ja = lang_host("w2008-sp1-unpatched", Language::JaJp);
+    let o = run(&mut ja, "wmic os get Caption,Version /value < nul");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Version=6.0.6001\r\r\n"), "property names stay English");
+}
+
+#[test]
+fn the_server_log_carries_the_dotnet_message_of_the_language() {
+    let log = r"C:\Program Files\Update Services\LogFiles\SoftwareDistribution.log";
+    let mut zh = lang_host("w2003-sp1-unpatched", Language::ZhCn);
+    let o = run(&mut zh, &format!(r#"findstr /c:"System.ArgumentException" "{log}""#));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(text.lines().count(), 3);
+    assert!(text.lines().all(|l| l.ends_with("System.ArgumentException: 已添加了具有相同键的项。")), "{text}");
+    let o = run(&mut zh, &format!(r#"findstr /i /c:"item has already been added" "{log}""#));
+    assert_eq!(o.exit_code, 1, "the English signature is not in a Chinese log");
+    let mut de = lang_host("w2003-sp1-unpatched", Language::DeDe);
+    let o = run(&mut de, &format!(r#"findstr /i /c:"item has already been added" "{log}""#));
+    assert_eq!(o.exit_code, 0, ".NET on a German server logs English (no language pack)");
+}
+
+#[test]
+fn call_expands_errorlevel_at_run_time() {
+    let mut h = host("w2008-sp1-unpatched-elevated");
+    h.installer.reboot_required = true;
+    run(&mut h, r"echo MZ> C:\WSUS3.0SP1-KB954960-x64.exe");
+    let o = run(
+        &mut h,
+        r"C:\WSUS3.0SP1-KB954960-x64.exe /quiet & echo ::rc:%errorlevel% & call echo ::wsusfix:rc:%^errorlevel%",
+    );
+    assert_eq!(out(&o), "::rc:0 \r\n::wsusfix:rc:3010\r\n");
+    assert_eq!(o.exit_code, 3010, "call echo leaves errorlevel alone");
+    let o = run(&mut h, r"certutil -hashfile C:\nope.bin SHA1 2>nul & call echo %^errorlevel%");
+    assert_eq!(out(&o), "-2147024894\r\n");
+    let o = run(&mut h, r"(certutil -hashfile C:\nope.bin 2>nul >nul & ver >nul & call echo rc:%^errorlevel%)");
+    assert_eq!(out(&o), "rc:-2147024894\r\n", "ver does not reset errorlevel");
+    let o = run(&mut h, "call");
+    assert_eq!(o.stdout, b"");
+}
+
+#[test]
+fn if_defined_and_if_exist_with_else() {
+    let mut h = host("w2008-sp1-unpatched");
+    let o = run(&mut h, "if defined PROCESSOR_ARCHITEW6432 (echo wow) else (echo native)");
+    assert_eq!(out(&o), "native\r\n");
+    let o = run(&mut h, "if defined windir (echo yes) else (echo no)");
+    assert_eq!(out(&o), "yes\r\n");
+    let o = run(&mut h, r"if exist %windir%\Sysnative\reg.exe (echo yes) else (echo no)");
+    assert_eq!(out(&o), "no\r\n", "no Sysnative for a 64-bit process");
+    let o = run(&mut h, r"if not exist C:\nope (echo missing)");
+    assert_eq!(out(&o), "missing\r\n");
+}
+
+#[test]
+fn a_32bit_ssh_server_sees_the_wow64_views() {
+    let mut h = host_in("w2008-sp1-unpatched", Language::EnUs, SshServer::Freesshd);
+    let o = run(&mut h, "echo %PROCESSOR_ARCHITECTURE% %PROCESSOR_ARCHITEW6432% %ProgramFiles%");
+    assert_eq!(out(&o), "x86 AMD64 C:\\Program Files (x86)\r\n");
+    let o = run(&mut h, &format!(r#"reg query "{SETUP}""#));
+    assert_eq!(o.exit_code, 1, "the 32-bit reg.exe reads Wow6432Node, where x64 WSUS wrote nothing");
+    let o = run(&mut h, &format!(r#"%windir%\Sysnative\reg.exe query "{SETUP}" /v VersionString"#));
+    assert_eq!(o.exit_code, 0, "{}", err(&o));
+    assert!(out(&o).contains("    VersionString    REG_SZ    3.1.6001.65\r\n"));
+    let o = run(&mut h, &format!(r#"reg query "{SETUP}" /reg:64"#));
+    assert_eq!(o.exit_code, 0);
+    assert!(out(&o).starts_with("\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Update Services\\Server\\Setup\r\n"));
+    let o = run(&mut h, r"if exist %windir%\Sysnative\reg.exe (echo yes) else (echo no)");
+    assert_eq!(out(&o), "yes\r\n");
+    // A WSUS that wrote the 32-bit view is what the 32-bit reg.exe finds, under the plain name.
+    let mut wow = Profile::from_yaml(
+        "w",
+        "w.yaml",
+        "extends: w2008-sp1-unpatched\nssh_server: freesshd\nwsus: { view: wow64 }\n",
+    )
+    .unwrap()
+    .instantiate("w")
+    .unwrap();
+    let o = run(&mut wow, &format!(r#"reg query "{SETUP}" /v InstallType"#));
+    assert_eq!(out(&o), format!("\r\n{}\r\n    InstallType    REG_DWORD    0x1\r\n\r\n", crate::host::SETUP_KEY));
+    let o = run(&mut wow, &format!(r#"reg query "{SETUP}" /reg:64"#));
+    assert_eq!(o.exit_code, 1);
+    // The same profile behind Win32-OpenSSH: native process, /reg:32 reads the WOW64 view.
+    let mut native = host("w2008-sp1-unpatched");
+    assert_eq!(run(&mut native, &format!(r#"reg query "{SETUP}" /reg:32"#)).exit_code, 1);
+    assert_eq!(run(&mut native, &format!(r#"reg query "{SETUP}" /reg:64"#)).exit_code, 0);
+    let o = run(&mut native, &format!(r#"%windir%\Sysnative\reg.exe query "{SETUP}""#));
+    assert_eq!((err(&o).as_str(), o.exit_code), ("The system cannot find the path specified.\r\n", 3));
+    // Server 2003's reg.exe 3.0 knows no /reg:64.
+    let mut w03 = host("w2003-sp2");
+    let o = run(&mut w03, &format!(r#"reg query "{SETUP}" /reg:64"#));
+    assert_eq!((o.exit_code, err(&o).starts_with("Error:  Invalid syntax.")), (1, true));
+}
+
+#[test]
+fn the_probe_reads_the_native_view_from_a_32bit_shell() {
+    let line = format!(
+        r#"(echo ::reg-native& (if defined PROCESSOR_ARCHITEW6432 (if exist %windir%\Sysnative\reg.exe (echo ::via:sysnative& %windir%\Sysnative\reg.exe query "{SETUP}" /v InstallType) else (echo ::via:reg64& reg query "{SETUP}" /v InstallType /reg:64)) else (echo ::via:native& reg query "{SETUP}" /v InstallType)) 2>&1 & call echo ::rc:%^errorlevel%)"#
+    );
+    let key = "\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Update Services\\Server\\Setup\r\n    InstallType    REG_DWORD    0x1\r\n\r\n";
+    let mut free = host_in("w2008-sp1-unpatched", Language::EnUs, SshServer::Freesshd);
+    assert_eq!(out(&run(&mut free, &line)), format!("::reg-native\r\n::via:sysnative\r\n{key}::rc:0\r\n"));
+    let mut native = host("w2008-sp1-unpatched");
+    assert_eq!(out(&run(&mut native, &line)), format!("::reg-native\r\n::via:native\r\n{key}::rc:0\r\n"));
+    let mut w03 = host_in("w2003-sp2", Language::EnUs, SshServer::Freesshd);
+    let o = run(&mut w03, &line);
+    assert!(out(&o).starts_with("::reg-native\r\n::via:native\r\n\r\n! REG.EXE VERSION 3.0\r\n"), "x86: no WOW64");
+}
+
+#[test]
+fn wmic_logicaldisk_free_space() {
+    let mut h = host("w2003-sp2");
+    let o = run(&mut h, r#"wmic logicaldisk where "DeviceID='C:'" get FreeSpace /value < nul"#);
+    assert_eq!(out(&o), "\r\r\n\r\r\nFreeSpace=10737418240\r\r\n\r\r\n\r\r\n\r\r\n");
+    let mut small = Profile::builtin("w2008-sp1-unpatched").unwrap().with_free_bytes(123_456).instantiate("h").unwrap();
+    let o = run(&mut small, r#"wmic logicaldisk where "DeviceID='C:'" get FreeSpace,Size /value"#);
+    assert_eq!(out(&o), "\r\r\n\r\r\nFreeSpace=123456\r\r\nSize=42949672960\r\r\n\r\r\n\r\r\n\r\r\n");
+    let o = run(&mut small, r#"wmic logicaldisk where "DeviceID='Q:'" get FreeSpace /value"#);
+    assert_eq!(err(&o), "No Instance(s) Available.\r\n");
+}
+
+#[test]
+fn schtasks_query_csv_in_the_vista_column_order() {
+    let mut h = lang_host("w2008-sp1-unpatched-elevated", Language::EnUs);
+    run(
+        &mut h,
+        r#"schtasks /create /tn wsusfix-1 /tr "cmd /c exit 3010" /sc once /st 09:00 /ru SYSTEM /rl HIGHEST /f"#,
+    );
+    let csv = "schtasks /query /tn wsusfix-1 /fo csv /nh /v";
+    let fields = |o: &Output| -> Vec<String> {
+        let text = out(o);
+        assert!(text.ends_with("\r\n") && text.lines().count() == 1, "{text}");
+        text.trim_end().trim_matches('"').split("\",\"").map(str::to_string).collect()
+    };
+    let f = fields(&run(&mut h, csv));
+    assert_eq!(f.len(), 28);
+    assert_eq!(&f[..4], ["WSUS01", "\\wsusfix-1", "8/14/2008 9:00:00 AM", "Ready"]);
+    assert_eq!((f[4].as_str(), f[5].as_str(), f[6].as_str()), ("Interactive/Background", "N/A", "267011"));
+    assert_eq!((f[8].as_str(), f[11].as_str()), ("cmd /c exit 3010", "Enabled"));
+    let f = fields(&run(&mut h, &format!("schtasks /run /tn wsusfix-1 >nul & {csv}")));
+    assert_eq!((f[3].as_str(), f[6].as_str()), ("Running", "267009"));
+    let f = fields(&run(&mut h, csv));
+    assert_eq!((f[3].as_str(), f[6].as_str()), ("Ready", "3010"));
+    let o = run(&mut h, "schtasks /query /tn wsusfix-1 /fo csv");
+    assert_eq!(out(&o).lines().next(), Some("\"TaskName\",\"Next Run Time\",\"Status\""));
+    let o = run(&mut h, "schtasks /query /tn wsusfix-1 /fo LIST /v");
+    assert!(out(&o).contains("Last Result:                          3010\r\n"), "LIST unchanged");
+    let dates = [
+        (Language::ZhCn, "2008/8/14 9:00:00", "就绪"),
+        (Language::DeDe, "14.08.2008 09:00:00", "Bereit"),
+        (Language::FrFr, "14/08/2008 09:00:00", "Prêt"),
+        (Language::JaJp, "2008/08/14 9:00:00", "準備完了"),
+    ];
+    for (language, date, ready) in dates {
+        let mut h = lang_host("w2008-sp1-unpatched-elevated", language);
+        run(&mut h, r#"schtasks /create /tn t /tr "cmd /c ver" /sc once /st 09:00 /ru SYSTEM /rl HIGHEST /f"#);
+        let o = run(&mut h, "schtasks /query /tn t /fo csv /nh /v");
+        let text = crate::locale::decode(&o.stdout, language.oem_code_page());
+        assert!(text.starts_with(&format!("\"WSUS01\",\"\\t\",\"{date}\",\"{ready}\",")), "{language}: {text}");
+    }
+}
+
+#[test]
+fn cmd_reads_a_script_from_stdin() {
+    let mut h = host("w2008-sp1-unpatched");
+    let who = h.session_principal();
+    let script = b"ver\r\nset A=1\r\nfindstr x C:\\nope.txt 2>nul\r\necho rc=%errorlevel%\necho a=%A%\r\n".to_vec();
+    let o = run_line_stdin(&mut h, "cmd.exe /q /d", who, Some(script.clone()));
+    assert_eq!(
+        out(&o),
+        "Microsoft Windows [Version 6.0.6001]\r\nCopyright (c) 2006 Microsoft Corporation.  All rights reserved.\r\n\r\n\r\nMicrosoft Windows [Version 6.0.6001]\r\nrc=1\r\na=1\r\n"
+    );
+    assert_eq!(o.exit_code, 1, "the last errorlevel");
+    let o = run_line_stdin(&mut h, "CMD /D /Q", who, Some(b"echo one\r\nexit 3010\r\necho never\r\n".to_vec()));
+    assert_eq!(out(&o), "Microsoft Windows [Version 6.0.6001]\r\nCopyright (c) 2006 Microsoft Corporation.  All rights reserved.\r\n\r\none\r\n");
+    assert_eq!(o.exit_code, 3010);
+    let mut w03 = lang_host("w2003-sp2", Language::ZhCn);
+    let o = run_line_stdin(&mut w03, "cmd /q /d", who, Some(b"exit 5".to_vec()));
+    assert_eq!(
+        o.stdout,
+        encode("Microsoft Windows [版本 5.2.3790]\r\n(C) 版权所有 1985-2003 Microsoft Corp.\r\n\r\n", 936)
+    );
+    assert_eq!(o.exit_code, 5);
+    assert!(reads_stdin("cmd.exe /q /d") && reads_stdin("C:\\Windows\\system32\\CMD.EXE /D /Q") && reads_stdin("cmd"));
+    assert!(!reads_stdin("cmd /c ver") && !reads_stdin("cmd.exe /q /d /c ver") && !reads_stdin("ver"));
+    assert!(is_exit_line("exit") && is_exit_line(" EXIT 3010\r") && !is_exit_line("exit now"));
+}
+
+#[test]
+fn cygwin_runs_the_line_in_bash() {
+    let mut h = host_in("w2008-sp1-unpatched-elevated", Language::EnUs, SshServer::Cygwin);
+    h.installer.reboot_required = true;
+    run(&mut h, r"echo MZ> C:\WSUS3.0SP1-KB954960-x64.exe");
+    let o = run_session(&mut h, r#"cmd /c "C:\WSUS3.0SP1-KB954960-x64.exe /quiet /norestart""#, None);
+    assert_eq!(o.exit_code, 194, "3010 & 0xFF");
+    let o = run_session(&mut h, "echo ::wsusfix:shell:%COMSPEC% & ver", None);
+    assert_eq!(out(&o), "::wsusfix:shell:%COMSPEC%\n");
+    assert_eq!(err(&o), "bash: ver: command not found\n");
+    assert_eq!(o.exit_code, 127);
+    let o = run_session(&mut h, "cmd.exe /c ver 2>&1 && echo ok || echo fail", None);
+    assert_eq!(out(&o), "\r\nMicrosoft Windows [Version 6.0.6001]\r\nok\n");
+    let o = run_session(&mut h, "cmd /c exit 1603", None);
+    assert_eq!(o.exit_code, 67);
+    let o = run_session(&mut h, "cmd /c exit 740; exit 3", None);
+    assert_eq!(o.exit_code, 3);
+    let o = run_session(&mut h, "cmd.exe /q /d", Some(b"echo %COMSPEC%\r\nexit 3010\r\n".to_vec()));
+    assert!(out(&o).ends_with("\r\n\r\nC:\\Windows\\system32\\cmd.exe\r\n"), "{}", out(&o));
+    assert_eq!(o.exit_code, 194);
+    let o = run_session(&mut h, "(echo a; reg query HKLM)", None);
+    assert_eq!((out(&o).as_str(), err(&o).as_str(), o.exit_code), ("a\n", "bash: reg: command not found\n", 127));
+    // Behind Win32-OpenSSH the same session keeps the full code.
+    let mut w = host("w2008-sp1-unpatched");
+    assert_eq!(run_session(&mut w, "cmd /c exit 3010", None).exit_code, 3010);
+    assert_eq!(out(&run_session(&mut w, "echo %COMSPEC%", None)), "C:\\Windows\\system32\\cmd.exe\r\n");
+}
+
+#[test]
+fn findstr_matches_any_of_several_literals() {
+    let mut host = crate::profile::Profile::builtin("w2003-sp1-unpatched").unwrap().instantiate("w").unwrap();
+    let who = host.session_principal();
+    let line = r#"findstr /i /c:"no such words" /c:"Item has already been added" "C:\Program Files\Update Services\LogFiles\SoftwareDistribution.log""#;
+    let out = run_line(&mut host, line, who);
+    assert_eq!(out.exit_code, 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Item has already been added"));
+}

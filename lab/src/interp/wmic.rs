@@ -1,4 +1,6 @@
-//! `wmic datafile where "name='C:\\...'" get Version /value` and `wmic os get ...`.
+//! `wmic datafile where "name='C:\\...'" get Version /value`, `wmic os get ...` and `wmic
+//! logicaldisk where "DeviceID='C:'" get FreeSpace /value` (free space from the host's
+//! `free_bytes`). Property names are never localized; "No Instance(s) Available." is.
 //! Lines end in `\r\r\n`; `/value` prints properties in alphabetical order between blank
 //! lines. Server 2003 has no `OSArchitecture`, and asking for it fails like any bad property.
 
@@ -30,10 +32,18 @@ pub(super) fn run(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
             };
             datafile_properties(ctx, &name)
         }
+        "logicaldisk" => {
+            let clause = args.get(1..get).unwrap_or_default();
+            let device = if clause.is_empty() { Some("C:".to_string()) } else { where_value(clause, "deviceid") };
+            let Some(device) = device else {
+                return invalid(ctx, io, "Invalid query");
+            };
+            logicaldisk_properties(ctx, &device)
+        }
         _ => return invalid(ctx, io, "Invalid alias verb."),
     };
     let Some(instance) = instance else {
-        let msg = "No Instance(s) Available.\r\n";
+        let msg = ctx.lang().wmic_no_instance();
         if ctx.host.os == Os::W2003 {
             ctx.print(io, msg);
         } else {
@@ -65,10 +75,15 @@ fn invalid(ctx: &mut Ctx, io: &Io, description: &str) -> Status {
 
 /// `name='C:\\dir\\file.dll'` (backslashes doubled, either quote) to a plain path.
 fn where_name(clause: &[String]) -> Option<String> {
+    where_value(clause, "name")
+}
+
+/// The quoted value of `PROPERTY='value'` in a where clause (backslashes undoubled).
+fn where_value(clause: &[String], property: &str) -> Option<String> {
     let text = clause.iter().skip_while(|a| a.eq_ignore_ascii_case("where")).cloned().collect::<Vec<_>>().join(" ");
     let lower = text.to_ascii_lowercase();
-    let at = lower.find("name")?;
-    let rest = text[at + 4..].trim_start().strip_prefix('=')?.trim_start();
+    let at = lower.find(property)?;
+    let rest = text[at + property.len()..].trim_start().strip_prefix('=')?.trim_start();
     let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
     let body = &rest[1..];
     let end = body.find(quote)?;
@@ -102,6 +117,24 @@ fn datafile_properties(ctx: &Ctx, name: &str) -> Option<Vec<(String, String)>> {
     ])
 }
 
+fn logicaldisk_properties(ctx: &Ctx, device: &str) -> Option<Vec<(String, String)>> {
+    if !device.eq_ignore_ascii_case("C:") {
+        return None;
+    }
+    let free = ctx.host.free_bytes;
+    // A 40 GiB disk, or larger when a profile frees more than 30 GiB.
+    let size = (free + 10_737_418_240).max(42_949_672_960);
+    Some(vec![
+        ("Caption".to_string(), "C:".to_string()),
+        ("DeviceID".to_string(), "C:".to_string()),
+        ("DriveType".to_string(), "3".to_string()),
+        ("FileSystem".to_string(), "NTFS".to_string()),
+        ("FreeSpace".to_string(), free.to_string()),
+        ("Size".to_string(), size.to_string()),
+        ("VolumeName".to_string(), String::new()),
+    ])
+}
+
 fn value_block(props: &[(String, String)]) -> String {
     let mut text = String::from("\r\r\n\r\r\n");
     for (name, value) in props {
@@ -124,12 +157,13 @@ fn table(props: &[(String, String)]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::where_name;
+    use super::{where_name, where_value};
 
     #[test]
     fn where_clause_undoubles_backslashes() {
         let clause = vec!["where".to_string(), r"name='C:\\Program Files\\a.dll'".to_string()];
         assert_eq!(where_name(&clause).as_deref(), Some(r"C:\Program Files\a.dll"));
         assert_eq!(where_name(&["where".into(), "size=3".into()]), None);
+        assert_eq!(where_value(&["where".into(), "DeviceID='C:'".into()], "deviceid").as_deref(), Some("C:"));
     }
 }

@@ -44,6 +44,9 @@ impl Profile {
             task_run_lines: d.task_run_lines.unwrap_or(1),
             clock: now,
             lines_run: 0,
+            language: d.language.unwrap_or_default(),
+            ssh_server: d.ssh_server.unwrap_or_default(),
+            free_bytes: d.free_bytes.unwrap_or(crate::host::DEFAULT_FREE_BYTES),
         };
         for var in ["windir", "TEMP", "USERPROFILE", "ProgramFiles"] {
             if let Some(dir) = host.env_var(var).map(str::to_string) {
@@ -183,14 +186,17 @@ fn file_entry(host: &HostState, spec: &FileSpec) -> Result<FileEntry, String> {
         Some(t) => clock::parse(t).ok_or_else(|| format!("bad modified time `{t}`"))?,
         None => host.clock,
     };
+    // Log lines carry .NET messages in the host's language.
+    let lang = host.language;
+    let local = |lines: &[String]| -> Vec<String> { lines.iter().map(|l| lang.localize_log_line(l)).collect() };
     let content = match (&spec.text, &spec.lines, &spec.filler) {
-        (Some(t), None, None) => Content::Text(t.clone()),
-        (None, Some(lines), None) => Content::Text(lines.iter().map(|l| format!("{l}\r\n")).collect()),
+        (Some(t), None, None) => Content::Text(t.split_inclusive('\n').map(|l| lang.localize_log_line(l)).collect()),
+        (None, Some(lines), None) => Content::Text(local(lines).iter().map(|l| format!("{l}\r\n")).collect()),
         (None, None, Some(filler)) => {
-            Content::Generated { filler: filler.clone(), filler_lines: spec.filler_lines, tail: spec.tail.clone() }
+            Content::Generated { filler: filler.clone(), filler_lines: spec.filler_lines, tail: local(&spec.tail) }
         }
         (None, None, None) if !spec.tail.is_empty() => {
-            Content::Generated { filler: String::new(), filler_lines: 0, tail: spec.tail.clone() }
+            Content::Generated { filler: String::new(), filler_lines: 0, tail: local(&spec.tail) }
         }
         (None, None, None) => Content::Text(String::new()),
         _ => return Err("give only one of `text`, `lines` or `filler`".into()),

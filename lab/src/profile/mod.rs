@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 use thiserror::Error;
 
-use crate::host::{Arch, InstallerFaults, Os, Service, Token};
+use crate::host::{Arch, InstallerFaults, Os, Service, SshServer, Token};
+use crate::locale::Language;
 use crate::wsus::WsusSpec;
 
 /// The profiles shipped with the lab, embedded at build time.
@@ -142,6 +143,12 @@ struct ProfileDoc {
     task_run_lines: Option<u32>,
     #[serde(default)]
     connection: Connection,
+    /// `en-US` (default), `zh-CN`, `de-DE`, `fr-FR`, `ja-JP`.
+    language: Option<Language>,
+    /// `win32-openssh` (default), `bitvise`, `cygwin`, `freesshd`.
+    ssh_server: Option<SshServer>,
+    /// Free bytes on C: (default 10 GiB).
+    free_bytes: Option<u64>,
 }
 
 /// Why a profile could not be loaded or used.
@@ -160,6 +167,12 @@ pub enum ProfileError {
 }
 
 /// A loaded, merged profile.
+///
+/// Language and SSH server combine with every profile: set them in the YAML (`language:`,
+/// `ssh_server:`), with [`Profile::with_language`] / [`Profile::with_ssh_server`], or with a
+/// host spec's suffixes (`NAME@LANG+SERVER`, see [`Profile::from_spec`]). A setting that
+/// differs from the profile's own shows in [`Profile::name`] as that suffix, so hosts made
+/// from it keep their own saved state (`--state DIR`).
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub name: String,
@@ -167,6 +180,10 @@ pub struct Profile {
     pub connection: Connection,
     origin: String,
     doc: ProfileDoc,
+    /// The name without suffixes, and the document's own language and SSH server.
+    base_name: String,
+    own_language: Language,
+    own_ssh_server: SshServer,
 }
 
 impl Profile {
@@ -203,9 +220,130 @@ impl Profile {
             description: doc.description.clone().unwrap_or_default(),
             connection: doc.connection.clone(),
             origin: origin.to_string(),
+            base_name: name.to_string(),
+            own_language: doc.language.unwrap_or_default(),
+            own_ssh_server: doc.ssh_server.unwrap_or_default(),
             doc,
         })
     }
+
+    /// The host language (`en-US` unless the profile or an override says otherwise).
+    pub fn language(&self) -> Language {
+        self.doc.language.unwrap_or_default()
+    }
+
+    /// The SSH server flavour (`win32-openssh` unless the profile or an override says otherwise).
+    pub fn ssh_server(&self) -> SshServer {
+        self.doc.ssh_server.unwrap_or_default()
+    }
+
+    /// This profile with another host language.
+    pub fn with_language(mut self, language: Language) -> Profile {
+        self.doc.language = Some(language);
+        self.rename();
+        self
+    }
+
+    /// This profile behind another SSH server.
+    pub fn with_ssh_server(mut self, ssh_server: SshServer) -> Profile {
+        self.doc.ssh_server = Some(ssh_server);
+        self.rename();
+        self
+    }
+
+    /// This profile with free space on C: set (`dir`, `wmic logicaldisk`).
+    pub fn with_free_bytes(mut self, free_bytes: u64) -> Profile {
+        self.doc.free_bytes = Some(free_bytes);
+        self
+    }
+
+    fn rename(&mut self) {
+        let mut name = self.base_name.clone();
+        if self.language() != self.own_language {
+            name.push('@');
+            name.push_str(self.language().tag());
+        }
+        if self.ssh_server() != self.own_ssh_server {
+            name.push('+');
+            name.push_str(self.ssh_server().name());
+        }
+        self.name = name;
+    }
+
+    /// A profile from a host spec: `NAME[@LANG][+SERVER]`, where NAME is one of `extra` (by
+    /// name), a `.yaml`/`.yml` file, or a shipped profile; `@LANG` is a language tag
+    /// (`@zh-CN`) and `+SERVER` an SSH server (`+cygwin`), in either order, each optional.
+    ///
+    /// ```
+    /// use wsusfix_lab::{Language, Profile, SshServer};
+    /// let p = Profile::from_spec("w2008-sp1-unpatched@zh-CN+cygwin", &[]).unwrap();
+    /// assert_eq!((p.language(), p.ssh_server()), (Language::ZhCn, SshServer::Cygwin));
+    /// assert_eq!(p.name, "w2008-sp1-unpatched@zh-CN+cygwin");
+    /// ```
+    pub fn from_spec(spec: &str, extra: &[Profile]) -> Result<Profile, ProfileError> {
+        let parsed = split_spec(spec)?;
+        let base = match extra.iter().find(|p| p.name == parsed.name) {
+            Some(p) => p.clone(),
+            None if parsed.name.ends_with(".yaml") || parsed.name.ends_with(".yml") => {
+                Profile::from_file(Path::new(&parsed.name))?
+            }
+            None => Profile::builtin(&parsed.name)?,
+        };
+        Ok(parsed.apply(base))
+    }
+}
+
+/// A host spec split into profile name, language and SSH server (see [`Profile::from_spec`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileSpec {
+    pub name: String,
+    pub language: Option<Language>,
+    pub ssh_server: Option<SshServer>,
+}
+
+impl ProfileSpec {
+    /// Applies the spec's language and SSH server to a profile.
+    pub fn apply(&self, mut profile: Profile) -> Profile {
+        if let Some(l) = self.language {
+            profile = profile.with_language(l);
+        }
+        if let Some(s) = self.ssh_server {
+            profile = profile.with_ssh_server(s);
+        }
+        profile
+    }
+}
+
+/// Splits `NAME[@LANG][+SERVER]` (suffixes in either order). A suffix that names no known
+/// language or server is an error.
+pub fn split_spec(spec: &str) -> Result<ProfileSpec, ProfileError> {
+    let invalid = |message: String| ProfileError::Invalid { origin: spec.to_string(), message };
+    let mut rest = spec.trim();
+    let mut out = ProfileSpec { name: String::new(), language: None, ssh_server: None };
+    while let Some(at) = rest.rfind(['@', '+']) {
+        let tail = &rest[at + 1..];
+        // A path may hold these characters: only split where the tail has no path separator.
+        if tail.contains(['/', '\\']) {
+            break;
+        }
+        if rest[at..].starts_with('@') {
+            if out.language.is_some() {
+                return Err(invalid("two languages".into()));
+            }
+            out.language = Some(tail.parse::<Language>().map_err(invalid)?);
+        } else {
+            if out.ssh_server.is_some() {
+                return Err(invalid("two SSH servers".into()));
+            }
+            out.ssh_server = Some(tail.parse::<SshServer>().map_err(invalid)?);
+        }
+        rest = &rest[..at];
+    }
+    if rest.is_empty() {
+        return Err(invalid("no profile name".into()));
+    }
+    out.name = rest.to_string();
+    Ok(out)
 }
 
 fn load_builtin(name: &str, depth: u32) -> Result<Value, ProfileError> {

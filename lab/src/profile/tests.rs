@@ -39,3 +39,64 @@ fn user_file_errors_carry_file_line_and_column() {
     assert_eq!(host.fs.file(&dll).unwrap().version.as_deref(), Some("3.0.6000.274"));
     assert!(matches!(Profile::builtin("nope"), Err(ProfileError::Unknown { .. })));
 }
+
+#[test]
+fn language_ssh_server_and_free_space_from_yaml_and_specs() {
+    use crate::host::SshServer;
+    use crate::locale::Language;
+    let yaml = "extends: w2008-sp1-unpatched\nlanguage: ja-JP\nssh_server: freesshd\nfree_bytes: 1048576\n";
+    let p = Profile::from_yaml("mine", "mine.yaml", yaml).unwrap();
+    assert_eq!((p.language(), p.ssh_server(), p.name.as_str()), (Language::JaJp, SshServer::Freesshd, "mine"));
+    let host = p.instantiate("h").unwrap();
+    assert_eq!((host.language, host.ssh_server, host.free_bytes), (Language::JaJp, SshServer::Freesshd, 1_048_576));
+    assert!(host.session_is_wow64());
+    let p = p.with_language(Language::DeDe).with_ssh_server(SshServer::Freesshd);
+    assert_eq!(p.name, "mine@de-DE", "only what differs from the profile's own shows");
+    assert!(Profile::from_yaml("bad", "bad.yaml", "extends: w2003-rtm\nlanguage: klingon\n").is_err());
+    assert!(Profile::from_yaml("bad", "bad.yaml", "extends: w2003-rtm\nssh_server: telnetd\n").is_err());
+
+    let spec = split_spec("w2003-sp2+cygwin@fr-FR").unwrap();
+    assert_eq!(spec.name, "w2003-sp2");
+    assert_eq!((spec.language, spec.ssh_server), (Some(Language::FrFr), Some(SshServer::Cygwin)));
+    assert!(split_spec("w2003-sp2@fr-FR@de-DE").is_err());
+    assert!(split_spec("@fr-FR").is_err());
+    assert!(matches!(Profile::from_spec("w2003-sp2@xx", &[]), Err(ProfileError::Invalid { .. })));
+    let p = Profile::from_spec("w2003-sp2@zh-CN", &[]).unwrap();
+    assert_eq!(
+        (p.name.as_str(), p.language(), p.ssh_server()),
+        ("w2003-sp2@zh-CN", Language::ZhCn, SshServer::Win32OpenSsh)
+    );
+}
+
+#[test]
+fn every_profile_combines_with_every_language_and_ssh_server() {
+    use crate::host::SshServer;
+    use crate::locale::Language;
+    for name in Profile::builtin_names() {
+        for language in Language::ALL {
+            for server in SshServer::ALL {
+                let p = Profile::builtin(name).unwrap().with_language(language).with_ssh_server(server);
+                let host = p.instantiate("h").unwrap_or_else(|e| panic!("{}: {e}", p.name));
+                assert_eq!(
+                    (host.language, host.ssh_server, host.profile.as_str()),
+                    (language, server, p.name.as_str())
+                );
+            }
+        }
+    }
+    // The default stays what it was: English, Win32-OpenSSH, and no suffix.
+    let p = Profile::builtin("w2003-sp2").unwrap();
+    assert_eq!((p.language(), p.ssh_server(), p.name.as_str()), (Language::EnUs, SshServer::Win32OpenSsh, "w2003-sp2"));
+}
+
+#[test]
+fn state_saved_before_languages_loads_as_english_openssh() {
+    let host = Profile::builtin("w2003-sp2").unwrap().instantiate("h").unwrap();
+    let mut json: serde_json::Value = serde_json::to_value(&host).unwrap();
+    let map = json.as_object_mut().unwrap();
+    for key in ["language", "ssh_server", "free_bytes"] {
+        assert!(map.remove(key).is_some(), "{key} is saved");
+    }
+    let back: crate::host::HostState = serde_json::from_value(json).unwrap();
+    assert_eq!(back, host);
+}
