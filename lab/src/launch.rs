@@ -361,6 +361,10 @@ impl RunningLab {
                 yaml_string(&user),
                 h.profile
             ));
+            // What an operator writes for a server whose exec runs bash (Ansible's variable).
+            if h.ssh_server.runs_bash() {
+                text.push_str("      ansible_shell_type: sh\n");
+            }
         }
         text
     }

@@ -12,7 +12,17 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use wsusfix_core::advisory::Advisory;
 use wsusfix_core::inventory::Inventory;
-use wsusfix_lab::{parse_mix, Lab, LabConfig};
+use wsusfix_lab::{host_name, parse_mix, HostSpec, Lab, LabConfig};
+
+/// Hosts of the demo beyond the default mix: languages, code pages and SSH servers as found.
+const WORLD: [&str; 6] = [
+    "w2003-sp1-unpatched@zh-CN",
+    "w2008-sp1-unpatched@zh-CN+cygwin",
+    "w2008-sp1-unpatched-elevated@ja-JP+freesshd",
+    "w2003-rtm@de-DE+cygwin",
+    "w2008-sp1-patched@fr-FR+bitvise",
+    "w2003-no-wsus@zh-CN+freesshd",
+];
 
 /// Run the whole job against an embedded simulated fleet and show what happened.
 ///
@@ -66,7 +76,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("wsusfix demo: {} simulated WSUS servers on 127.0.0.1, every profile the lab knows.", args.hosts);
     println!("Artefacts go to {}/\n", out.display());
 
-    let lab = Lab::start(LabConfig { hosts: parse_mix("default", args.hosts, &[])?, ..LabConfig::default() })?;
+    // Every profile, then the same Windows as found in the field: Chinese and Japanese servers,
+    // a Cygwin-based SSH server (bash runs commands, exit statuses lose all but 8 bits) and a
+    // 32-bit one on 64-bit Windows (the WOW64 registry view, no exit status).
+    let mut hosts = parse_mix("default", args.hosts, &[])?;
+    for (i, spec) in WORLD.iter().enumerate() {
+        hosts.push(HostSpec::new(&host_name(args.hosts + i), spec)?);
+    }
+    println!("and {} more as found in the field: {}", WORLD.len(), WORLD.join(", "));
+    let lab = Lab::start(LabConfig { hosts, ..LabConfig::default() })?;
     let artifacts = lab.write_artifacts(&out.join("lab"))?;
     let inventory = artifacts.inventory.display().to_string();
     make_packages(&out.join("packages"))?;
@@ -181,7 +199,9 @@ fn check(inventory: &Path, out: &Path) -> anyhow::Result<String> {
     let mut tally: BTreeMap<String, usize> = BTreeMap::new();
     for host in &inventory.hosts {
         let profile = host.vars.lab_profile.as_ref().map(|p| p.to_string()).unwrap_or_default();
-        let Some((want_outcome, want_verdict)) = expected(&profile) else {
+        // `w2008-sp1-unpatched@zh-CN+cygwin`: the language and SSH server change nothing here.
+        let base = profile.split(['@', '+']).next().unwrap_or_default();
+        let Some((want_outcome, want_verdict)) = expected(base) else {
             wrong.push(format!("{}: profile {profile} has no expectation", host.name));
             continue;
         };

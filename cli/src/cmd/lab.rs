@@ -32,12 +32,24 @@ pub struct ServeArgs {
     /// Number of hosts.
     #[arg(long, default_value_t = 20)]
     pub hosts: usize,
-    /// `default` (every profile), or weights such as `w2003-rtm=3,w2008-sp1-unpatched=5`.
+    /// `default` (every profile), or weights such as `w2003-rtm=3,w2008-sp1-unpatched=5`. A
+    /// profile may carry its host language and SSH server: `w2008-sp1-unpatched@zh-CN+cygwin=2`
+    /// (`default@ja-JP` sets them for the whole default mix).
     #[arg(long, default_value = "default", conflicts_with = "profile")]
     pub mix: String,
-    /// Give every host this profile (a shipped name, or the name of a --profile-file).
+    /// Give every host this profile (a shipped name, or the name of a --profile-file), with
+    /// optional `@LANGUAGE` and `+SSH_SERVER` suffixes.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+    /// The Windows display language of every host: en-US (code page 437), zh-CN (936), de-DE
+    /// (850), fr-FR (850) or ja-JP (932). Default: each profile's own (en-US).
+    #[arg(long, value_name = "LANGUAGE")]
+    pub language: Option<wsusfix_lab::Language>,
+    /// The SSH server every host runs: win32-openssh (cmd.exe, full exit status), bitvise
+    /// (cmd.exe), cygwin (bash runs the command; exit status & 0xFF) or freesshd (a 32-bit
+    /// process: WOW64 registry view on x64; no exit status). Default: each profile's own.
+    #[arg(long, value_name = "SERVER")]
+    pub ssh_server: Option<wsusfix_lab::SshServer>,
     /// Load a profile from a YAML file (usable by its file name in --mix and --profile).
     #[arg(long, value_name = "FILE")]
     pub profile_file: Vec<PathBuf>,
@@ -89,14 +101,9 @@ pub fn run(cmd: LabCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A profile by name, file or `NAME@LANGUAGE+SERVER` spec.
 fn load_profile(spec: &str, extra: &[Profile]) -> anyhow::Result<Profile> {
-    if let Some(p) = extra.iter().find(|p| p.name == spec) {
-        return Ok(p.clone());
-    }
-    if spec.ends_with(".yaml") || spec.ends_with(".yml") {
-        return Ok(Profile::from_file(std::path::Path::new(spec))?);
-    }
-    Ok(Profile::builtin(spec)?)
+    Ok(Profile::from_spec(spec, extra)?)
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -108,6 +115,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         None => parse_mix(&args.mix, args.hosts, &extra)?,
     };
+    let hosts: Vec<HostSpec> = hosts
+        .into_iter()
+        .map(|h| {
+            let h = match args.language {
+                Some(language) => h.with_language(language),
+                None => h,
+            };
+            match args.ssh_server {
+                Some(server) => h.with_ssh_server(server),
+                None => h,
+            }
+        })
+        .collect();
     let lab = Lab::start(LabConfig {
         hosts,
         state_dir: args.state.clone(),

@@ -199,16 +199,21 @@ fn services_running(text: &str, services: &[String]) -> Judgement {
 
 /// certutil prints `SHA1 hash of file X:` (or `SHA1 hash of X:`), then the hex bytes, spaced.
 pub fn parse_certutil_hash(text: &str, algorithm: &str) -> Option<String> {
-    let mut lines = text.lines().map(str::trim);
-    while let Some(line) = lines.next() {
-        let lower = line.to_ascii_lowercase();
-        if lower.starts_with(&algorithm.to_ascii_lowercase()) && lower.contains(" hash of ") && line.ends_with(':') {
-            let hex = lines.find(|l| !l.is_empty())?;
-            let hex: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
-            return hex.chars().all(|c| c.is_ascii_hexdigit()).then(|| hex.to_ascii_lowercase());
-        }
-    }
-    None
+    // The header (`SHA1 hash of file X:`, `SHA1-Hash von Datei X:`) is worded in the host's
+    // language; the digest line is not: hex digits, spaced on older builds, of the algorithm's
+    // length.
+    let digits = match algorithm.to_ascii_uppercase().as_str() {
+        "MD5" => 32,
+        "SHA1" => 40,
+        "SHA256" => 64,
+        "SHA384" => 96,
+        "SHA512" => 128,
+        _ => return None,
+    };
+    text.lines().find_map(|line| {
+        let hex: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+        (hex.len() == digits && hex.chars().all(|c| c.is_ascii_hexdigit())).then(|| hex.to_ascii_lowercase())
+    })
 }
 
 fn hash(text: &str, algorithm: &str, value: &str) -> Judgement {

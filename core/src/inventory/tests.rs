@@ -252,7 +252,7 @@ fn bad_values_name_line_host_and_variable() {
     );
     assert!(error("all:\n  vars:\n    temp_dir: Temp\n").contains("it must be absolute"));
     assert!(error("all:\n  vars:\n    user: a b\n").contains("` ` is not allowed"));
-    assert!(error("all:\n  vars:\n    lab_profile: SP1\n").contains("a-z, 0-9 and -"));
+    assert!(error("all:\n  vars:\n    lab_profile: sp1/x\n").contains("letters, digits and - @ +"));
     assert!(error("all:\n  vars:\n    host: -oProxyCommand\n").contains("must not start with `-`"));
     assert!(error("all:\n  vars:\n    ssh_password_env: my-pw\n").contains("not an environment variable name"));
     assert!(error("all:\n  vars:\n    port: [1]\n").contains("expected a whole number, found a list"));

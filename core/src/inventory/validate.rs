@@ -142,7 +142,9 @@ impl FromStr for LabProfile {
     type Err = Reason;
 
     fn from_str(value: &str) -> Result<Self, Reason> {
-        only(value, |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-', "a-z, 0-9 and -")
+        // A shipped profile (`w2008-sp1-unpatched`), with the lab's language and SSH server
+        // suffixes (`@zh-CN+cygwin`).
+        only(value, |c| c.is_ascii_alphanumeric() || "-@+".contains(c), "letters, digits and - @ +")
             .map_err(|e| format!("{}: {e}", quoted(value)))?;
         Ok(LabProfile(value.to_string()))
     }
@@ -259,6 +261,7 @@ mod tests {
         assert_eq!(d.as_str(), "ab".repeat(32));
         assert!("ab".parse::<Sha256Digest>().is_err());
         assert!("sp1-affected".parse::<LabProfile>().is_ok());
-        assert!("SP1".parse::<LabProfile>().is_err());
+        assert!("SP1 x".parse::<LabProfile>().is_err());
+        assert!("w2008-sp1-unpatched@zh-CN+cygwin".parse::<LabProfile>().is_ok());
     }
 }

@@ -69,12 +69,22 @@ fn contains(hay: &[u8], needle: &[u8], ignore_case: bool) -> bool {
 }
 
 /// Matching lines of one input, formatted, and whether anything matched.
-fn search(o: &Options, content: &Content, prefix: Option<&str>) -> (Vec<u8>, bool) {
+/// `ansi`: the code page a file's text is kept in on the host (the lab holds its files as
+/// UTF-8 and gives them out in that page); `None` for bytes taken as they are (a pipe).
+fn search(o: &Options, content: &Content, prefix: Option<&str>, ansi: Option<u16>) -> (Vec<u8>, bool) {
     let mut out = Vec::new();
     let mut matched = false;
     let mut n = 0u64;
     content.for_each_line(|line| {
         n += 1;
+        let transcoded;
+        let line = match ansi {
+            Some(page) if !line.is_ascii() => {
+                transcoded = crate::locale::encode(&String::from_utf8_lossy(line), page);
+                transcoded.as_slice()
+            }
+            _ => line,
+        };
         let hit = o.needles.iter().any(|needle| contains(line, needle, o.ignore_case)) != o.invert;
         if !hit {
             return;
@@ -101,8 +111,9 @@ fn search(o: &Options, content: &Content, prefix: Option<&str>) -> (Vec<u8>, boo
 }
 
 pub(super) fn run(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
-    // findstr takes its command line as bytes in the ANSI code page: a non-ASCII search
-    // string becomes those bytes (and so does not match a UTF-8 log's text).
+    // findstr takes its command line as bytes in the ANSI code page; the logs it searches are
+    // kept in that page too (a guess: the WSUS log's encoding is unconfirmed), so a localized
+    // search string matches a localized log line, and the line goes out in that page.
     let ansi = ctx.lang().ansi_code_page();
     let Some(o) = parse(args, ansi) else {
         ctx.eprint(io, "FINDSTR: Bad command line\r\n");
@@ -111,7 +122,7 @@ pub(super) fn run(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
     let mut any = false;
     if o.files.is_empty() {
         let input = Content::Bytes(io.stdin.clone().unwrap_or_default());
-        let (out, matched) = search(&o, &input, None);
+        let (out, matched) = search(&o, &input, None, None);
         ctx.write(&io.stdout, &out);
         return Status::code(if matched { 0 } else { 1 });
     }
@@ -124,7 +135,7 @@ pub(super) fn run(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
             continue;
         };
         let prefix = (many || o.names_only).then_some(name.as_str());
-        let (out, matched) = search(&o, &file.content, prefix);
+        let (out, matched) = search(&o, &file.content, prefix, Some(ansi));
         any |= matched;
         ctx.write(&io.stdout, &out);
     }

@@ -460,11 +460,14 @@ fn the_server_log_carries_the_dotnet_message_of_the_language() {
     let log = r"C:\Program Files\Update Services\LogFiles\SoftwareDistribution.log";
     let mut zh = lang_host("w2003-sp1-unpatched", Language::ZhCn);
     let o = run(&mut zh, &format!(r#"findstr /c:"System.ArgumentException" "{log}""#));
-    let text = String::from_utf8(o.stdout).unwrap();
+    // The log is given out in the host's ANSI code page, GBK.
+    let text = crate::locale::decode(&o.stdout, 936);
     assert_eq!(text.lines().count(), 3);
     assert!(text.lines().all(|l| l.ends_with("System.ArgumentException: 已添加了具有相同键的项。")), "{text}");
     let o = run(&mut zh, &format!(r#"findstr /i /c:"item has already been added" "{log}""#));
     assert_eq!(o.exit_code, 1, "the English signature is not in a Chinese log");
+    let o = run(&mut zh, &format!(r#"findstr /i /c:"已添加了具有相同键的项" "{log}""#));
+    assert_eq!(o.exit_code, 0, "the Chinese one is");
     let mut de = lang_host("w2003-sp1-unpatched", Language::DeDe);
     let o = run(&mut de, &format!(r#"findstr /i /c:"item has already been added" "{log}""#));
     assert_eq!(o.exit_code, 0, ".NET on a German server logs English (no language pack)");
