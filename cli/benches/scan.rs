@@ -3,6 +3,7 @@
 //! ```text
 //! cargo bench -p wsusfix --bench scan                      # 100 and 1,000 hosts, 64 forks
 //! cargo bench -p wsusfix --bench scan -- --hosts 200 --forks 32
+//! cargo bench -p wsusfix --bench scan -- --hosts 1000 --bin OTHER/wsusfix   # another build
 //! ```
 //!
 //! A `wsusfix lab serve` child process serves the hosts (healthy profiles only: a fault host
@@ -10,7 +11,8 @@
 //! `wsusfix scan --forks F` as a child process, and the baseline
 //! `xargs -P F ssh ... PROBE`, each timed by wall clock with its peak resident memory read
 //! from the kernel (`wait4`'s `ru_maxrss`: for the baseline, the largest single process of
-//! its tree, as each ssh is its own process).
+//! its tree, as each ssh is its own process) and its CPU time (user and system, its reaped
+//! children included: every ssh of the baseline), per host.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -21,6 +23,8 @@ const HEALTHY_MIX: &str = "w2003-sp1-unpatched=4,w2008-sp1-unpatched=3,w2008-sp1
 
 struct Measure {
     wall: Duration,
+    /// User and system CPU time of the process and its reaped children.
+    cpu: Duration,
     max_rss_kib: i64,
     exit: Option<i32>,
     ok: bool,
@@ -34,13 +38,14 @@ fn main() {
         None => vec![100, 1000],
     };
     let forks: usize = flag("--forks").and_then(|f| f.parse().ok()).unwrap_or(64);
-    let bin = env!("CARGO_BIN_EXE_wsusfix");
+    let bin = flag("--bin").unwrap_or_else(|| env!("CARGO_BIN_EXE_wsusfix").to_string());
+    let bin = bin.as_str();
     if which("ssh").is_none() || which("xargs").is_none() {
         eprintln!("the baseline needs OpenSSH's ssh and xargs on PATH");
         std::process::exit(1);
     }
-    println!("| hosts | forks | tool | wall (s) | hosts/s | peak RSS (MiB) | all probed |");
-    println!("|---:|---:|---|---:|---:|---:|---|");
+    println!("| hosts | forks | tool | wall (s) | hosts/s | CPU per host (ms) | peak RSS (MiB) | all probed |");
+    println!("|---:|---:|---|---:|---:|---:|---:|---|");
     for n in sizes {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let mut lab = start_lab(bin, n, dir.path());
@@ -48,15 +53,16 @@ fn main() {
         let theirs = scan_with_openssh(bin, dir.path(), forks);
         for (tool, m) in [("wsusfix scan", &ours), ("OpenSSH ssh (xargs -P)", &theirs)] {
             println!(
-                "| {n} | {forks} | {tool} | {:.2} | {:.0} | {:.1} | {} |",
+                "| {n} | {forks} | {tool} | {:.2} | {:.0} | {:.2} | {:.1} | {} |",
                 m.wall.as_secs_f64(),
                 n as f64 / m.wall.as_secs_f64(),
+                m.cpu.as_secs_f64() * 1000.0 / n as f64,
                 m.max_rss_kib as f64 / 1024.0,
                 if m.ok { "yes" } else { "NO" }
             );
         }
         println!(
-            "|  |  | ratio wsusfix / OpenSSH | {:.2} |  |  |  |",
+            "|  |  | ratio wsusfix / OpenSSH | {:.2} |  |  |  |  |",
             ours.wall.as_secs_f64() / theirs.wall.as_secs_f64()
         );
         let _ = Command::new("kill").arg("-TERM").arg(lab.id().to_string()).status();
@@ -133,7 +139,9 @@ fn timed(mut cmd: Command) -> Measure {
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let wall = started.elapsed();
     let exit = (waited == pid && libc::WIFEXITED(status)).then(|| libc::WEXITSTATUS(status));
-    Measure { wall, max_rss_kib: usage.ru_maxrss.max(0), exit, ok: exit == Some(0) }
+    let time = |t: libc::timeval| Duration::new(t.tv_sec.max(0) as u64, (t.tv_usec.max(0) as u32) * 1000);
+    let cpu = time(usage.ru_utime) + time(usage.ru_stime);
+    Measure { wall, cpu, max_rss_kib: usage.ru_maxrss.max(0), exit, ok: exit == Some(0) }
 }
 
 fn which(program: &str) -> Option<std::path::PathBuf> {

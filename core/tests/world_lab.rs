@@ -54,7 +54,9 @@ impl World {
             for language in Language::ALL {
                 for server in SshServer::ALL {
                     let name = format!("p{p}-{}-{}", language.tag().to_ascii_lowercase(), server.name());
-                    specs.push(HostSpec::new(&name, &format!("{profile}@{}+{}", language.tag(), server.name())).unwrap());
+                    specs.push(
+                        HostSpec::new(&name, &format!("{profile}@{}+{}", language.tag(), server.name())).unwrap(),
+                    );
                     expected.insert(name, (*verdict, server));
                 }
             }
@@ -206,6 +208,57 @@ fn every_ssh_server_and_language_is_remediated_end_to_end() {
     world.lab.shutdown();
 }
 
-fn outcome_of<'a>(hosts: &'a [wsusfix_core::outcome::HostOutcome], name: &str) -> &'a wsusfix_core::outcome::HostOutcome {
+fn outcome_of<'a>(
+    hosts: &'a [wsusfix_core::outcome::HostOutcome],
+    name: &str,
+) -> &'a wsusfix_core::outcome::HostOutcome {
     hosts.iter().find(|h| h.host == name).unwrap()
+}
+
+#[test]
+fn awkward_text_and_exit_codes_survive_both_shell_types() {
+    let specs = vec![
+        HostSpec::new("via-cmd", "w2008-sp1-unpatched@zh-CN+win32-openssh").unwrap(),
+        HostSpec::new("via-sh", "w2008-sp1-unpatched@zh-CN+cygwin").unwrap(),
+        HostSpec::new("via-32bit", "w2008-sp1-unpatched@de-DE+freesshd").unwrap(),
+    ];
+    let lab = Lab::start(LabConfig { hosts: specs, ..LabConfig::default() }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = Inventory::load(lab.write_artifacts(dir.path()).unwrap().inventory).unwrap().hosts;
+    let connector = SshConnector::new(ConnectSettings {
+        accept_new_host_keys: false,
+        extra_known_hosts: Vec::new(),
+        connect_timeout: Duration::from_secs(10),
+        default_user: "admin".into(),
+    });
+    let text = r#"echo "C:\Program Files (x86)\a & b ^ c %d% (e) 'f'""#;
+    let mut outputs = Vec::new();
+    for host in &hosts {
+        use wsusfix_core::connector::Connector;
+        let mut shell = connector.connect(host).unwrap();
+        let mut out = wsusfix_core::transport::CollectSink::new(4096);
+        let ended = wsusfix_core::shell::run_with_exit_code(
+            &mut *shell,
+            host.shell_type(),
+            text,
+            Duration::from_secs(10),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(ended.in_band, Some(0), "{}", host.name);
+        outputs.push(String::from_utf8_lossy(out.stdout_bytes()).into_owned());
+        let mut out = wsusfix_core::transport::CollectSink::new(4096);
+        let ended = wsusfix_core::shell::run_with_exit_code(
+            &mut *shell,
+            host.shell_type(),
+            "cmd /c exit 3010",
+            Duration::from_secs(10),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(ended.code(), Some(3010), "{}: {ended:?}", host.name);
+    }
+    assert_eq!(outputs[0], "\"C:\\Program Files (x86)\\a & b ^ c %d% (e) 'f'\"\r\n", "the line as cmd.exe echoes it");
+    assert!(outputs.iter().all(|o| *o == outputs[0]), "{outputs:#?}");
+    lab.shutdown();
 }

@@ -262,9 +262,14 @@ impl Walker<'_> {
         });
         let host = &mut self.tree.hosts[index];
         host.vars.overlay(vars);
-        push_new(&mut host.groups, group);
+        // The host's own short list of groups says whether it is new to this group; the
+        // group's list of hosts (100,000 of them, maybe) is never searched.
+        if host.groups.iter().any(|g| g == group) {
+            return;
+        }
+        host.groups.push(group.to_string());
         if let Some(node) = self.tree.groups.get_mut(group) {
-            push_new(&mut node.hosts, name);
+            node.hosts.push(name.to_string());
         }
     }
 

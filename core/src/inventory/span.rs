@@ -17,12 +17,16 @@ struct Entry {
 /// The key outline of one YAML text.
 pub(super) struct Outline {
     entries: Vec<Entry>,
+    /// (parent, key) → the first child of that name: a lookup costs the depth of its path,
+    /// not the size of the mappings on the way (a group of 100,000 hosts).
+    first_child: std::collections::HashMap<(usize, String), usize>,
 }
 
 impl Outline {
     pub(super) fn new(text: &str) -> Outline {
         let root = Entry { key: String::new(), parent: 0, line: 0, column: 0, children: Vec::new() };
         let mut entries = vec![root];
+        let mut first_child = std::collections::HashMap::new();
         // (indent, entry index); the root sits at indent -1.
         let mut stack: Vec<(isize, usize)> = vec![(-1, 0)];
         let mut block_scalar_indent: Option<isize> = None;
@@ -48,6 +52,7 @@ impl Outline {
             let parent = stack.last().map_or(0, |(_, e)| *e);
             let index = entries.len();
             let column = indent as usize + 1;
+            first_child.entry((parent, key.clone())).or_insert(index);
             entries.push(Entry { key, parent, line: number + 1, column, children: Vec::new() });
             entries[parent].children.push(index);
             stack.push((indent, index));
@@ -55,7 +60,7 @@ impl Outline {
                 block_scalar_indent = Some(indent);
             }
         }
-        Outline { entries }
+        Outline { entries, first_child }
     }
 
     /// The line and column of the last key of `path`, or of the deepest key of it found.
@@ -63,9 +68,8 @@ impl Outline {
         let mut at = 0;
         let mut found = None;
         for key in path {
-            let next = self.entries[at].children.iter().find(|&&c| self.entries[c].key == *key);
-            match next {
-                Some(&child) => {
+            match self.first_child.get(&(at, key.clone())).copied() {
+                Some(child) => {
                     at = child;
                     found = Some((self.entries[child].line, self.entries[child].column));
                 }

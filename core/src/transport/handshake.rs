@@ -81,7 +81,7 @@ pub(crate) fn establish(
     let io =
         |context: &str, source| TransportError::Io { host: ep.host.to_owned(), context: context.to_owned(), source };
     let socket = stream.try_clone().map_err(|e| io("cloning the socket", e))?;
-    let store = KnownHostsStore::load(&options.known_hosts).map_err(|(path, e)| TransportError::KnownHosts {
+    let store = KnownHostsStore::shared(&options.known_hosts).map_err(|(path, e)| TransportError::KnownHosts {
         host: ep.host.to_owned(),
         path,
         reason: e.to_string(),

@@ -1,16 +1,23 @@
 //! known_hosts files as OpenSSH reads them: plain and hashed (`|1|salt|hash`) host names,
 //! `[host]:port` names off port 22, pattern lists with `*`, `?` and `!`, and `@revoked`
-//! keys. Hashed names are matched by libssh2's `KnownHosts`; new keys are appended as one
-//! plain line so the rest of the file is never rewritten.
+//! keys. New keys are appended as one plain line so the rest of the file is never rewritten.
+//!
+//! A store is read once per run and indexed, not once per host: plain names go into a map,
+//! so a lookup costs the same with 50,000 lines as with 50; pattern lists and hashed names
+//! (HMAC-SHA1 of the host with each line's salt, computed here) are checked per lookup
+//! without touching the file. [`KnownHostsStore::shared`] hands every connection of a process
+//! the same store while the files stay as they were (same length and modification time).
 
+use std::collections::HashMap;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
 
-use ssh2::{CheckResult, KnownHostFileKind, Session};
+use hmac::{Hmac, Mac};
 
-use super::host_key::HostKey;
+use super::host_key::{base64_decode, HostKey};
 
 /// The name a host is recorded under: the address on port 22, `[address]:port` otherwise.
 pub fn known_host_name(address: &str, port: u16) -> String {
@@ -27,6 +34,17 @@ enum Marker {
     Revoked,
 }
 
+/// How a line's host field names hosts, decided once when the file is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Names {
+    /// Plain names (`wsus01,10.0.0.5`): found through the store's map.
+    Plain,
+    /// A pattern list with `*`, `?` or `!`: matched at each lookup.
+    Patterns,
+    /// `|1|salt|hash`: names the host whose HMAC-SHA1 with the salt is the hash.
+    Hashed { salt: Vec<u8>, hash: Vec<u8> },
+}
+
 /// One key line of a known_hosts file.
 #[derive(Clone, Debug)]
 pub struct KnownHostEntry {
@@ -34,6 +52,7 @@ pub struct KnownHostEntry {
     line: usize,
     marker: Option<Marker>,
     hosts: String,
+    names: Names,
     key: HostKey,
     key_type: String,
 }
@@ -61,11 +80,24 @@ impl KnownHostEntry {
         let Some(key) = HostKey::from_base64(key) else {
             return Some(Err("the key is not valid base64".into()));
         };
+        let names = if let Some(hashed) = hosts.strip_prefix("|1|") {
+            let decoded =
+                hashed.split_once('|').and_then(|(salt, hash)| Some((base64_decode(salt)?, base64_decode(hash)?)));
+            let Some((salt, hash)) = decoded else {
+                return Some(Err("the hashed host name is not |1|salt|hash in base64".into()));
+            };
+            Names::Hashed { salt, hash }
+        } else if hosts.contains(['*', '?', '!']) {
+            Names::Patterns
+        } else {
+            Names::Plain
+        };
         Some(Ok(KnownHostEntry {
             file: file.to_owned(),
             line,
             marker,
             hosts: hosts.to_owned(),
+            names,
             key_type: key.key_type().unwrap_or(key_type).to_owned(),
             key,
         }))
@@ -86,11 +118,10 @@ impl KnownHostEntry {
         &self.key
     }
 
-    fn names(&self, host: &str, hasher: Option<&Session>) -> bool {
-        if self.hosts.starts_with("|1|") {
-            hasher.is_some_and(|session| hashed_name_matches(session, &self.hosts, host))
-        } else {
-            pattern_list_matches(&self.hosts, host)
+    fn names(&self, host: &str) -> bool {
+        match &self.names {
+            Names::Hashed { salt, hash } => hashed_name_matches(salt, hash, host),
+            Names::Plain | Names::Patterns => pattern_list_matches(&self.hosts, host),
         }
     }
 }
@@ -108,17 +139,45 @@ pub enum HostKeyCheck<'a> {
     Unknown { other_types: Vec<String> },
 }
 
-/// The keys of a set of known_hosts files, in file order.
+/// The keys of a set of known_hosts files, in file order, indexed by plain host name.
+#[derive(Debug, Default)]
 pub struct KnownHostsStore {
     entries: Vec<KnownHostEntry>,
     malformed: Vec<String>,
-    hasher: Option<Session>,
+    /// Lower-cased plain names → the entries naming them, in file order.
+    by_name: HashMap<String, Vec<usize>>,
+    /// Entries with patterns or hashed names: checked at each lookup.
+    scanned: Vec<usize>,
 }
 
+/// What a set of files looked like when it was read: a changed length or modification time
+/// means it must be read again.
+type Stamp = Vec<Option<(u64, SystemTime)>>;
+
+/// Stores already read in this process, by the list of files they were read from.
+static SHARED: Mutex<Vec<(Vec<PathBuf>, Stamp, Arc<KnownHostsStore>)>> = Mutex::new(Vec::new());
+
 impl KnownHostsStore {
+    /// The store of `files`, read once per process and read again only when a file changed
+    /// (a key recorded by `--accept-new-host-keys`, another process's edit).
+    pub fn shared(files: &[PathBuf]) -> Result<Arc<Self>, (PathBuf, io::Error)> {
+        let stamp: Stamp = files
+            .iter()
+            .map(|f| fs::metadata(f).ok().map(|m| (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH))))
+            .collect();
+        let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, _, store)) = shared.iter().find(|(f, s, _)| f.as_slice() == files && *s == stamp) {
+            return Ok(store.clone());
+        }
+        let store = Arc::new(KnownHostsStore::load(files)?);
+        shared.retain(|(f, _, _)| f.as_slice() != files);
+        shared.push((files.to_vec(), stamp, store.clone()));
+        Ok(store)
+    }
+
     /// Reads the files; a missing file counts as empty, an unreadable one is an error.
     pub fn load(files: &[PathBuf]) -> Result<Self, (PathBuf, io::Error)> {
-        let mut store = KnownHostsStore { entries: Vec::new(), malformed: Vec::new(), hasher: None };
+        let mut store = KnownHostsStore::default();
         for file in files {
             match fs::read(file) {
                 Ok(bytes) => store.add_text(file, &String::from_utf8_lossy(&bytes)),
@@ -133,14 +192,35 @@ impl KnownHostsStore {
     pub fn add_text(&mut self, file: &Path, text: &str) {
         for (index, line) in text.lines().enumerate() {
             match KnownHostEntry::parse(file, index + 1, line) {
-                Some(Ok(entry)) => self.entries.push(entry),
+                Some(Ok(entry)) => self.push(entry),
                 Some(Err(reason)) => self.malformed.push(format!("{}:{}: {reason}", file.display(), index + 1)),
                 None => {}
             }
         }
-        if self.hasher.is_none() && self.entries.iter().any(|e| e.hosts.starts_with("|1|")) {
-            self.hasher = Session::new().ok();
+    }
+
+    fn push(&mut self, entry: KnownHostEntry) {
+        let at = self.entries.len();
+        match entry.names {
+            Names::Plain => {
+                for name in entry.hosts.split(',').filter(|n| !n.is_empty()) {
+                    let slot = self.by_name.entry(name.to_ascii_lowercase()).or_default();
+                    if slot.last() != Some(&at) {
+                        slot.push(at);
+                    }
+                }
+            }
+            Names::Patterns | Names::Hashed { .. } => self.scanned.push(at),
         }
+        self.entries.push(entry);
+    }
+
+    /// Every entry naming `host` (markers included), in file order.
+    fn naming(&self, host: &str) -> Vec<&KnownHostEntry> {
+        let mut found: Vec<usize> = self.by_name.get(&host.to_ascii_lowercase()).cloned().unwrap_or_default();
+        found.extend(self.scanned.iter().copied().filter(|&i| self.entries[i].names(host)));
+        found.sort_unstable();
+        found.into_iter().map(|i| &self.entries[i]).collect()
     }
 
     /// Lines that could not be read, as `file:line: reason`.
@@ -161,13 +241,12 @@ impl KnownHostsStore {
 
     /// Looks up the key presented by the host recorded as `known_as`.
     pub fn check(&self, known_as: &str, presented: &HostKey) -> HostKeyCheck<'_> {
-        let revoked = self.entries.iter().find(|e| {
-            e.marker == Some(Marker::Revoked) && e.key == *presented && e.names(known_as, self.hasher.as_ref())
-        });
+        let naming = self.naming(known_as);
+        let revoked = naming.iter().find(|e| e.marker == Some(Marker::Revoked) && e.key == *presented);
         if let Some(entry) = revoked {
             return HostKeyCheck::Revoked(entry);
         }
-        let known = self.host_entries(known_as);
+        let known: Vec<&KnownHostEntry> = naming.into_iter().filter(|e| e.marker.is_none()).collect();
         if known.iter().any(|e| e.key == *presented) {
             return HostKeyCheck::Known;
         }
@@ -179,8 +258,7 @@ impl KnownHostsStore {
     }
 
     fn host_entries(&self, known_as: &str) -> Vec<&KnownHostEntry> {
-        let hasher = self.hasher.as_ref();
-        self.entries.iter().filter(|e| e.marker.is_none() && e.names(known_as, hasher)).collect()
+        self.naming(known_as).into_iter().filter(|e| e.marker.is_none()).collect()
     }
 }
 
@@ -228,16 +306,10 @@ fn append_line(path: &Path, line: &str) -> io::Result<()> {
 }
 
 /// A hashed name (`|1|salt|hash`) names `host` when HMAC-SHA1(salt, host) equals the hash.
-/// libssh2 computes it: a host it finds with another key is a host it matched.
-fn hashed_name_matches(session: &Session, hashed: &str, host: &str) -> bool {
-    const PROBE_KEY: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIEx7sVzz4u0Ess6ufNx9Ma8+JLzP/iTrnf7u0QHzpsrm";
-    let Ok(mut known) = session.known_hosts() else {
-        return false;
-    };
-    if known.read_str(&format!("{hashed} ssh-ed25519 {PROBE_KEY}"), KnownHostFileKind::OpenSSH).is_err() {
-        return false;
-    }
-    matches!(known.check(host, b"not the probe key"), CheckResult::Mismatch)
+fn hashed_name_matches(salt: &[u8], hash: &[u8], host: &str) -> bool {
+    let Ok(mut mac) = Hmac::<sha1::Sha1>::new_from_slice(salt) else { return false };
+    mac.update(host.as_bytes());
+    mac.verify_slice(hash).is_ok()
 }
 
 /// OpenSSH's host pattern lists: comma-separated, `*` and `?` wildcards, a `!` pattern that

@@ -13,7 +13,7 @@ fn key(b64: &str) -> HostKey {
 }
 
 fn store(text: &str) -> KnownHostsStore {
-    let mut store = KnownHostsStore { entries: Vec::new(), malformed: Vec::new(), hasher: None };
+    let mut store = KnownHostsStore::default();
     store.add_text(Path::new("known_hosts"), text);
     store
 }
