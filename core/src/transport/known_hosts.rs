@@ -154,8 +154,11 @@ pub struct KnownHostsStore {
 /// means it must be read again.
 type Stamp = Vec<Option<(u64, SystemTime)>>;
 
-/// Stores already read in this process, by the list of files they were read from.
-static SHARED: Mutex<Vec<(Vec<PathBuf>, Stamp, Arc<KnownHostsStore>)>> = Mutex::new(Vec::new());
+/// A store read in this process: the files it was read from, and how they looked then.
+type Shared = (Vec<PathBuf>, Stamp, Arc<KnownHostsStore>);
+
+/// Stores already read in this process.
+static SHARED: Mutex<Vec<Shared>> = Mutex::new(Vec::new());
 
 impl KnownHostsStore {
     /// The store of `files`, read once per process and read again only when a file changed
