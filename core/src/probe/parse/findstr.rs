@@ -113,4 +113,18 @@ mod tests {
         let (_, errors) = tally.finish();
         assert_eq!(errors.len(), 1);
     }
+
+    #[test]
+    fn a_log_that_cannot_be_opened_in_every_language() {
+        for text in [
+            "FINDSTR: 无法打开 C:\\Program Files\\Update Services\\LogFiles\\SoftwareDistribution.log",
+            "FINDSTR: C:\\Program Files\\Update Services\\LogFiles\\SoftwareDistribution.log kann nicht geöffnet werden.",
+            "FINDSTR : impossible d'ouvrir C:\\Program Files\\Update Services\\LogFiles\\SoftwareDistribution.log",
+        ] {
+            let mut tally = LogTally::new([SIG]);
+            tally.merge(&Section::from_text("server-log", crate::probe::parse::SectionStatus::Exit(1), text));
+            let (evidence, errors) = tally.finish();
+            assert!(!evidence.log_found && errors.is_empty(), "{text}: {evidence:?} {errors:?}");
+        }
+    }
 }

@@ -182,4 +182,20 @@ mod tests {
         let bad_dword = RegValue { name: "InstallType".into(), kind: "REG_DWORD".into(), data: "1".into() };
         assert!(bad_dword.as_dword().is_err());
     }
+
+    #[test]
+    fn not_found_in_every_language_and_refusals_stay_errors() {
+        for line in [
+            "Error:  The system was unable to find the specified registry key or value",
+            "错误: 系统找不到指定的注册表项或值。",
+            "FEHLER: Der angegebene Registrierungsschlüssel bzw. Wert wurde nicht gefunden.",
+            "ERREUR : Le système n'a pas trouvé la clé ou la valeur de Registre spécifiée.",
+            "エラー: 指定されたレジストリ キーまたは値が見つかりませんでした。",
+        ] {
+            let s = Section::from_text("reg-native", SectionStatus::Exit(1), line);
+            assert_eq!(parse(&s), Ok(RegLookup::NotFound), "{line}");
+        }
+        let denied = Section::from_text("reg-native", SectionStatus::Exit(1), "错误: 拒绝访问。");
+        assert!(matches!(parse(&denied), Err(ParseError::ErrorOutput { .. })));
+    }
 }

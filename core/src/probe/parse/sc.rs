@@ -87,4 +87,20 @@ mod tests {
         assert!(matches!(parse(&s), Err(ParseError::BadValue { .. })));
         assert_eq!(parse(&Section::from_text("service", Done, "")), Err(ParseError::Empty));
     }
+
+    #[test]
+    fn localized_output_is_read_by_its_numbers() {
+        let missing = Section::from_text(
+            "service",
+            crate::probe::parse::SectionStatus::Exit(1060),
+            "[SC] EnumQueryServicesStatus:OpenService 失败 1060:\r\n\r\n指定的服务未安装。",
+        );
+        assert_eq!(parse(&missing).unwrap().state, ServiceState::NotInstalled);
+        let label = Section::from_text(
+            "service",
+            crate::probe::parse::SectionStatus::Exit(0),
+            "SERVICE_NAME: WsusService\r\n        类型               : 20  WIN32_SHARE_PROCESS\r\n        状态               : 4  RUNNING\r\n",
+        );
+        assert_eq!(parse(&label).unwrap().state, ServiceState::Running);
+    }
 }

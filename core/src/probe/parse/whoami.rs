@@ -56,4 +56,18 @@ mod tests {
         assert_eq!(parse(&Section::from_text("whoami", Failed, text)), Ok(Elevation::Unknown));
         assert_eq!(parse(&Section::from_text("whoami", Failed, "")), Err(ParseError::Empty));
     }
+
+    #[test]
+    fn localized_headers_and_groups_are_read_by_their_sids() {
+        let zh = "\r\n组信息\r\n-----------------\r\n\r\n组名                                   类型   SID          属性\r\nMandatory Label\\High Mandatory Level  标签   S-1-16-12288\r\n";
+        assert_eq!(
+            parse(&Section::from_text("whoami", crate::probe::parse::SectionStatus::Exit(0), zh)),
+            Ok(Elevation::Elevated)
+        );
+        let ja = "\r\nグループ情報\r\n\r\nMandatory Label\\Medium Mandatory Level ラベル S-1-16-8192\r\n";
+        assert_eq!(
+            parse(&Section::from_text("whoami", crate::probe::parse::SectionStatus::Exit(0), ja)),
+            Ok(Elevation::Filtered)
+        );
+    }
 }

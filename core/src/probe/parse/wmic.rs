@@ -79,4 +79,17 @@ mod tests {
         assert_eq!(v["Caption"], "Microsoft(R) Windows(R) Server 2003, Standard Edition");
         assert_eq!(v["Version"], "5.2.3790");
     }
+
+    #[test]
+    fn no_instance_in_every_language() {
+        for text in [
+            "没有可用实例。\r\r\n",
+            "Keine Instanz(en) verfügbar.\r\r\n",
+            "Aucune instance disponible.\r\r\n",
+            "利用できるインスタンスがありません。\r\r\n",
+        ] {
+            let s = Section::from_text("dll", crate::probe::parse::SectionStatus::Exit(0), text);
+            assert_eq!(parse_datafile(&s), Ok(DllState::Missing), "{text}");
+        }
+    }
 }
