@@ -255,3 +255,56 @@ fn ctrl_c_finishes_the_host_in_flight_and_leaves_a_consistent_run() {
     assert!(run.join("outcome.json").is_file());
     assert_eq!(s.installs("d-slow"), 0, "no host started after Ctrl-C");
 }
+
+#[test]
+fn a_tampered_plan_or_another_digest_is_refused_before_any_host_and_a_held_run_folder_too() {
+    let s = setup(&[("w03", "w2003-sp1-unpatched")], "100%");
+    let before = s.lab.host_state("w03").unwrap().snapshot();
+    let plan_text = std::fs::read_to_string(&s.plan).unwrap();
+
+    // The digest `plan` printed is the one `show` prints and `apply --expect-digest` checks.
+    let show = wsusfix().arg("show").arg(&s.plan).output().unwrap();
+    let shown = String::from_utf8_lossy(&show.stdout);
+    let digest = shown.lines().find_map(|l| l.trim().strip_prefix("digest     ")).unwrap().split(' ').next().unwrap();
+    assert!(shown.contains("integrity  every step re-makes"), "{shown}");
+    let out = s.apply(&["--dry-run", "--expect-digest", digest]).arg(&s.plan).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let other = format!("sha256:{}", "0".repeat(64));
+    let out = s.apply(&["--dry-run", "--expect-digest", &other]).arg(&s.plan).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not the approved plan"), "{}", text(&out));
+
+    // An install step edited by hand: refused by apply (dry run too), flagged by show.
+    let install = r#""C:\Windows\Temp\wsusfix\WSUS3.0SP1-KB954960-x86.exe" /quiet /norestart"#;
+    let tampered = plan_text.replacen(&format!("command: '{install}'"), "command: echo TAMPERED", 1);
+    assert_ne!(tampered, plan_text);
+    let path = s.dir.path().join("tampered.yaml");
+    std::fs::write(&path, tampered).unwrap();
+    for extra in [&["--dry-run"][..], &["--yes"][..]] {
+        let out = s.apply(extra).arg(&path).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("host w03, step install") && err.contains("echo TAMPERED") && err.contains(install),
+            "{err}"
+        );
+    }
+    let show = wsusfix().arg("show").arg(&path).output().unwrap();
+    assert!(String::from_utf8_lossy(&show.stdout).contains("INTEGRITY  CHANGED"), "{}", text(&show));
+
+    // A run folder another process holds is refused, naming the holder.
+    let run = s.dir.path().join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    let mut holder = std::process::Command::new("flock")
+        .arg(run.join("lock"))
+        .args(["sleep", "30"])
+        .spawn()
+        .expect("util-linux flock");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let out = s.apply(&["--yes", "--run-dir"]).arg(&run).arg(&s.plan).output().unwrap();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is in use by"), "{}", text(&out));
+    assert!(s.lab.host_state("w03").unwrap().snapshot() == before, "no host was touched");
+}

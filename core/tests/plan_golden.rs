@@ -40,6 +40,7 @@ fn request(rtm: RtmChoice, packages: &str) -> PlanRequest {
         batches: BatchPolicy::default(),
         hosts: BTreeMap::new(),
         default_staging_dir: "C:\\Windows\\Temp\\wsusfix".into(),
+        known_packages: BTreeMap::new(),
     }
 }
 
@@ -164,4 +165,42 @@ fn a_hand_edited_plan_is_refused_with_line_and_reason() {
     let broken = text.replacen("remote: C:\\Windows\\Temp\\wsusfix\\", "remote: C:\\Windows\\Temp\\a&b\\", 1);
     let err = Plan::parse(&broken, Path::new("plan.yaml")).unwrap_err().to_string();
     assert!(err.contains("upload target is not a safe Windows path") && err.contains("`&` is not allowed"), "{err}");
+}
+
+#[test]
+fn a_plan_changed_after_it_was_made_is_refused_naming_host_step_and_both_commands() {
+    let advisory = Advisory::embedded();
+    let templates = Templates::embedded().unwrap();
+    let plan = build_plan(RtmChoice::Upgrade, "tests/data/packages").unwrap();
+    plan::verify(&plan, &advisory, &templates).unwrap();
+    let text = plan.to_yaml();
+
+    // A step's command replaced.
+    let install = "\"C:\\Windows\\Temp\\wsusfix\\WSUS3.0SP1-KB954960-x86.exe\" /quiet /norestart";
+    let tampered = text.replacen(
+        &format!("command: '{install}'"),
+        "command: echo TAMPERED & del \"C:\\Program Files\\Update Services\\LogFiles\\SoftwareDistribution.log\"",
+        1,
+    );
+    assert_ne!(tampered, text, "the install command is in the plan");
+    let tampered = Plan::parse(&tampered, Path::new("plan.yaml")).unwrap();
+    let err = plan::verify(&tampered, &advisory, &templates).unwrap_err().to_string();
+    assert!(err.contains("step install:") && err.contains("echo TAMPERED") && err.contains(install), "{err}");
+    assert_ne!(tampered.digest(), plan.digest());
+    assert!(tampered.expect_digest(&plan.digest()).unwrap_err().to_string().contains("not the approved plan"));
+    plan.expect_digest(&plan.digest()).unwrap();
+
+    // The version that proves the fix lowered.
+    let lowered =
+        text.replace("type: dll-at-least\n      version: 3.1.6001.66", "type: dll-at-least\n      version: 1.0.0.0");
+    assert_ne!(lowered, text);
+    let lowered = Plan::parse(&lowered, Path::new("plan.yaml")).unwrap();
+    let err = plan::verify(&lowered, &advisory, &templates).unwrap_err().to_string();
+    assert!(err.contains("step verify-dll") && err.contains("1.0.0.0"), "{err}");
+
+    // A plan made under another advisory (a later fixed version).
+    let mut other = advisory.clone();
+    other.fixed_file_version = "3.1.6001.67".parse().unwrap();
+    let err = plan::verify(&plan, &other, &templates).unwrap_err().to_string();
+    assert!(err.contains("fixed 3.1.6001.66") && err.contains("fixed 3.1.6001.67"), "{err}");
 }

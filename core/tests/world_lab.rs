@@ -163,6 +163,7 @@ fn every_ssh_server_and_language_is_remediated_end_to_end() {
         batches: BatchPolicy { serial: vec!["100%".into()], max_fail_percent: 100, pause_between_secs: 0 },
         hosts: BTreeMap::new(),
         default_staging_dir: DEFAULT_STAGING_DIR.into(),
+        known_packages: BTreeMap::new(),
     };
     let plan = plan::build(&scan, &request, &world.advisory, &world.templates).unwrap();
     let mut apply = ApplyRequest::new(plan.clone(), world.hosts.clone());

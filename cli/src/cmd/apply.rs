@@ -98,6 +98,10 @@ pub struct Args {
     /// First pause before retrying an installer that answered 1618 (it doubles each try).
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub retry_delay: String,
+    /// Refuse to run any plan but the one with this digest (`sha256:...`, as `wsusfix plan`
+    /// and `wsusfix show` print it): the plan the change board approved.
+    #[arg(long, value_name = "SHA256")]
+    pub expect_digest: Option<String>,
     /// Poll scheduled tasks at this interval instead of the plan's (e.g. 1s).
     #[arg(long, value_name = "DURATION", hide = true)]
     pub poll_interval: Option<String>,
@@ -115,6 +119,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for warning in &inventory.warnings {
         eprintln!("warning: {warning}");
     }
+    if let Some(digest) = &args.expect_digest {
+        plan.expect_digest(digest)?;
+    }
+    wsusfix_core::plan::verify(&plan, &advisory, &templates)?;
     let mut request = ApplyRequest::from_inventory(plan.clone(), &inventory, args.limit.as_deref())?;
     request.policy = policy(&args, &plan)?;
     request.forks = args.connect.forks;

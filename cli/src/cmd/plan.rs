@@ -118,6 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let plan = plan::build(&scan, &request, &advisory, &templates)?;
     plan.save(&args.output)?;
     eprintln!("{}: {}", args.output.display(), summary(&plan));
+    eprintln!("digest sha256:{} (apply --expect-digest checks it)", plan.digest());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -31,6 +31,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ShowFormat,
+    #[command(flatten)]
+    pub knowledge: super::common::KnowledgeArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -41,6 +43,11 @@ pub enum ShowFormat {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let plan = Plan::load(&args.plan)?;
+    // A plan whose steps do not re-make from its recorded facts was changed after it was made.
+    let integrity = wsusfix_core::plan::verify(&plan, &args.knowledge.advisory()?, &args.knowledge.templates()?);
+    if let Err(e) = &integrity {
+        eprintln!("warning: {e}");
+    }
     let hosts: Vec<&HostPlan> = match &args.host {
         Some(name) => vec![find_host(&plan, name, &args.plan)?],
         None => plan.hosts.iter().collect(),
@@ -48,7 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let text = match args.format {
         ShowFormat::Json => json(&plan, &hosts)?,
         ShowFormat::Text => {
-            let mut text = header(&plan, &args.plan);
+            let mut text = header(&plan, &args.plan, integrity.as_ref().err());
             if args.host.is_none() {
                 text.push_str(&summary(&plan));
             }
@@ -84,10 +91,19 @@ fn json(plan: &Plan, hosts: &[&HostPlan]) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(&value)? + "\n")
 }
 
-fn header(plan: &Plan, path: &std::path::Path) -> String {
+fn header(plan: &Plan, path: &std::path::Path, changed: Option<&wsusfix_core::plan::IntegrityError>) -> String {
     let h = &plan.header;
     let mut t = String::new();
     let _ = writeln!(t, "Plan {}", path.display());
+    let _ = writeln!(t, "  digest     sha256:{} (apply --expect-digest checks it)", plan.digest());
+    match changed {
+        None => {
+            let _ = writeln!(t, "  integrity  every step re-makes from the facts the plan recorded");
+        }
+        Some(e) => {
+            let _ = writeln!(t, "  INTEGRITY  CHANGED: {}", printable(&e.to_string()));
+        }
+    }
     let _ = writeln!(
         t,
         "  made       {} from {} (wsusfix {}, plan format {})",

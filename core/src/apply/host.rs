@@ -404,7 +404,10 @@ impl<'a> HostRun<'a> {
         let j = attempt.judgement;
         match j.judged {
             Judged::Ok => {
-                self.dll_proved |= matches!(step.expect, Expect::DllAtLeast { .. });
+                // Only the loaded advisory's fixed version proves a fix, whatever the plan says.
+                let fixed = self.engine.tools.advisory.fixed_file_version;
+                self.dll_proved |=
+                    matches!(step.expect, Expect::DllAtLeast { .. }) && j.dll_version.is_some_and(|v| v >= fixed);
                 self.report.reboot_pending |= j.reboot_pending;
                 StepEnd::Done
             }

@@ -94,6 +94,11 @@ pub enum JournalError {
     PlanChanged { path: PathBuf, expected: String, found: String },
     #[error(transparent)]
     Plan(#[from] crate::plan::PlanFileError),
+    #[error(
+        "{} is in use by {holder}: one process at a time runs or resumes a run folder (wait for it, or stop it)",
+        path.display()
+    )]
+    Locked { path: PathBuf, holder: String },
 }
 
 fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {

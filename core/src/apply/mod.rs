@@ -22,6 +22,7 @@
 pub mod host;
 pub mod journal;
 pub mod judge;
+pub mod lock;
 pub mod output;
 pub mod run;
 pub mod session;
@@ -131,6 +132,8 @@ pub enum ApplyError {
     JournalWrite(String),
     #[error(transparent)]
     Audit(#[from] crate::audit::AuditError),
+    #[error(transparent)]
+    Integrity(#[from] crate::plan::IntegrityError),
 }
 
 /// What a run uses besides its request: how to reach hosts and what to run.

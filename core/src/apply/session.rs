@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use super::journal::{self, Entry, Journal, RunDir, RunOptions};
+use super::journal::{self, Entry, Journal, JournalError, RunDir, RunOptions};
+use super::lock::{lock, RunLock};
 use super::{ApplyError, ApplyEvent, ApplyRequest, ApplyResult, ApplyTools, RunContext};
 use crate::audit::{AuditLog, AUDIT_FILE};
 use crate::outcome::HostOutcome;
@@ -20,6 +21,8 @@ pub struct Session {
     pub dir: RunDir,
     journal: Journal,
     audit: AuditLog,
+    /// Held while the session lives: one writer per run folder.
+    _lock: RunLock,
     /// Results already journaled by the run being resumed.
     previous: BTreeMap<String, HostOutcome>,
 }
@@ -51,13 +54,16 @@ impl Session {
         options: RunOptions,
     ) -> Result<Session, ApplyError> {
         let hosts = plan.hosts.iter().map(|h| h.host.clone()).collect();
+        std::fs::create_dir_all(path).map_err(|source| JournalError::Io { path: path.to_path_buf(), source })?;
+        let lock = lock(path)?;
         let (dir, journal) = RunDir::start(path, plan_text, plan_label, options, hosts, UtcTime::now())?;
-        Session::open(dir, journal, BTreeMap::new())
+        Session::open(dir, journal, BTreeMap::new(), lock)
     }
 
     /// Continues the run in `path`: its journal, and its plan copy (checked against the hash
     /// the run started with, and returned). Finished hosts are not worked on again.
     pub fn resume(path: &Path, options: RunOptions) -> Result<(Session, Plan), ApplyError> {
+        let lock = lock(path)?;
         let resumed = RunDir::resume(path)?;
         let previous = journal::finished_hosts(&resumed.entries);
         resumed.journal.append(&Entry::Resume {
@@ -66,22 +72,29 @@ impl Session {
             options,
             finished_hosts: previous.len(),
         });
-        Ok((Session::open(resumed.dir, resumed.journal, previous)?, resumed.plan))
+        Ok((Session::open(resumed.dir, resumed.journal, previous, lock)?, resumed.plan))
     }
 
-    fn open(dir: RunDir, journal: Journal, previous: BTreeMap<String, HostOutcome>) -> Result<Session, ApplyError> {
+    fn open(
+        dir: RunDir,
+        journal: Journal,
+        previous: BTreeMap<String, HostOutcome>,
+        lock: RunLock,
+    ) -> Result<Session, ApplyError> {
         if let Some(e) = journal.error() {
             return Err(ApplyError::JournalWrite(e));
         }
         let audit = AuditLog::open(&dir.path.join(AUDIT_FILE))?;
-        Ok(Session { dir, journal, audit, previous })
+        Ok(Session { dir, journal, audit, _lock: lock, previous })
     }
 
     pub fn journal_path(&self) -> &Path {
         self.journal.path()
     }
 
-    /// Runs the request, then writes `outcome.json` and `failed-hosts`.
+    /// Runs the request (a plan that does not re-make itself from its recorded facts, or was
+    /// made under another advisory, is refused first), then writes `outcome.json` and
+    /// `failed-hosts`.
     pub fn run(
         &self,
         request: &ApplyRequest,
@@ -89,6 +102,7 @@ impl Session {
         cancel: &AtomicBool,
         on_event: &mut dyn FnMut(ApplyEvent),
     ) -> Result<ApplyResult, ApplyError> {
+        crate::plan::verify(&request.plan, tools.advisory, tools.templates)?;
         let ctx = RunContext {
             tools,
             journal: &self.journal,

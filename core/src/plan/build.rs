@@ -25,7 +25,7 @@ pub fn build(
     advisory: &Advisory,
     templates: &Templates,
 ) -> Result<Plan, PlanError> {
-    let mut hashed: BTreeMap<PackageRole, PackageRef> = BTreeMap::new();
+    let mut hashed: BTreeMap<PackageRole, PackageRef> = request.known_packages.clone();
     let mut hosts = Vec::new();
     let mut ordered: Vec<&HostResult> = scan.hosts.iter().collect();
     ordered.sort_by(|a, b| a.host.cmp(&b.host));
@@ -93,6 +93,7 @@ pub fn replan_host(
         batches: header.batches.clone(),
         hosts: BTreeMap::from([(old.host.clone(), settings)]),
         default_staging_dir: staging_dir,
+        known_packages: BTreeMap::new(),
     };
     let fresh = build(&ScanReport::new(vec![probe]), &request, advisory, templates).map_err(|e| e.to_string())?;
     for package in &fresh.header.packages {
@@ -166,6 +167,7 @@ impl HostPlanner<'_> {
             symptoms: r.evidence.server_log.matches,
             fingerprint: facts.map(super::fingerprint),
             staging_dir: None,
+            wsus_dir: None,
             route: Route::NothingToDo,
             steps: Vec::new(),
             elevation_fallback: Vec::new(),
@@ -182,6 +184,7 @@ impl HostPlanner<'_> {
         };
         let ctx = self.context(facts, settings)?;
         plan.staging_dir = Some(ctx.staging_dir.clone());
+        plan.wsus_dir = Some(facts.probed_wsus_dir.clone());
         let needs_task = facts.elevation == Elevation::Filtered;
         let arch = facts.arch.unwrap_or(Arch::X86);
         match (r.verdict, self.request.rtm) {

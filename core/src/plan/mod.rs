@@ -9,6 +9,7 @@ mod build;
 mod error;
 mod file;
 mod fingerprint;
+mod integrity;
 mod packages;
 mod request;
 mod steps;
@@ -22,6 +23,7 @@ pub use build::{build, replan_host};
 pub use error::PlanError;
 pub use file::{PlanFileError, FORMAT_VERSION};
 pub use fingerprint::fingerprint;
+pub use integrity::{verify, IntegrityError};
 pub use packages::PackageFiles;
 pub use request::{HostSettings, PlanChoices, PlanRequest, RtmChoice, DEFAULT_STAGING_DIR};
 
@@ -136,6 +138,9 @@ pub struct HostPlan {
     /// The folder packages are staged in on the host.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub staging_dir: Option<String>,
+    /// The WSUS folder the probe read the DLL in (recorded so the steps can be re-made).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wsus_dir: Option<String>,
     pub route: Route,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<Step>,
@@ -277,4 +282,27 @@ pub enum Expect {
     NoNewSymptoms,
     /// Whatever happens (cleanup).
     Anything,
+}
+
+/// In words, as `show` and the documents print it.
+impl std::fmt::Display for Expect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text: String = match self {
+            Expect::Success => "exit code 0".into(),
+            Expect::FreeBytes { at_least } => format!("at least {} MB free", at_least / (1024 * 1024)),
+            Expect::ServicesRunning { services } => format!("{} running", services.join(" and ")),
+            Expect::OutputContains { text } => format!("output contains \"{text}\""),
+            Expect::Hash { algorithm, value } => format!("{algorithm} is {value}"),
+            Expect::Installer => "installer exit code judged by the advisory's table (0, 3010, 1641 succeed)".into(),
+            Expect::TaskCreated => "the scheduled task is created".into(),
+            Expect::TaskFinished { poll_secs } => {
+                format!("the task finishes (polled every {poll_secs} s); its result judged as an installer's")
+            }
+            Expect::DllAtLeast { version } => format!("client web service DLL at {version} or later"),
+            Expect::WsusVersionAtLeast { version } => format!("WSUS VersionString {version} or later"),
+            Expect::NoNewSymptoms => "no new duplicate-key error since the install (a warning, not a failure)".into(),
+            Expect::Anything => "any result".into(),
+        };
+        f.write_str(&text)
+    }
 }

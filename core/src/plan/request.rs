@@ -48,6 +48,8 @@ pub struct PlanRequest {
     /// Settings by host name; hosts absent here get the defaults.
     pub hosts: BTreeMap<String, HostSettings>,
     pub default_staging_dir: String,
+    /// Packages taken as already hashed (a plan verified where its package files are not).
+    pub known_packages: BTreeMap<PackageRole, super::PackageRef>,
 }
 
 /// The operator's choices for a plan (`wsusfix plan`'s options).
@@ -105,6 +107,7 @@ impl PlanRequest {
             batches: choices.batches.clone(),
             hosts: hosts.iter().map(|h| (h.name.clone(), settings(h))).collect(),
             default_staging_dir: choices.staging_dir,
+            known_packages: BTreeMap::new(),
         })
     }
 }

@@ -73,22 +73,7 @@ impl StepView {
 
 /// What a step's result must be, in words.
 pub fn expect_text(expect: &Expect) -> String {
-    match expect {
-        Expect::Success => "exit code 0".into(),
-        Expect::FreeBytes { at_least } => format!("at least {} MB free", at_least / (1024 * 1024)),
-        Expect::ServicesRunning { services } => format!("{} running", services.join(" and ")),
-        Expect::OutputContains { text } => format!("output contains \"{text}\""),
-        Expect::Hash { algorithm, value } => format!("{algorithm} is {value}"),
-        Expect::Installer => "installer exit code judged by the advisory's table (0, 3010, 1641 succeed)".into(),
-        Expect::TaskCreated => "the scheduled task is created".into(),
-        Expect::TaskFinished { poll_secs } => {
-            format!("the task finishes (polled every {poll_secs} s); its result judged as an installer's")
-        }
-        Expect::DllAtLeast { version } => format!("client web service DLL at {version} or later"),
-        Expect::WsusVersionAtLeast { version } => format!("WSUS VersionString {version} or later"),
-        Expect::NoNewSymptoms => "no new duplicate-key error since the install (a warning, not a failure)".into(),
-        Expect::Anything => "any result".into(),
-    }
+    expect.to_string()
 }
 
 /// A typical duration for a step: a fifth of its timeout, at least 5 s and at most 10 min.
