@@ -48,6 +48,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(code) => code,
@@ -59,6 +60,16 @@ fn main() -> ExitCode {
 }
 
 #[cfg(feature = "lab")]
+/// `wsusfix scan | head`: when the reader goes away, end quietly as Unix tools do (Rust's
+/// runtime ignores SIGPIPE, and a write to the closed pipe would otherwise panic).
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Runs one command line of wsusfix in this process, as a user would type it (the demo runs
 /// the real commands this way).
 pub fn run_command_line(args: &[String]) -> anyhow::Result<ExitCode> {

@@ -107,3 +107,29 @@ fn help_shows_examples() {
     assert!(stdout.contains("wsusfix inventory check -i inventory/example.yaml"), "{stdout}");
     assert!(stdout.contains("--limit <PATTERN>") && stdout.contains("--format <FORMAT>"), "{stdout}");
 }
+
+#[test]
+fn a_fifo_or_dev_zero_is_refused_and_a_closed_pipe_ends_quietly() {
+    let out = wsusfix(&["inventory", "check", "-i", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("/dev/zero: it is not a regular file"), "{}", text(&out.stderr));
+
+    // `wsusfix inventory list | head -1`: the reader goes away; no panic, no error message.
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("big.yaml");
+    let hosts: String = (0..20_000).map(|i| format!("    wsus{i:05}:\n")).collect();
+    std::fs::write(&inventory, format!("all:\n  hosts:\n{hosts}")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wsusfix"))
+        .args(["inventory", "list", "-i"])
+        .arg(&inventory)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
+    assert_ne!(out.status.code(), Some(101), "a panic's exit status");
+}

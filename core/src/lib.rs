@@ -11,6 +11,7 @@ pub mod assess;
 pub mod audit;
 pub mod connector;
 pub mod facts;
+pub mod files;
 pub mod fleet;
 pub mod inventory;
 pub mod outcome;

@@ -88,6 +88,11 @@ impl Templates {
     fn build(dir: Option<&Path>) -> Result<Templates, TemplateError> {
         let mut tera = tera::Tera::default();
         tera.autoescape_on(vec![".html.tera", ".html"]);
+        // A template is text, not a program with access to this machine: the environment
+        // (where passwords are named) stays out of every command and document.
+        tera.register_function("get_env", |_: &std::collections::HashMap<String, tera::Value>| {
+            Err(tera::Error::msg("get_env is not available to wsusfix templates: they see only their context"))
+        });
         for (name, text) in EMBEDDED {
             let own = match dir {
                 Some(dir) if dir.join(name).is_file() => {
@@ -107,7 +112,14 @@ impl Templates {
     /// Renders one template with a serialisable context.
     pub fn render(&self, name: &str, context: &impl Serialize) -> Result<String, TemplateError> {
         let ctx = tera::Context::from_serialize(context).map_err(|e| TemplateError::from_tera(name, &e))?;
-        self.tera.render(name, &ctx).map_err(|e| TemplateError::from_tera(name, &e))
+        let text = self.tera.render(name, &ctx).map_err(|e| TemplateError::from_tera(name, &e))?;
+        if text.len() > MAX_RENDERED {
+            return Err(TemplateError {
+                name: name.to_string(),
+                message: format!("it rendered {} bytes, more than the {MAX_RENDERED} a template may", text.len()),
+            });
+        }
+        Ok(text)
     }
 
     /// Renders a command template whose lines are parts of one command line, joined with
@@ -118,9 +130,23 @@ impl Templates {
     }
 }
 
+/// The most a template may render: documents of thousands of hosts stay far below it.
+const MAX_RENDERED: usize = 64 * 1024 * 1024;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_template_cannot_read_the_environment() {
+        std::env::set_var("WSUSFIX_TEST_SECRET", "hunter2");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("probe.cmd.tera"), "echo {{ get_env(name=\"WSUSFIX_TEST_SECRET\") }}\n")
+            .unwrap();
+        let templates = Templates::with_overrides(dir.path()).unwrap();
+        let err = templates.render("probe.cmd.tera", &serde_json::json!({})).unwrap_err().to_string();
+        assert!(err.contains("get_env is not available") && !err.contains("hunter2"), "{err}");
+    }
 
     #[test]
     fn a_broken_override_names_the_template_and_line() {

@@ -113,6 +113,8 @@ impl Fixture {
         let session = Session::start(&run_dir, plan, &plan.to_yaml(), "plan.yaml", options).unwrap();
         let tools = ApplyTools { connector: &self.connector, advisory: &self.advisory, templates: &self.templates };
         let result = session.run(&request, tools, &AtomicBool::new(false), &mut |_| {}).unwrap();
+        session.finish(&result).unwrap();
+        session.finish(&result).unwrap();
         (result, journal::Journal::read(&run_dir.join(journal::JOURNAL_FILE)).unwrap())
     }
 

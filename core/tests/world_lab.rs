@@ -175,6 +175,7 @@ fn every_ssh_server_and_language_is_remediated_end_to_end() {
     let session = Session::start(&run_dir, &plan, &plan.to_yaml(), "plan.yaml", RunOptions::of(&apply, None)).unwrap();
     let tools = ApplyTools { connector: &world.connector, advisory: &world.advisory, templates: &world.templates };
     let result = session.run(&apply, tools, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    session.finish(&result).unwrap();
     for h in &result.hosts {
         assert_eq!(h.outcome, Outcome::Remediated, "{}: {}", h.host, h.reason);
         assert_eq!(h.dll_version_after.map(|v| v.to_string()).as_deref(), Some("3.1.6001.66"), "{}", h.host);

@@ -42,7 +42,8 @@ use crate::progress::ApplyProgress;
 ///
 /// Exit status: 0 every selected host remediated, already remediated or nothing to do; 4 some
 /// hosts failed, were refused (drift) or wait on a manual step; 5 stopped by max-fail-percent;
-/// 130 interrupted; 1 usage or input error.
+/// 6 the run folder could not be written (a full disk: the printed table is the result); 130
+/// interrupted; 1 usage or input error.
 #[derive(clap::Args)]
 #[command(
     after_help = "Examples:\n  wsusfix apply plan.yaml -i inventory.yaml --dry-run\n  wsusfix apply plan.yaml -i inventory.yaml --serial 1,10%,100% --max-fail-percent 10 --yes\n  wsusfix apply plan.yaml -i inventory.yaml --reboot --yes\n  wsusfix apply --resume runs/20261125T201500Z -i inventory.yaml --yes\n  wsusfix apply plan.yaml -i inventory.yaml --limit @runs/20261125T201500Z/failed-hosts --yes\n  wsusfix apply plan.yaml -i inventory.yaml --backout --limit wsus07 --confirm-backout wsus07"
@@ -111,6 +112,9 @@ pub struct Args {
     pub knowledge: KnowledgeArgs,
 }
 
+/// The exit status when the run folder (journal, outcome) could not be written: a full disk.
+const RUN_FOLDER_UNWRITABLE: u8 = 6;
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let advisory = args.knowledge.advisory()?;
     let templates = args.knowledge.templates()?;
@@ -156,7 +160,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let tools = ApplyTools { connector: &connector, advisory: &advisory, templates: &templates };
     let mut progress = ApplyProgress::new(!args.connect.no_progress);
     let result = session.run(&request, tools, cancel, &mut |e| progress.event(e))?;
+    // The result is whole in memory: it prints even when the run folder cannot take it.
     print_result(&result, &session.dir.path);
+    let unwritten = session.journal_error().or_else(|| session.finish(&result).err().map(|e| e.to_string()));
+    if let Some(e) = unwritten {
+        eprintln!(
+            "error: the run folder could not be written, so the table above is the only record of this result: {e}"
+        );
+        return Ok(ExitCode::from(RUN_FOLDER_UNWRITABLE));
+    }
     Ok(ExitCode::from(result.exit_code()))
 }
 
@@ -167,7 +179,8 @@ fn load_plan(args: &Args) -> anyhow::Result<(Plan, String, String)> {
         (None, Some(path)) => path.clone(),
         (None, None) => bail!("give a plan file, or --resume RUN_DIR"),
     };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read plan {}", path.display()))?;
+    let text = wsusfix_core::files::read_input(&path, wsusfix_core::files::INPUT_LIMIT)
+        .with_context(|| format!("cannot read plan {}", path.display()))?;
     let plan = Plan::parse(&text, &path)?;
     Ok((plan, text, path.display().to_string()))
 }

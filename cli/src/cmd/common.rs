@@ -130,10 +130,42 @@ pub fn parse_duration(text: &str) -> anyhow::Result<std::time::Duration> {
     };
     let n: u64 = digits.parse().with_context(|| format!("{text:?} is not a duration like 30s, 5m or 1h"))?;
     let secs = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
+        "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
         _ => anyhow::bail!("{text:?} is not a duration like 30s, 5m or 1h"),
     };
-    Ok(std::time::Duration::from_secs(secs))
+    // A week is far beyond any pause or timeout wsusfix takes; more is a typo.
+    match secs.filter(|&s| s <= 7 * 24 * 3600) {
+        Some(secs) => Ok(std::time::Duration::from_secs(secs)),
+        None => anyhow::bail!("{text:?} is longer than a week: give a duration like 30s, 5m or 1h"),
+    }
+}
+
+/// Fails now, before any host is contacted, if `path` cannot be written: its folder must exist
+/// and take a new file.
+pub fn check_writable(path: &std::path::Path, what: &str) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".wsusfix-check")
+        .tempfile_in(dir)
+        .map(drop)
+        .with_context(|| format!("{what} {} cannot be written", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_their_limits() {
+        assert_eq!(parse_duration("30s").unwrap().as_secs(), 30);
+        assert_eq!(parse_duration("5m").unwrap().as_secs(), 300);
+        assert_eq!(parse_duration("90").unwrap().as_secs(), 90);
+        assert!(parse_duration("18446744073709551615h").unwrap_err().to_string().contains("longer than a week"));
+        assert!(parse_duration("8d").is_err());
+    }
 }

@@ -79,6 +79,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         pause_between_secs: parse_duration(&args.pause_between).context("--pause-between")?.as_secs(),
     };
     batches.validate().context("--max-fail-percent")?;
+    super::common::check_writable(&args.output, "-o")?;
     let inventory = match &args.inventory {
         Some(path) => Some(Inventory::load(path)?),
         None => None,

@@ -48,8 +48,8 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let advisory = args.knowledge.advisory()?;
     let templates = args.knowledge.templates()?;
-    let plan_text =
-        std::fs::read_to_string(&args.plan).with_context(|| format!("cannot read {}", args.plan.display()))?;
+    let plan_text = wsusfix_core::files::read_input(&args.plan, wsusfix_core::files::INPUT_LIMIT)
+        .with_context(|| format!("cannot read {}", args.plan.display()))?;
     let plan = Plan::parse(&plan_text, &args.plan)?;
     for package in &plan.header.packages {
         if !package.local.is_file() {
@@ -101,6 +101,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let cancel = super::common::cancel_on_interrupt()?;
     let tools = ApplyTools { connector: &connector, advisory: &advisory, templates: &templates };
     let result = session.run(&request, tools, cancel, &mut |_| {})?;
+    session.finish(&result)?;
     lab.shutdown();
 
     let twins: Vec<_> =

@@ -50,6 +50,9 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let advisory = args.knowledge.advisory()?;
     let templates = args.knowledge.templates()?;
+    if let Some(path) = &args.output {
+        super::common::check_writable(path, "-o")?;
+    }
     let hosts = args.target.select()?;
     if let Some(dir) = &args.save_facts {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

@@ -70,19 +70,50 @@ pub struct StepEntry {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "entry", rename_all = "kebab-case")]
 pub enum Entry {
-    RunStart { at: UtcTime, run_id: String, plan: String, plan_sha256: String, options: RunOptions, hosts: Vec<String> },
-    Resume { at: UtcTime, run_id: String, options: RunOptions, finished_hosts: usize },
-    BatchStart { at: UtcTime, batch: usize, batches: usize, hosts: Vec<String> },
-    HostStart { at: UtcTime, host: String, batch: usize },
+    RunStart {
+        at: UtcTime,
+        run_id: String,
+        plan: String,
+        plan_sha256: String,
+        options: RunOptions,
+        hosts: Vec<String>,
+    },
+    Resume {
+        at: UtcTime,
+        run_id: String,
+        options: RunOptions,
+        finished_hosts: usize,
+        /// A torn tail of the journal, set aside in this file before resuming.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        torn_tail: Option<String>,
+    },
+    BatchStart {
+        at: UtcTime,
+        batch: usize,
+        batches: usize,
+        hosts: Vec<String>,
+    },
+    HostStart {
+        at: UtcTime,
+        host: String,
+        batch: usize,
+    },
     Step(StepEntry),
-    HostResult { at: UtcTime, result: HostOutcome },
-    RunEnd { at: UtcTime, counts: BTreeMap<Outcome, usize>, stopped: Option<String> },
+    HostResult {
+        at: UtcTime,
+        result: HostOutcome,
+    },
+    RunEnd {
+        at: UtcTime,
+        counts: BTreeMap<Outcome, usize>,
+        stopped: Option<String>,
+    },
 }
 
 /// Why a run folder cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}{}", path.display(), if crate::files::is_full(source) { " (the disk is full: free space, then resume the run)" } else { "" })]
     Io { path: PathBuf, source: std::io::Error },
     #[error("{} already holds a journal: resume it with --resume, or choose another --run-dir", path.display())]
     Exists { path: PathBuf },
@@ -99,6 +130,8 @@ pub enum JournalError {
         path.display()
     )]
     Locked { path: PathBuf, holder: String },
+    #[error("{} is a symbolic link: give the run folder's real path", path.display())]
+    Symlink { path: PathBuf },
 }
 
 fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
@@ -151,6 +184,41 @@ impl Journal {
         self.error.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Sets aside a torn tail: the last lines that are not whole entries (cut short by a killed
+    /// process or a full disk, or padded with NUL bytes after a power loss) move to a file
+    /// beside the journal (`journal.jsonl.torn`, `.torn.2`, ...) and the journal is cut back to
+    /// its last whole entry, so appending goes on from there. A bad line before a good one is
+    /// not a torn tail: it stays, and reading the journal reports it.
+    pub fn repair_tail(path: &Path) -> Result<Option<PathBuf>, JournalError> {
+        let bytes = std::fs::read(path).map_err(io_at(path))?;
+        let mut cut = bytes.len();
+        loop {
+            let body = &bytes[..cut];
+            let start = body[..body.len().saturating_sub(1)].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let line = &body[start..];
+            let whole = line.ends_with(b"\n") && serde_json::from_slice::<Entry>(line.trim_ascii_end()).is_ok();
+            let blank = line.iter().all(|b| b.is_ascii_whitespace());
+            if cut == 0 || whole || (blank && !line.is_empty() && line.ends_with(b"\n") && !line.contains(&0)) {
+                break;
+            }
+            cut = start;
+        }
+        if cut == bytes.len() {
+            return Ok(None);
+        }
+        let mut aside = path.with_extension("jsonl.torn");
+        for n in 2.. {
+            if !aside.exists() {
+                break;
+            }
+            aside = path.with_extension(format!("jsonl.torn.{n}"));
+        }
+        std::fs::write(&aside, &bytes[cut..]).map_err(io_at(&aside))?;
+        let file = OpenOptions::new().write(true).open(path).map_err(io_at(path))?;
+        file.set_len(cut as u64).and_then(|()| file.sync_data()).map_err(io_at(path))?;
+        Ok(Some(aside))
+    }
+
     /// Reads a journal. A last line cut short by a killed process is ignored.
     pub fn read(path: &Path) -> Result<Vec<Entry>, JournalError> {
         let text = std::fs::read_to_string(path).map_err(io_at(path))?;
@@ -186,6 +254,8 @@ pub struct Resumed {
     pub plan: Plan,
     pub entries: Vec<Entry>,
     pub journal: Journal,
+    /// Where a torn tail of the journal was set aside, if it had one.
+    pub set_aside: Option<PathBuf>,
 }
 
 /// `20261125T201500Z`.
@@ -207,10 +277,19 @@ impl RunDir {
     /// Creates the folder (it may exist, but must hold no journal), copies the plan text and
     /// opens a new journal.
     pub fn create(path: &Path, plan_text: &str, at: UtcTime) -> Result<(RunDir, Journal), JournalError> {
+        // A run folder is never reached through a symbolic link, and nothing in it is overwritten.
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(JournalError::Symlink { path: path.to_path_buf() });
+        }
         std::fs::create_dir_all(path).map_err(io_at(path))?;
         let journal = Journal::open(&path.join(JOURNAL_FILE), true)?;
         let plan_path = path.join(PLAN_FILE);
-        std::fs::write(&plan_path, plan_text).map_err(io_at(&plan_path))?;
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&plan_path)
+            .and_then(|mut f| f.write_all(plan_text.as_bytes()))
+            .map_err(io_at(&plan_path))?;
         Ok((RunDir { path: path.to_path_buf(), run_id: run_id(at) }, journal))
     }
 
@@ -240,6 +319,7 @@ impl RunDir {
     /// hash the run started with.
     pub fn resume(path: &Path) -> Result<Resumed, JournalError> {
         let journal_path = path.join(JOURNAL_FILE);
+        let set_aside = Journal::repair_tail(&journal_path)?;
         let entries = Journal::read(&journal_path)?;
         let Some((run_id, expected)) = entries.iter().find_map(|e| match e {
             Entry::RunStart { run_id, plan_sha256, .. } => Some((run_id.clone(), plan_sha256.clone())),
@@ -255,7 +335,7 @@ impl RunDir {
         }
         let plan = Plan::parse(&text, &plan_path)?;
         let journal = Journal::open(&journal_path, false)?;
-        Ok(Resumed { dir: RunDir { path: path.to_path_buf(), run_id }, plan, entries, journal })
+        Ok(Resumed { dir: RunDir { path: path.to_path_buf(), run_id }, plan, entries, journal, set_aside })
     }
 
     /// Writes `outcome.json` and `failed-hosts`.
@@ -264,7 +344,7 @@ impl RunDir {
         let json = serde_json::to_string_pretty(&result.to_run_outcome())
             .map_err(std::io::Error::other)
             .map_err(io_at(&outcome))?;
-        std::fs::write(&outcome, json + "\n").map_err(io_at(&outcome))?;
+        crate::files::write_atomic(&outcome, (json + "\n").as_bytes()).map_err(io_at(&outcome))?;
         let failed = self.path.join(FAILED_HOSTS_FILE);
         let names: String = result
             .hosts
@@ -272,7 +352,7 @@ impl RunDir {
             .filter(|h| h.outcome.is_failure() || h.outcome == Outcome::NotRun)
             .map(|h| format!("{}\n", h.host))
             .collect();
-        std::fs::write(&failed, names).map_err(io_at(&failed))
+        crate::files::write_atomic(&failed, names.as_bytes()).map_err(io_at(&failed))
     }
 }
 
@@ -311,5 +391,44 @@ mod tests {
             line.starts_with("{\"entry\":\"host-start\",\"at\":\"2026-11-25T20:15:00Z\",\"host\":\"wsus01\""),
             "{line}"
         );
+    }
+
+    #[test]
+    fn a_torn_or_nul_padded_tail_is_set_aside_and_appending_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = UtcTime(1_795_637_700);
+        let (_, journal) = RunDir::create(dir.path(), "plan text", at).unwrap();
+        journal.append(&Entry::HostStart { at, host: "wsus01".into(), batch: 1 });
+        journal.append(&Entry::HostStart { at, host: "wsus02".into(), batch: 1 });
+        drop(journal);
+        let path = dir.path().join(JOURNAL_FILE);
+        let whole = std::fs::read(&path).unwrap();
+        for tail in [&b"{\"entry\":\"ho"[..], &b"\0\0\0\0\0\0"[..], &b"{\"entry\":\"host-st\0\0\0\n\0\0"[..]] {
+            std::fs::write(&path, [&whole[..], tail].concat()).unwrap();
+            let aside = Journal::repair_tail(&path).unwrap().expect("a torn tail");
+            assert_eq!(std::fs::read(&aside).unwrap(), tail);
+            assert_eq!(std::fs::read(&path).unwrap(), whole);
+            let journal = Journal::open(&path, false).unwrap();
+            journal.append(&Entry::HostStart { at, host: "wsus03".into(), batch: 2 });
+            assert_eq!(Journal::read(&path).unwrap().len(), 3, "appending goes on from the last whole entry");
+            std::fs::write(&path, &whole).unwrap();
+        }
+        assert!(dir.path().join("journal.jsonl.torn.3").is_file(), "each torn tail is kept");
+        assert_eq!(Journal::repair_tail(&path).unwrap(), None, "a whole journal is left as it is");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_run_folder_behind_a_symlink_or_with_a_plan_already_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        std::fs::create_dir_all(&real).unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let at = UtcTime(1_795_637_700);
+        assert!(matches!(RunDir::create(&link, "x", at), Err(JournalError::Symlink { .. })));
+        std::fs::write(real.join(PLAN_FILE), "someone else's").unwrap();
+        assert!(RunDir::create(&real, "x", at).is_err(), "an existing plan.yaml is not overwritten");
+        assert_eq!(std::fs::read_to_string(real.join(PLAN_FILE)).unwrap(), "someone else's");
     }
 }

@@ -54,6 +54,9 @@ impl Session {
         options: RunOptions,
     ) -> Result<Session, ApplyError> {
         let hosts = plan.hosts.iter().map(|h| h.host.clone()).collect();
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(JournalError::Symlink { path: path.to_path_buf() }.into());
+        }
         std::fs::create_dir_all(path).map_err(|source| JournalError::Io { path: path.to_path_buf(), source })?;
         let lock = lock(path)?;
         let (dir, journal) = RunDir::start(path, plan_text, plan_label, options, hosts, UtcTime::now())?;
@@ -71,6 +74,7 @@ impl Session {
             run_id: resumed.dir.run_id.clone(),
             options,
             finished_hosts: previous.len(),
+            torn_tail: resumed.set_aside.as_ref().map(|p| p.display().to_string()),
         });
         Ok((Session::open(resumed.dir, resumed.journal, previous, lock)?, resumed.plan))
     }
@@ -93,8 +97,8 @@ impl Session {
     }
 
     /// Runs the request (a plan that does not re-make itself from its recorded facts, or was
-    /// made under another advisory, is refused first), then writes `outcome.json` and
-    /// `failed-hosts`.
+    /// made under another advisory, is refused first). [`Session::finish`] then writes
+    /// `outcome.json` and `failed-hosts`; the result is whole in memory either way.
     pub fn run(
         &self,
         request: &ApplyRequest,
@@ -111,8 +115,17 @@ impl Session {
             run_id: self.dir.run_id.clone(),
             previous: self.previous.clone(),
         };
-        let result = super::apply(request, &ctx, on_event)?;
-        self.dir.finish(&result)?;
-        Ok(result)
+        super::apply(request, &ctx, on_event)
+    }
+
+    /// Writes `outcome.json` and `failed-hosts`, each whole or not at all.
+    pub fn finish(&self, result: &ApplyResult) -> Result<(), JournalError> {
+        self.dir.finish(result)
+    }
+
+    /// Whether writing the journal failed during the run (a full disk): the run stopped
+    /// taking hosts, and the journal says so up to where it could.
+    pub fn journal_error(&self) -> Option<String> {
+        self.journal.error()
     }
 }

@@ -54,8 +54,8 @@ impl Inventory {
     /// Reads and validates the inventory file at `path`.
     pub fn load(path: impl AsRef<Path>) -> Result<Inventory, InventoryError> {
         let path = path.as_ref();
-        let text =
-            std::fs::read_to_string(path).map_err(|source| InventoryError::Io { path: path.to_path_buf(), source })?;
+        let text = crate::files::read_input(path, crate::files::INPUT_LIMIT)
+            .map_err(|source| InventoryError::Io { path: path.to_path_buf(), source })?;
         Inventory::parse(&text, &path.display().to_string())
     }
 

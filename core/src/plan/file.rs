@@ -32,12 +32,13 @@ impl Plan {
     }
 
     pub fn save(&self, path: &Path) -> Result<(), PlanFileError> {
-        std::fs::write(path, self.to_yaml()).map_err(|source| PlanFileError::Write { path: path.to_path_buf(), source })
+        crate::files::write_atomic(path, self.to_yaml().as_bytes())
+            .map_err(|source| PlanFileError::Write { path: path.to_path_buf(), source })
     }
 
     pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| PlanFileError::Read { path: path.to_path_buf(), source })?;
+        let text = crate::files::read_input(path, crate::files::INPUT_LIMIT)
+            .map_err(|source| PlanFileError::Read { path: path.to_path_buf(), source })?;
         Plan::parse(&text, path)
     }
 

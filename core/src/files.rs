@@ -1,0 +1,80 @@
+//! Files in and out. Out: a file is written whole or not at all (the text goes to a temporary
+//! file beside it, is synced, then renamed over the target), so a reader, a crash or a full
+//! disk never leaves half of a plan, a run outcome or a document. In: what a user names as an
+//! inventory or a plan must be a regular file of a bounded size.
+
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `bytes` to `path` atomically (on one file system, as a rename is).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+    let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Reads a text file given by a user (an inventory, a plan), refusing what is not a regular
+/// file (a FIFO, `/dev/zero`) and what is larger than `limit` bytes, before reading it.
+pub fn read_input(path: &Path, limit: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    if meta.len() > limit {
+        return Err(std::io::Error::other(format!(
+            "it is {} MiB, larger than the {} MiB wsusfix reads",
+            meta.len() / (1024 * 1024),
+            limit / (1024 * 1024)
+        )));
+    }
+    let mut text = String::new();
+    // The size was checked; `take` bounds a file that grows while it is read.
+    file.take(limit).read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// The largest inventory or plan read: far above 100,000 hosts' worth.
+pub const INPUT_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// Whether an I/O error means the disk (or the quota) is full.
+pub fn is_full(e: &std::io::Error) -> bool {
+    matches!(e.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_whole_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outcome.json");
+        write_atomic(&path, b"first").unwrap();
+        write_atomic(&path, b"second").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert!(write_atomic(&dir.path().join("no/such/folder/x"), b"x").is_err());
+    }
+
+    #[test]
+    fn inputs_that_are_not_regular_files_or_too_large_are_refused() {
+        let err = read_input(Path::new("/dev/zero"), INPUT_LIMIT).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.yaml");
+        std::fs::write(&big, vec![b'#'; 3 * 1024 * 1024]).unwrap();
+        assert!(read_input(&big, 2 * 1024 * 1024).unwrap_err().to_string().contains("larger than the 2 MiB"));
+        assert_eq!(read_input(&big, INPUT_LIMIT).unwrap().len(), 3 * 1024 * 1024);
+    }
+}
