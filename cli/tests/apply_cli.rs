@@ -308,3 +308,42 @@ fn a_tampered_plan_or_another_digest_is_refused_before_any_host_and_a_held_run_f
     assert!(String::from_utf8_lossy(&out.stderr).contains("is in use by"), "{}", text(&out));
     assert!(s.lab.host_state("w03").unwrap().snapshot() == before, "no host was touched");
 }
+
+#[test]
+fn one_server_under_two_inventory_names_is_planned_and_applied_once_unless_allowed() {
+    let s = setup(&[("w03", "w2003-sp1-unpatched")], "100%");
+    // A second name for the same server: the same address and port.
+    let original = std::fs::read_to_string(&s.inventory).unwrap();
+    let entry = original.split("    w03:\n").nth(1).unwrap();
+    let vars: String = entry.lines().take_while(|l| l.starts_with("      ")).map(|l| format!("{l}\n")).collect();
+    let aliased = s.dir.path().join("aliased.yaml");
+    std::fs::write(&aliased, original.replacen("    w03:\n", &format!("    wsus03.corp:\n{vars}    w03:\n"), 1))
+        .unwrap();
+    let packages = s.dir.path().join("packages");
+    let plan = |extra: &[&str], out: &str| {
+        wsusfix()
+            .args(["plan", "--no-progress", "--command-timeout", "5", "-i"])
+            .arg(&aliased)
+            .arg("--packages")
+            .arg(&packages)
+            .arg("-o")
+            .arg(s.dir.path().join(out))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = plan(&[], "refused.yaml");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("w03, wsus03.corp are one server (all reached at 127.0.0.1:"), "{err}");
+    let out = plan(&["--allow-aliases"], "aliased-plan.yaml");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = wsusfix()
+        .args(["apply", "--dry-run", "-i"])
+        .arg(&aliased)
+        .arg(s.dir.path().join("aliased-plan.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("are one server"), "{}", text(&out));
+}

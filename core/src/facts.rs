@@ -18,6 +18,10 @@ pub struct Facts {
     /// WOW64 registry view unless told otherwise.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub session_wow64: bool,
+    /// The server's own name (`%COMPUTERNAME%`): one server under several inventory names
+    /// shows the same one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub computer_name: Option<String>,
     /// The console's code page, as `chcp` printed it (the probe decoded its output with it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_page: Option<u16>,

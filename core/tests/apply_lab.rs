@@ -91,6 +91,7 @@ impl Fixture {
             hosts: BTreeMap::new(),
             default_staging_dir: r"C:\Windows\Temp\wsusfix".into(),
             known_packages: BTreeMap::new(),
+            allow_aliases: false,
         };
         plan::build(scan, &request, &self.advisory, &self.templates).unwrap()
     }

@@ -41,6 +41,7 @@ fn request(rtm: RtmChoice, packages: &str) -> PlanRequest {
         hosts: BTreeMap::new(),
         default_staging_dir: "C:\\Windows\\Temp\\wsusfix".into(),
         known_packages: BTreeMap::new(),
+        allow_aliases: false,
     }
 }
 
@@ -203,4 +204,27 @@ fn a_plan_changed_after_it_was_made_is_refused_naming_host_step_and_both_command
     other.fixed_file_version = "3.1.6001.67".parse().unwrap();
     let err = plan::verify(&plan, &other, &templates).unwrap_err().to_string();
     assert!(err.contains("fixed 3.1.6001.66") && err.contains("fixed 3.1.6001.67"), "{err}");
+}
+
+#[test]
+fn one_server_under_two_names_is_refused_unless_allowed() {
+    let advisory = Advisory::embedded();
+    let templates = Templates::embedded().unwrap();
+    let mut scan = sample_scan(&advisory);
+    let mut first = scan.hosts.iter().find(|h| h.host == "w2003-sp1-unpatched").unwrap().clone();
+    first.facts.as_mut().unwrap().computer_name = Some("WSUS01".into());
+    let mut alias = first.clone();
+    alias.host = "wsus01.corp.example".into();
+    alias.facts.as_mut().unwrap().computer_name = Some("wsus01".into());
+    scan.hosts.retain(|h| h.host != "w2003-sp1-unpatched");
+    scan.hosts.extend([first, alias]);
+    let mut request = request(RtmChoice::Workaround, "tests/data/packages");
+    let err = plan::build(&scan, &request, &advisory, &templates).unwrap_err().to_string();
+    assert!(
+        err.contains("w2003-sp1-unpatched, wsus01.corp.example are one server (all named WSUS01)")
+            && err.contains("--allow-aliases"),
+        "{err}"
+    );
+    request.allow_aliases = true;
+    plan::build(&scan, &request, &advisory, &templates).unwrap();
 }

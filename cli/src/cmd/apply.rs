@@ -99,6 +99,10 @@ pub struct Args {
     /// First pause before retrying an installer that answered 1618 (it doubles each try).
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub retry_delay: String,
+    /// Work on hosts the inventory reaches at the same address and port (one server under
+    /// several names) anyway.
+    #[arg(long)]
+    pub allow_aliases: bool,
     /// Refuse to run any plan but the one with this digest (`sha256:...`, as `wsusfix plan`
     /// and `wsusfix show` print it): the plan the change board approved.
     #[arg(long, value_name = "SHA256")]
@@ -132,6 +136,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     request.forks = args.connect.forks;
     request.probe_timeout = args.connect.command_timeout();
     request.replan = args.replan;
+    request.allow_aliases = args.allow_aliases;
     request.backout = args.backout;
     request.reboot = args.reboot;
     request.retry_delay = parse_duration(&args.retry_delay).context("--retry-delay")?;

@@ -58,6 +58,10 @@ pub struct Args {
     /// The staging folder on hosts whose inventory sets no temp_dir.
     #[arg(long, value_name = "WINDOWS_PATH", default_value = plan::DEFAULT_STAGING_DIR)]
     pub staging_dir: String,
+    /// Plan a server that the inventory lists under several names (the same address and port,
+    /// or the same computer name) once per name anyway. Without it such a plan is refused.
+    #[arg(long)]
+    pub allow_aliases: bool,
     #[command(flatten)]
     pub connect: ConnectArgs,
     #[command(flatten)]
@@ -114,6 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         batches,
         packages_dir: args.packages.clone(),
         staging_dir: args.staging_dir.clone(),
+        allow_aliases: args.allow_aliases,
     };
     let request = PlanRequest::from_inventory(&selected, choices, &advisory)?;
     let plan = plan::build(&scan, &request, &advisory, &templates)?;

@@ -69,6 +69,8 @@ pub struct ApplyRequest {
     /// A rehearsal on simulated twins (`wsusfix lab rehearse`): a fingerprint that differs
     /// from the plan's is recorded, not refused, since twins only approximate the hosts.
     pub rehearsal: bool,
+    /// Work on hosts the inventory reaches at the same address and port anyway.
+    pub allow_aliases: bool,
 }
 
 /// How long the re-probe may run by default.
@@ -92,6 +94,7 @@ impl ApplyRequest {
             retry_delay: DEFAULT_RETRY_DELAY,
             poll_interval: None,
             rehearsal: false,
+            allow_aliases: false,
         }
     }
 
@@ -124,6 +127,11 @@ pub enum ApplyError {
     Batches(#[from] crate::plan::BatchError),
     #[error("--backout needs --limit naming the hosts to back out")]
     BackoutWithoutLimit,
+    #[error(
+        "{names} are one server (all reached at {endpoint}): it would be changed twice at once; keep one \
+         name, or pass --allow-aliases"
+    )]
+    Aliases { names: String, endpoint: String },
     #[error(transparent)]
     Pattern(#[from] PatternError),
     #[error(transparent)]

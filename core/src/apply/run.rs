@@ -274,10 +274,15 @@ fn check_request<'a>(
     working: impl Iterator<Item = &'a HostPlan>,
     inventory: &BTreeMap<&str, &Host>,
 ) -> Result<(), ApplyError> {
+    let mut endpoints: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for host in working {
-        if !inventory.contains_key(host.host.as_str()) {
+        let Some(known) = inventory.get(host.host.as_str()) else {
             return Err(ApplyError::HostNotInInventory { host: host.host.clone() });
-        }
+        };
+        endpoints.entry(known.endpoint().to_ascii_lowercase()).or_default().push(&host.host);
+    }
+    if let Some((endpoint, names)) = endpoints.into_iter().find(|(_, n)| n.len() > 1 && !request.allow_aliases) {
+        return Err(ApplyError::Aliases { names: names.join(", "), endpoint });
     }
     if request.backout && request.selected.is_none() {
         return Err(ApplyError::BackoutWithoutLimit);

@@ -48,7 +48,36 @@ pub fn build(
         batches: request.batches.clone(),
     };
     check_pins(&header, request)?;
+    if !request.allow_aliases {
+        check_aliases(&hosts, scan, request)?;
+    }
     Ok(Plan { header, hosts })
+}
+
+/// Hosts the plan changes that are one server under several names: the same endpoint in the
+/// inventory, or the same computer name read by the probe.
+fn check_aliases(hosts: &[HostPlan], scan: &ScanReport, request: &PlanRequest) -> Result<(), PlanError> {
+    let mut by_endpoint: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut by_name: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for host in hosts.iter().filter(|h| !h.steps.is_empty()) {
+        if let Some(endpoint) = request.hosts.get(&host.host).and_then(|s| s.endpoint.clone()) {
+            by_endpoint.entry(endpoint.to_ascii_lowercase()).or_default().push(&host.host);
+        }
+        let name =
+            scan.hosts.iter().find(|r| r.host == host.host).and_then(|r| r.facts.as_ref()?.computer_name.clone());
+        if let Some(name) = name {
+            by_name.entry(name.to_ascii_uppercase()).or_default().push(&host.host);
+        }
+    }
+    let shared = |map: BTreeMap<String, Vec<&str>>, what: &str| {
+        map.into_iter()
+            .find(|(_, names)| names.len() > 1)
+            .map(|(key, names)| PlanError::Aliases { names: names.join(", "), why: format!("{what} {key}") })
+    };
+    match shared(by_endpoint, "all reached at").or_else(|| shared(by_name, "all named")) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// An inventory may pin the package hashes it expects (`package_sha256_x86/x64`): a package
@@ -84,6 +113,7 @@ pub fn replan_host(
         staging_dir: staging_dir.clone(),
         groups: old.groups.clone().unwrap_or_default(),
         pinned: BTreeMap::new(),
+        endpoint: None,
     };
     let request = PlanRequest {
         created_from: "apply --replan".into(),
@@ -94,6 +124,7 @@ pub fn replan_host(
         hosts: BTreeMap::from([(old.host.clone(), settings)]),
         default_staging_dir: staging_dir,
         known_packages: BTreeMap::new(),
+        allow_aliases: true,
     };
     let fresh = build(&ScanReport::new(vec![probe]), &request, advisory, templates).map_err(|e| e.to_string())?;
     for package in &fresh.header.packages {

@@ -23,6 +23,11 @@ pub enum PlanError {
     UnexpectedPackage { host: String, path: PathBuf, sha256: String, pin: String },
     #[error("--packages {}: no such folder", path.display())]
     NoPackagesFolder { path: PathBuf },
+    #[error(
+        "{names} are one server ({why}): planning it under each name would change it twice at once; \
+         keep one name in the inventory or --limit, or pass --allow-aliases to plan them knowingly"
+    )]
+    Aliases { names: String, why: String },
     #[error(transparent)]
     Template(#[from] TemplateError),
 }

@@ -93,6 +93,8 @@ pub fn verify(plan: &Plan, advisory: &Advisory, templates: &Templates) -> Result
             .filter(|p| !p.local.is_file())
             .map(|p| (p.role, p.clone()))
             .collect(),
+        // What was decided about aliases at plan time stands: this only re-makes the steps.
+        allow_aliases: true,
     };
     let fresh = build(&scan, &request, advisory, templates).map_err(|e| IntegrityError::Unverifiable {
         host: with_steps.iter().map(|h| h.host.as_str()).collect::<Vec<_>>().join(", "),
@@ -173,5 +175,6 @@ fn settings(h: &HostPlan) -> HostSettings {
         staging_dir: h.staging_dir.clone().unwrap_or_else(|| DEFAULT_STAGING_DIR.to_string()),
         groups: h.groups.clone().unwrap_or_default(),
         pinned: BTreeMap::new(),
+        endpoint: None,
     }
 }

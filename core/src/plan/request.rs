@@ -35,6 +35,8 @@ pub struct HostSettings {
     pub groups: Vec<String>,
     /// SHA-256 the inventory expects of a package (`package_sha256_x86/x64`).
     pub pinned: BTreeMap<PackageRole, String>,
+    /// `address:port` as the host is reached (the inventory's), when known.
+    pub endpoint: Option<String>,
 }
 
 /// What `plan` needs, already validated.
@@ -50,6 +52,8 @@ pub struct PlanRequest {
     pub default_staging_dir: String,
     /// Packages taken as already hashed (a plan verified where its package files are not).
     pub known_packages: BTreeMap<PackageRole, super::PackageRef>,
+    /// Plan one server listed under several names anyway (`--allow-aliases`).
+    pub allow_aliases: bool,
 }
 
 /// The operator's choices for a plan (`wsusfix plan`'s options).
@@ -63,6 +67,8 @@ pub struct PlanChoices {
     pub packages_dir: Option<PathBuf>,
     /// The staging folder on hosts whose inventory sets no `temp_dir`.
     pub staging_dir: String,
+    /// Plan one server listed under several names anyway.
+    pub allow_aliases: bool,
 }
 
 impl PlanRequest {
@@ -97,6 +103,7 @@ impl PlanRequest {
                 staging_dir: host.vars.temp_dir.as_ref().map_or_else(|| choices.staging_dir.clone(), |d| d.to_string()),
                 groups: host.groups.clone(),
                 pinned: pins.into_iter().filter_map(|(role, pin)| Some((role, pin.as_ref()?.to_string()))).collect(),
+                endpoint: Some(host.endpoint()),
             }
         };
         Ok(PlanRequest {
@@ -108,6 +115,7 @@ impl PlanRequest {
             hosts: hosts.iter().map(|h| (h.name.clone(), settings(h))).collect(),
             default_staging_dir: choices.staging_dir,
             known_packages: BTreeMap::new(),
+            allow_aliases: choices.allow_aliases,
         })
     }
 }

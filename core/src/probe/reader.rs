@@ -45,6 +45,8 @@ pub struct ProbeReader<'a> {
     code_page: Option<u16>,
     /// What `%COMSPEC%` expanded to.
     shell: Option<String>,
+    /// What `%COMPUTERNAME%` expanded to.
+    computer_name: Option<String>,
 }
 
 impl<'a> ProbeReader<'a> {
@@ -60,6 +62,7 @@ impl<'a> ProbeReader<'a> {
             sections: Vec::new(),
             code_page: None,
             shell: None,
+            computer_name: None,
         }
     }
 
@@ -123,6 +126,10 @@ impl<'a> ProbeReader<'a> {
                 }
             }
             m if m.starts_with("shell:") => self.shell = Some(m["shell:".len()..].to_string()),
+            m if m.starts_with("name:") => {
+                let name = m["name:".len()..].trim();
+                self.computer_name = (!name.is_empty() && !name.starts_with('%')).then(|| name.to_string());
+            }
             "end" => {
                 self.close_current();
                 self.ended = true;
@@ -195,6 +202,7 @@ impl<'a> ProbeReader<'a> {
         let mut server = LogTally::new(self.advisory.signatures.server.texts());
         let mut client = LogTally::new([self.advisory.signatures.client.text.as_str()]);
         facts.code_page = self.code_page;
+        facts.computer_name = self.computer_name.clone();
         for section in &self.sections {
             match section.name.as_str() {
                 "ver" => match parse::ver::parse(section) {
