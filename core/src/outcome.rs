@@ -202,6 +202,9 @@ pub struct HostOutcome {
     /// What went wrong without failing the host: a check after the DLL proved the fix, a cleanup.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// A cleanup step failed: a scheduled task or a staged package may be left on the host.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cleanup_pending: bool,
     /// The last lines of the failing step's `on_failure` command (an installer's log).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failure_log: Vec<String>,
@@ -218,6 +221,7 @@ impl HostOutcome {
             reboot_pending: false,
             reboot_scheduled: false,
             warnings: Vec::new(),
+            cleanup_pending: false,
             failure_log: Vec::new(),
         }
     }

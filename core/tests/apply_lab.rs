@@ -600,3 +600,44 @@ fn the_audit_trail_holds_every_remote_command_the_journal_names_and_the_uploads(
         assert!(audited.iter().all(|l| l["duration_ms"].is_u64() && l["started_at"].is_u64()), "{host}");
     }
 }
+
+#[test]
+fn a_run_cut_short_between_install_and_cleanup_owes_the_cleanup_on_resume() {
+    let f = Fixture::start(&[("w03", "w2003-sp1-unpatched")]);
+    let plan = f.plan(&f.scan(), "100%", 100);
+    let (result, _) = f.apply(&plan, "first");
+    assert_eq!(outcome(&result, "w03").outcome, Outcome::Remediated);
+    // What a kill between the install and the cleanup leaves: the package still staged, and a
+    // journal whose host started and never finished.
+    let staged = r"C:\Windows\Temp\wsusfix\WSUS3.0SP1-KB954960-x86.exe";
+    f.lab.host_state("w03").unwrap().with(|h| {
+        let mut entry = h.fs.file(r"C:\Windows\WindowsUpdate.log").unwrap().clone();
+        entry.path = staged.into();
+        h.fs.put(entry);
+    });
+    assert!(f.lab.host_state("w03").unwrap().snapshot().fs.file(staged).is_some());
+    let run = f.dir.path().join("cut");
+    let (_, journal) = journal::RunDir::start(
+        &run,
+        &plan.to_yaml(),
+        "plan.yaml",
+        RunOptions::default(),
+        vec!["w03".into()],
+        UtcTime(1_795_637_700),
+    )
+    .unwrap();
+    journal.append(&Entry::HostStart { at: UtcTime(1_795_637_701), host: "w03".into(), batch: 1 });
+    drop(journal);
+
+    let (session, plan) = Session::resume(&run, RunOptions::default()).unwrap();
+    let mut request = ApplyRequest::new(plan, f.hosts.clone());
+    request.probe_timeout = Duration::from_secs(3);
+    let tools = ApplyTools { connector: &f.connector, advisory: &f.advisory, templates: &f.templates };
+    let result = session.run(&request, tools, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    let h = outcome(&result, "w03");
+    assert_eq!(h.outcome, Outcome::AlreadyRemediated, "{h:?}");
+    assert!(h.reason.contains("the cleanup the interrupted run owed was done"), "{}", h.reason);
+    assert!(!h.cleanup_pending, "{h:?}");
+    assert!(f.lab.host_state("w03").unwrap().snapshot().fs.file(staged).is_none(), "the staged package is gone");
+    assert_eq!(f.installs("w03"), 1, "nothing installed twice");
+}

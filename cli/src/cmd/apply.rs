@@ -299,6 +299,9 @@ fn print_result(result: &ApplyResult, dir: &Path) {
             } else if h.reboot_pending {
                 note.push_str(" [reboot pending]");
             }
+            if h.cleanup_pending {
+                note.push_str(" [cleanup pending: a task or a staged package may be left]");
+            }
             if !h.warnings.is_empty() {
                 note.push_str(&format!(" [warnings: {}]", h.warnings.join("; ")));
             }

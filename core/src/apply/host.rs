@@ -36,6 +36,8 @@ pub struct Engine<'a> {
     pub tools: ApplyTools<'a>,
     pub journal: &'a Journal,
     pub audit: &'a AuditLog,
+    /// Hosts a resumed run had started and not finished: their cleanup is a debt.
+    pub interrupted: &'a std::collections::BTreeSet<String>,
 }
 
 /// Works on one host and returns its result; the journal gets every step and the result.
@@ -184,6 +186,17 @@ impl<'a> HostRun<'a> {
         let judged = if probe.verdict.needs_attention() { Judged::Failed } else { Judged::Ok };
         let attempt = Attempt::decided(Judgement::new(judged, detail), started.elapsed());
         self.record("re-probe", &command, &attempt);
+        // A run cut short between the install and its cleanup left the host fixed, with a task
+        // or a staged package on it: the cleanup is owed even though nothing else runs.
+        let mut owed = String::new();
+        if probe.verdict == Verdict::Remediated && e.interrupted.contains(&plan.host) {
+            let cleanups: Vec<Step> =
+                plan.steps.iter().chain(&plan.elevation_fallback).filter(|s| s.cleanup).cloned().collect();
+            for step in &cleanups {
+                self.cleanup(step);
+            }
+            owed = "; the cleanup the interrupted run owed was done".into();
+        }
         let mut done = |outcome, reason: String| {
             let mut report = std::mem::replace(&mut self.report, HostOutcome::new(&plan.host, outcome, ""));
             report.outcome = outcome;
@@ -196,7 +209,7 @@ impl<'a> HostRun<'a> {
                 let dll = probe.dll_version().unwrap_or_default();
                 return done(
                     Outcome::AlreadyRemediated,
-                    format!("the re-probe read DLL {dll}: already fixed, nothing done"),
+                    format!("the re-probe read DLL {dll}: already fixed, nothing done{owed}"),
                 );
             }
             v if v.needs_attention() => return done(Outcome::Failed, format!("the re-probe failed: {}", probe.reason)),
@@ -437,6 +450,7 @@ impl<'a> HostRun<'a> {
         let attempt = self.exec(&step.expect, command, Duration::from_secs(step.timeout_secs.max(1)));
         if attempt.judgement.judged != Judged::Ok {
             self.report.warnings.push(format!("cleanup {}: {}", step.id, attempt.judgement.detail));
+            self.report.cleanup_pending = true;
         }
         self.record(&step.id, command, &attempt);
     }

@@ -114,6 +114,8 @@ pub struct RunContext<'a> {
     pub run_id: String,
     /// Results already journaled by the run being resumed.
     pub previous: BTreeMap<String, HostOutcome>,
+    /// Hosts the resumed run started and did not finish.
+    pub interrupted: std::collections::BTreeSet<String>,
 }
 
 /// Applies the plan. The caller has written `run-start` (or `resume`); this writes the rest.
@@ -133,7 +135,8 @@ pub fn apply(
     check_request(request, runnable.iter().filter(|&&i| results[i].is_none()).map(|&i| &plan.hosts[i]), &inventory)?;
     let sizes = request.policy.batch_sizes(runnable.len())?;
     on_event(ApplyEvent::Started { total: runnable.iter().filter(|&&i| results[i].is_none()).count() });
-    let engine = Engine { request, tools: ctx.tools, journal: ctx.journal, audit: ctx.audit };
+    let engine =
+        Engine { request, tools: ctx.tools, journal: ctx.journal, audit: ctx.audit, interrupted: &ctx.interrupted };
     let mut stopped = None;
     let mut offset = 0;
     let mut ran_a_batch = false;

@@ -3,7 +3,7 @@
 //! `failed-hosts`. `wsusfix apply`, `wsusfix lab rehearse` and the tests all run plans through
 //! a [`Session`], so a run folder always looks the same whoever made it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
@@ -25,6 +25,8 @@ pub struct Session {
     _lock: RunLock,
     /// Results already journaled by the run being resumed.
     previous: BTreeMap<String, HostOutcome>,
+    /// Hosts the resumed run started and did not finish (their cleanup is owed).
+    interrupted: BTreeSet<String>,
 }
 
 impl RunOptions {
@@ -69,6 +71,14 @@ impl Session {
         let lock = lock(path)?;
         let resumed = RunDir::resume(path)?;
         let previous = journal::finished_hosts(&resumed.entries);
+        let interrupted: BTreeSet<String> = resumed
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::HostStart { host, .. } if !previous.contains_key(host) => Some(host.clone()),
+                _ => None,
+            })
+            .collect();
         resumed.journal.append(&Entry::Resume {
             at: UtcTime::now(),
             run_id: resumed.dir.run_id.clone(),
@@ -76,7 +86,9 @@ impl Session {
             finished_hosts: previous.len(),
             torn_tail: resumed.set_aside.as_ref().map(|p| p.display().to_string()),
         });
-        Ok((Session::open(resumed.dir, resumed.journal, previous, lock)?, resumed.plan))
+        let mut session = Session::open(resumed.dir, resumed.journal, previous, lock)?;
+        session.interrupted = interrupted;
+        Ok((session, resumed.plan))
     }
 
     fn open(
@@ -89,7 +101,7 @@ impl Session {
             return Err(ApplyError::JournalWrite(e));
         }
         let audit = AuditLog::open(&dir.path.join(AUDIT_FILE))?;
-        Ok(Session { dir, journal, audit, _lock: lock, previous })
+        Ok(Session { dir, journal, audit, _lock: lock, previous, interrupted: BTreeSet::new() })
     }
 
     pub fn journal_path(&self) -> &Path {
@@ -114,6 +126,7 @@ impl Session {
             cancel,
             run_id: self.dir.run_id.clone(),
             previous: self.previous.clone(),
+            interrupted: self.interrupted.clone(),
         };
         super::apply(request, &ctx, on_event)
     }
