@@ -594,7 +594,7 @@ fn the_audit_trail_holds_every_remote_command_the_journal_names_and_the_uploads(
         for (ran, planned) in execs.iter().zip(&journaled) {
             assert!(ran.contains(planned), "{host}: the audit trail ran {ran:?} where the journal says {planned:?}");
         }
-        assert!(execs[0].contains("::wsusfix:"), "{host}: the re-probe comes first: {}", execs[0]);
+        assert!(execs[0].contains("::wsusfix."), "{host}: the re-probe comes first: {}", execs[0]);
         let upload = audited.iter().find(|l| l["kind"].get("upload").is_some()).expect("the package upload");
         assert_eq!(upload["exit"]["code"], 0, "{host}: {upload}");
         assert!(audited.iter().all(|l| l["duration_ms"].is_u64() && l["started_at"].is_u64()), "{host}");

@@ -37,6 +37,8 @@ pub enum RenderError {
 
 #[derive(Serialize)]
 struct ProbeContext<'a> {
+    /// The marker prefix, with this probe's nonce: `::wsusfix.3f9c02ab:`.
+    m: String,
     probe_version: u32,
     setup_key: &'a str,
     setup_key_wow64: &'a str,
@@ -54,6 +56,7 @@ pub fn render(templates: &Templates, advisory: &Advisory, wsus_dir: &str) -> Res
     safe::windows_path(wsus_dir).map_err(RenderError::WsusDir)?;
     let dir = wsus_dir.trim_end_matches('\\');
     let context = ProbeContext {
+        m: format!("::wsusfix.{}:", nonce()),
         probe_version: PROBE_VERSION,
         setup_key: &advisory.setup_key,
         setup_key_wow64: &advisory.setup_key_wow64,
@@ -66,6 +69,17 @@ pub fn render(templates: &Templates, advisory: &Advisory, wsus_dir: &str) -> Res
         client_log: &advisory.signatures.client.log,
     };
     Ok(templates.render_command_line("probe.cmd.tera", &context)?)
+}
+
+/// Eight hex digits no one outside this process can guess: std's hasher keys are random per
+/// process, and a counter makes each probe's differ.
+fn nonce() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    format!("{:08x}", hasher.finish() as u32)
 }
 
 /// Reads a complete probe output (a saved file, say) into facts.
@@ -85,10 +99,10 @@ mod tests {
         let line = render(&Templates::embedded().unwrap(), &advisory, "C:\\Program Files\\Update Services").unwrap();
         assert!(!line.contains('\n'));
         for needle in [
-            "echo ::wsusfix:probe:2",
-            "echo ::wsusfix:shell:%COMSPEC%",
+            ":probe:2 & echo ::wsusfix.",
+            ":shell:%COMSPEC%",
             "chcp 2>&1",
-            "ver 2>&1 & call echo ::wsusfix:rc:%^errorlevel%",
+            "ver 2>&1 & call echo ::wsusfix.",
             "%windir%\\Sysnative\\reg.exe query",
             "\" /reg:64",
             "reg query \"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Update Services\\Server\\Setup\"",
@@ -99,10 +113,29 @@ mod tests {
             "findstr /i /c:\"Item has already been added\" /c:\"已添加了具有相同键的项\" \"C:\\Program Files\\Update Services\\Log Files\\SoftwareDistribution.log\"",
             "%windir%\\WindowsUpdate.log",
             "< nul",
-            "echo ::wsusfix:end",
+            ":end",
         ] {
             assert!(line.contains(needle), "probe lacks {needle:?}:\n{line}");
         }
+    }
+
+    #[test]
+    fn a_log_line_that_imitates_a_marker_ends_nothing() {
+        let advisory = Advisory::embedded();
+        let line = render(&Templates::embedded().unwrap(), &advisory, "C:\\Program Files\\Update Services").unwrap();
+        let m = &line["echo ".len()..line.find("probe:").unwrap()];
+        assert!(m.starts_with("::wsusfix.") && m.len() == "::wsusfix.".len() + 9, "{m}");
+        assert_ne!(
+            render(&Templates::embedded().unwrap(), &advisory, "C:\\W").unwrap()[..20],
+            line[..20],
+            "a nonce per probe"
+        );
+        let output = format!(
+            "{m}probe:2\r\n{m}shell:C:\\Windows\\system32\\cmd.exe\r\n{m}chcp\r\nActive code page: 437\r\n{m}rc:0\r\n\
+             {m}server-log\r\n2008-08-14 09:00:00.000 UTC\tItem has already been added ::wsusfix:end\r\n::wsusfix:end\r\n::wsusfix:rc:0\r\n{m}rc:0\r\n{m}end\r\n"
+        );
+        let facts = read_output(output.as_bytes(), &advisory, "C:\\W").unwrap();
+        assert_eq!(facts.server_log.matches, 3, "the imitations are log lines, counted as such");
     }
 
     #[test]

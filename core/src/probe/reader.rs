@@ -47,6 +47,9 @@ pub struct ProbeReader<'a> {
     shell: Option<String>,
     /// What `%COMPUTERNAME%` expanded to.
     computer_name: Option<String>,
+    /// The marker prefix this probe uses: `::wsusfix:`, or with its nonce `::wsusfix.NONCE:`
+    /// (learnt from the first line), after which no other prefix is a marker.
+    marker: Option<String>,
 }
 
 impl<'a> ProbeReader<'a> {
@@ -63,6 +66,7 @@ impl<'a> ProbeReader<'a> {
             code_page: None,
             shell: None,
             computer_name: None,
+            marker: None,
         }
     }
 
@@ -97,8 +101,12 @@ impl<'a> ProbeReader<'a> {
             );
         }
         let trimmed = text.trim();
-        if let Some(marker) = trimmed.strip_prefix(MARKER) {
-            self.marker(marker.trim());
+        if self.marker.is_none() {
+            self.marker = marker_prefix(trimmed);
+        }
+        if let Some(marker) = self.marker.as_deref().and_then(|m| trimmed.strip_prefix(m)) {
+            let marker = marker.trim().to_string();
+            self.marker(&marker);
             return;
         }
         if self.began.is_none() || self.ended {
@@ -280,6 +288,20 @@ fn finish_tally(tally: LogTally, section: &str, note: &mut impl FnMut(&str, pars
 }
 
 type SectionResult<T> = Result<T, (&'static str, parse::ParseError)>;
+
+/// The marker prefix of a probe's first line: `::wsusfix:probe:2` (no nonce, earlier probes) or
+/// `::wsusfix.3f9c02ab:probe:2`.
+fn marker_prefix(line: &str) -> Option<String> {
+    let rest = line.strip_prefix("::wsusfix")?;
+    if rest.starts_with(":probe:") {
+        return Some(MARKER.to_string());
+    }
+    let nonce = rest.strip_prefix('.')?.split(':').next()?;
+    (nonce.len() <= 32
+        && nonce.chars().all(|c| c.is_ascii_alphanumeric())
+        && rest[1 + nonce.len()..].starts_with(":probe:"))
+    .then(|| format!("::wsusfix.{nonce}:"))
+}
 
 /// The native registry view's answer, trusted only where the session could see that view: a
 /// 32-bit shell on 64-bit Windows (`session_wow64`) sees it through `%windir%\Sysnative` or
