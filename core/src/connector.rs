@@ -90,6 +90,13 @@ fn auth_for(host: &Host) -> Result<Auth, ConnectError> {
         return Ok(Auth::Password(secret(var.as_str())?));
     }
     if let Some(path) = &host.vars.ssh_key_file {
+        // A FIFO or a device would block the connection (and a Ctrl-C) on its read forever.
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            return Err(ConnectError::Credentials {
+                host: host.name.clone(),
+                message: format!("ssh_key_file {} is not a regular file", path.display()),
+            });
+        }
         let passphrase = match &host.vars.ssh_key_passphrase_env {
             Some(var) => Some(secret(var.as_str())?),
             None => None,
