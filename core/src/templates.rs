@@ -104,6 +104,12 @@ impl Templates {
                 _ => None,
             };
             let text = own.as_deref().unwrap_or(text);
+            if let Some((line, called)) = recursive_macro(text) {
+                return Err(TemplateError {
+                    name: format!("{name}:{line}"),
+                    message: format!("the macro `{called}` calls itself: recursion is not allowed in templates"),
+                });
+            }
             tera.add_raw_template(name, text).map_err(|e| TemplateError::from_tera(name, &e))?;
         }
         Ok(Templates { tera })
@@ -112,14 +118,19 @@ impl Templates {
     /// Renders one template with a serialisable context.
     pub fn render(&self, name: &str, context: &impl Serialize) -> Result<String, TemplateError> {
         let ctx = tera::Context::from_serialize(context).map_err(|e| TemplateError::from_tera(name, &e))?;
-        let text = self.tera.render(name, &ctx).map_err(|e| TemplateError::from_tera(name, &e))?;
-        if text.len() > MAX_RENDERED {
-            return Err(TemplateError {
-                name: name.to_string(),
-                message: format!("it rendered {} bytes, more than the {MAX_RENDERED} a template may", text.len()),
-            });
+        // The bound holds while rendering: a loop that would write gigabytes stops at it.
+        let mut out = Bounded { bytes: Vec::new(), limit: MAX_RENDERED };
+        if let Err(e) = self.tera.render_to(name, &ctx, &mut out) {
+            if out.bytes.len() >= MAX_RENDERED {
+                return Err(TemplateError {
+                    name: name.to_string(),
+                    message: format!("it renders more than the {MAX_RENDERED} bytes a template may"),
+                });
+            }
+            return Err(TemplateError::from_tera(name, &e));
         }
-        Ok(text)
+        String::from_utf8(out.bytes)
+            .map_err(|e| TemplateError { name: name.to_string(), message: format!("it rendered invalid UTF-8: {e}") })
     }
 
     /// Renders a command template whose lines are parts of one command line, joined with
@@ -132,6 +143,47 @@ impl Templates {
 
 /// The most a template may render: documents of thousands of hosts stay far below it.
 const MAX_RENDERED: usize = 64 * 1024 * 1024;
+
+/// A buffer that refuses to grow past its limit.
+struct Bounded {
+    bytes: Vec<u8>,
+    limit: usize,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + data.len() > self.limit {
+            self.bytes.resize(self.limit, 0);
+            return Err(std::io::Error::other("the template's output is too large"));
+        }
+        self.bytes.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A macro that calls itself recurses until the stack overflows, which no error can report:
+/// such a template is refused when it loads, at the line of the macro.
+fn recursive_macro(text: &str) -> Option<(usize, String)> {
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some(at) = rest.find("{% macro ").or_else(|| rest.find("{%- macro ")) {
+        let start = offset + at;
+        let after = &text[start..];
+        let name: String =
+            after.split("macro ").nth(1)?.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let end = after.find("endmacro").unwrap_or(after.len());
+        if after[..end].contains(&format!("::{name}(")) {
+            return Some((text[..start].matches('\n').count() + 1, name));
+        }
+        offset = start + end.max(1);
+        rest = &text[offset..];
+    }
+    None
+}
 
 #[cfg(test)]
 mod tests {
@@ -146,6 +198,29 @@ mod tests {
         let templates = Templates::with_overrides(dir.path()).unwrap();
         let err = templates.render("probe.cmd.tera", &serde_json::json!({})).unwrap_err().to_string();
         assert!(err.contains("get_env is not available") && !err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn a_runaway_loop_stops_at_the_bound_and_a_recursive_macro_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("probe.cmd.tera"),
+            "{% for i in range(end=100000000) %}{{ i }} 0123456789012345678901234567890123456789{% endfor %}\n",
+        )
+        .unwrap();
+        let templates = Templates::with_overrides(dir.path()).unwrap();
+        let started = std::time::Instant::now();
+        let err = templates.render("probe.cmd.tera", &serde_json::json!({})).unwrap_err().to_string();
+        assert!(err.contains("more than the 67108864 bytes"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+
+        std::fs::write(
+            dir.path().join("probe.cmd.tera"),
+            "echo\n{% macro down(n) %}{{ self::down(n=n) }}{% endmacro down %}\n",
+        )
+        .unwrap();
+        let err = Templates::with_overrides(dir.path()).err().expect("refused").to_string();
+        assert!(err.contains("probe.cmd.tera:2") && err.contains("`down` calls itself"), "{err}");
     }
 
     #[test]

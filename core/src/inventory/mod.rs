@@ -61,6 +61,12 @@ impl Inventory {
 
     /// Validates inventory `text`; `source_name` is the file name used in messages.
     pub fn parse(text: &str, source_name: &str) -> Result<Inventory, InventoryError> {
+        if let Some(line) = crate::files::flow_too_deep(text, crate::files::MAX_FLOW_DEPTH) {
+            return Err(InventoryError::Structure {
+                location: Location::new(source_name, Some(line), None),
+                message: format!("`[`/`{{` nest more than {} deep here", crate::files::MAX_FLOW_DEPTH),
+            });
+        }
         let tree = load::read(text, source_name)?;
         build::build(tree, source_name)
     }

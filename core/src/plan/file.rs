@@ -45,6 +45,10 @@ impl Plan {
     /// Parses and checks a plan; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Plan, PlanFileError> {
         let invalid = |line, message| PlanFileError::Invalid { path: path.to_path_buf(), line, message };
+        if let Some(line) = crate::files::flow_too_deep(text, crate::files::MAX_FLOW_DEPTH) {
+            let message = format!("`[`/`{{` nest more than {} deep here", crate::files::MAX_FLOW_DEPTH);
+            return Err(invalid(Some(line), message));
+        }
         let plan: Plan = serde_yaml::from_str(text)
             .map_err(|e| invalid(e.location().map(|l| l.line()), strip_location(&e.to_string())))?;
         if plan.header.format_version != FORMAT_VERSION {
