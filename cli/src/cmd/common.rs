@@ -103,7 +103,8 @@ impl ConnectArgs {
 }
 
 /// A flag set by Ctrl-C (or SIGTERM): fleet operations stop taking new hosts and finish the
-/// ones in flight, so the result stays consistent. A second Ctrl-C exits at once.
+/// ones in flight, so the result stays consistent. A second Ctrl-C exits at once, and so does
+/// the process [`STOP_GRACE`] after the first, whatever is still in flight: every stop is bounded.
 pub fn cancel_on_interrupt() -> anyhow::Result<&'static std::sync::atomic::AtomicBool> {
     use std::sync::atomic::{AtomicBool, Ordering};
     static CANCEL: AtomicBool = AtomicBool::new(false);
@@ -114,12 +115,23 @@ pub fn cancel_on_interrupt() -> anyhow::Result<&'static std::sync::atomic::Atomi
             if CANCEL.swap(true, Ordering::SeqCst) {
                 std::process::exit(130);
             }
-            eprintln!("\ninterrupted: finishing the hosts in flight (Ctrl-C again to quit now)");
+            eprintln!(
+                "\ninterrupted: finishing the hosts in flight, for at most {} s (Ctrl-C again to quit now)",
+                STOP_GRACE.as_secs()
+            );
+            std::thread::spawn(|| {
+                std::thread::sleep(STOP_GRACE);
+                eprintln!("wsusfix: still busy {} s after the interruption: quitting", STOP_GRACE.as_secs());
+                std::process::exit(130);
+            });
         });
     });
     result.context("cannot install the Ctrl-C handler")?;
     Ok(&CANCEL)
 }
+
+/// How long an interrupted run may take to finish the hosts in flight.
+pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Reads `30s`, `5m`, `1h` or a plain number of seconds.
 pub fn parse_duration(text: &str) -> anyhow::Result<std::time::Duration> {
