@@ -133,3 +133,39 @@ fn a_fifo_or_dev_zero_is_refused_and_a_closed_pipe_ends_quietly() {
     assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
     assert_ne!(out.status.code(), Some(101), "a panic's exit status");
 }
+
+#[test]
+fn an_unwritable_output_is_refused_before_any_host_and_a_fifo_key_file_blocks_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("inv.yaml");
+    // A host nobody answers at: were it contacted, the scan would wait out its timeout.
+    std::fs::write(&inventory, "all:\n  hosts:\n    ghost:\n      ansible_host: 192.0.2.1\n").unwrap();
+    let started = std::time::Instant::now();
+    let out = wsusfix(&[
+        "scan",
+        "-i",
+        inventory.to_str().unwrap(),
+        "--connect-timeout",
+        "30",
+        "-o",
+        dir.path().join("no/such/folder/scan.json").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("-o") && text(&out.stderr).contains("cannot be written"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "refused before contacting the host");
+
+    let fifo = dir.path().join("key.fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let keyed = dir.path().join("keyed.yaml");
+    std::fs::write(
+        &keyed,
+        format!("all:\n  hosts:\n    h:\n      ansible_host: 127.0.0.1\n      ssh_key_file: {}\n", fifo.display()),
+    )
+    .unwrap();
+    let out = wsusfix(&["scan", "-i", keyed.to_str().unwrap(), "--format", "json", "--connect-timeout", "3"]);
+    assert!(text(&out.stdout).contains("is not a regular file"), "{}", text(&out.stdout));
+}
