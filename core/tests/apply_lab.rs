@@ -12,7 +12,7 @@ use wsusfix_core::advisory::Advisory;
 use wsusfix_core::apply::journal::{self, Entry, RunOptions};
 use wsusfix_core::apply::{ApplyRequest, ApplyResult, ApplyTools, Session};
 use wsusfix_core::assess::Verdict;
-use wsusfix_core::connector::{ConnectSettings, SshConnector};
+use wsusfix_core::connector::SshConnector;
 use wsusfix_core::facts::Elevation;
 
 use wsusfix_core::inventory::{Host, Inventory};
@@ -22,6 +22,8 @@ use wsusfix_core::scan::{self, ScanReport, ScanRequest, ScanTools};
 use wsusfix_core::templates::Templates;
 use wsusfix_core::time::UtcTime;
 use wsusfix_lab::{HostSpec, Lab, LabConfig, RunningLab};
+
+mod common;
 
 struct Fixture {
     lab: RunningLab,
@@ -40,17 +42,8 @@ impl Fixture {
         let artifacts = lab.write_artifacts(&dir.path().join("lab")).unwrap();
         let inventory = Inventory::load(&artifacts.inventory).unwrap();
         let advisory = Advisory::embedded();
-        let packages = dir.path().join("packages");
-        std::fs::create_dir_all(&packages).unwrap();
-        for name in [&advisory.package.x86, &advisory.package.x64, &advisory.reinstall.x86, &advisory.reinstall.x64] {
-            std::fs::write(packages.join(name), format!("MZ simulated package {name}\n")).unwrap();
-        }
-        let connector = SshConnector::new(ConnectSettings {
-            accept_new_host_keys: false,
-            extra_known_hosts: Vec::new(),
-            connect_timeout: Duration::from_secs(5),
-            default_user: "admin".into(),
-        });
+        common::write_packages(&dir.path().join("packages"), &advisory);
+        let connector = common::lab_connector(Duration::from_secs(5));
         Fixture {
             lab,
             dir,

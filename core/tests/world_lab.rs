@@ -13,7 +13,7 @@ use wsusfix_core::advisory::Advisory;
 use wsusfix_core::apply::journal::{self, Entry, RunOptions};
 use wsusfix_core::apply::{ApplyRequest, ApplyTools, Session};
 use wsusfix_core::assess::Verdict;
-use wsusfix_core::connector::{ConnectSettings, SshConnector};
+use wsusfix_core::connector::SshConnector;
 use wsusfix_core::inventory::{Host, Inventory};
 use wsusfix_core::outcome::Outcome;
 use wsusfix_core::plan::{self, BatchPolicy, PackageFiles, PlanRequest, RtmChoice, DEFAULT_STAGING_DIR};
@@ -22,6 +22,8 @@ use wsusfix_core::shell::ShellType;
 use wsusfix_core::templates::Templates;
 use wsusfix_core::time::UtcTime;
 use wsusfix_lab::{HostSpec, Lab, LabConfig, Language, RunningLab, SshServer};
+
+mod common;
 
 /// The profiles whose verdict a probe decides, and that verdict.
 const PROFILES: &[(&str, Verdict)] = &[
@@ -66,17 +68,8 @@ impl World {
         let artifacts = lab.write_artifacts(&dir.path().join("lab")).unwrap();
         let hosts = Inventory::load(&artifacts.inventory).unwrap().hosts;
         let advisory = Advisory::embedded();
-        let packages = dir.path().join("packages");
-        std::fs::create_dir_all(&packages).unwrap();
-        for name in [&advisory.package.x86, &advisory.package.x64, &advisory.reinstall.x86, &advisory.reinstall.x64] {
-            std::fs::write(packages.join(name), format!("MZ simulated package {name}\n")).unwrap();
-        }
-        let connector = SshConnector::new(ConnectSettings {
-            accept_new_host_keys: false,
-            extra_known_hosts: Vec::new(),
-            connect_timeout: Duration::from_secs(10),
-            default_user: "admin".into(),
-        });
+        common::write_packages(&dir.path().join("packages"), &advisory);
+        let connector = common::lab_connector(Duration::from_secs(10));
         World { lab, dir, hosts, expected, advisory, templates: Templates::embedded().unwrap(), connector }
     }
 
@@ -228,12 +221,7 @@ fn awkward_text_and_exit_codes_survive_both_shell_types() {
     let lab = Lab::start(LabConfig { hosts: specs, ..LabConfig::default() }).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let hosts = Inventory::load(lab.write_artifacts(dir.path()).unwrap().inventory).unwrap().hosts;
-    let connector = SshConnector::new(ConnectSettings {
-        accept_new_host_keys: false,
-        extra_known_hosts: Vec::new(),
-        connect_timeout: Duration::from_secs(10),
-        default_user: "admin".into(),
-    });
+    let connector = common::lab_connector(Duration::from_secs(10));
     let text = r#"echo "C:\Program Files (x86)\a & b ^ c %d% (e) 'f'""#;
     let mut outputs = Vec::new();
     for host in &hosts {

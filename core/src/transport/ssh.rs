@@ -94,22 +94,9 @@ impl SshTransport {
 type Outcome<'a> = Result<&'a ExitStatus, &'a TransportError>;
 type Started = (SystemTime, Instant);
 
-impl RemoteShell for SshTransport {
-    fn exec(
-        &mut self,
-        command: &str,
-        timeout: Duration,
-        sink: &mut dyn OutputSink,
-    ) -> Result<ExitStatus, TransportError> {
-        self.check_alive()?;
-        let started = (SystemTime::now(), Instant::now());
-        let mut bytes_out = 0;
-        let result = exec::run(&self.link(), command, &[], &Budget::new("command", timeout), sink, &mut bytes_out);
-        self.keep_record(CommandKind::Exec, command.to_owned(), result.as_ref(), started, bytes_out);
-        result
-    }
-
-    fn exec_with_input(
+impl SshTransport {
+    /// Runs a command (with its standard input, if any) and records it.
+    fn run(
         &mut self,
         command: &str,
         input: &[u8],
@@ -120,10 +107,34 @@ impl RemoteShell for SshTransport {
         let started = (SystemTime::now(), Instant::now());
         let mut bytes_out = 0;
         let result = exec::run(&self.link(), command, input, &Budget::new("command", timeout), sink, &mut bytes_out);
-        // The record names what ran: the exec line and, after it, the script it read.
-        let text = format!("{command} <<< {}", String::from_utf8_lossy(input).trim_end().replace("\r\n", " \\n "));
+        // The record names what ran: the exec line and, after it, any script it read.
+        let text = match input {
+            [] => command.to_owned(),
+            _ => format!("{command} <<< {}", String::from_utf8_lossy(input).trim_end().replace("\r\n", " \\n ")),
+        };
         self.keep_record(CommandKind::Exec, text, result.as_ref(), started, bytes_out);
         result
+    }
+}
+
+impl RemoteShell for SshTransport {
+    fn exec(
+        &mut self,
+        command: &str,
+        timeout: Duration,
+        sink: &mut dyn OutputSink,
+    ) -> Result<ExitStatus, TransportError> {
+        self.run(command, &[], timeout, sink)
+    }
+
+    fn exec_with_input(
+        &mut self,
+        command: &str,
+        input: &[u8],
+        timeout: Duration,
+        sink: &mut dyn OutputSink,
+    ) -> Result<ExitStatus, TransportError> {
+        self.run(command, input, timeout, sink)
     }
 
     fn upload(&mut self, local: &Path, remote: &str, timeout: Duration) -> Result<UploadReport, TransportError> {

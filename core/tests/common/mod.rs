@@ -1,6 +1,30 @@
 //! Helpers shared by the integration tests of wsusfix-core.
+// Each test crate uses some of them.
+#![allow(dead_code)]
 
 use std::path::Path;
+use std::time::Duration;
+
+use wsusfix_core::advisory::Advisory;
+use wsusfix_core::connector::{ConnectSettings, SshConnector};
+
+/// Simulated package files under the advisory's names in `dir` (the lab knows them by name).
+pub fn write_packages(dir: &Path, advisory: &Advisory) {
+    std::fs::create_dir_all(dir).unwrap();
+    for name in [&advisory.package.x86, &advisory.package.x64, &advisory.reinstall.x86, &advisory.reinstall.x64] {
+        std::fs::write(dir.join(name), format!("MZ simulated package {name}\n")).unwrap();
+    }
+}
+
+/// How the tests reach a lab: its inventory's keys, strict host keys, the lab's user.
+pub fn lab_connector(connect_timeout: Duration) -> SshConnector {
+    SshConnector::new(ConnectSettings {
+        accept_new_host_keys: false,
+        extra_known_hosts: Vec::new(),
+        connect_timeout,
+        default_user: "admin".into(),
+    })
+}
 
 /// Compares `text` with the golden file `path`, or rewrites the file when `WSUSFIX_BLESS` is
 /// set (after a deliberate change; review the diff like code).
