@@ -85,12 +85,37 @@ pub fn env_path(value: &str) -> Check {
             return Err(UnsafeText { value: value.into(), kind, reason: "an unmatched `%`".into() });
         };
         only(&after[..end], kind, |c| c.is_ascii_alphanumeric() || c == '_', "letters, digits and _ in a %VARIABLE%")?;
+        known_variable(value, kind, &after[..end])?;
         plain.push('X');
         rest = &after[end + 1..];
     }
     plain.push_str(rest);
     if plain.len() >= 3 && plain.as_bytes()[1] == b':' { windows_path(&plain) } else { relative_path(&plain) }
         .map_err(|e| UnsafeText { value: value.into(), ..e })
+}
+
+/// The environment variables a value may name: where Windows keeps things, and the computer's
+/// name. Others (`%CMDCMDLINE%`, `%PATH%`, a user's own) carry text no check has seen.
+pub const KNOWN_VARIABLES: [&str; 8] = [
+    "windir",
+    "SystemRoot",
+    "SystemDrive",
+    "ProgramFiles",
+    "CommonProgramFiles",
+    "ProgramData",
+    "ALLUSERSPROFILE",
+    "COMPUTERNAME",
+];
+
+fn known_variable(value: &str, kind: &'static str, name: &str) -> Check {
+    if KNOWN_VARIABLES.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+        return Ok(());
+    }
+    Err(UnsafeText {
+        value: value.into(),
+        kind,
+        reason: format!("%{name}% is not a variable wsusfix lets through (only {})", KNOWN_VARIABLES.join(", ")),
+    })
 }
 
 /// A file name without a folder.
@@ -155,7 +180,13 @@ pub fn property(name: &str, value: &str) -> Check {
         "property value",
         |c| c.is_ascii_alphanumeric() || "_.-\\:#%".contains(c),
         "letters, digits and _ . - \\ : # %",
-    )
+    )?;
+    // `%` only around a variable wsusfix lets through.
+    let parts: Vec<&str> = value.split('%').collect();
+    if parts.len() % 2 == 0 {
+        return Err(UnsafeText { value: value.into(), kind: "property value", reason: "an unmatched `%`".into() });
+    }
+    parts.iter().skip(1).step_by(2).try_for_each(|name| known_variable(value, "property value", name))
 }
 
 #[cfg(test)]
@@ -183,6 +214,10 @@ mod tests {
         }
         assert!(env_path("%windir\\x").is_err());
         assert!(env_path("%win&dir%\\x").is_err());
+        let err = env_path("%CMDCMDLINE%\\x").unwrap_err().to_string();
+        assert!(err.contains("%CMDCMDLINE% is not a variable wsusfix lets through"), "{err}");
+        assert!(property("SQLINSTANCE_NAME", "%PATH%\\x").is_err());
+        assert!(property("SQLINSTANCE_NAME", "50%").is_err());
         assert!(search_text("a\"b").is_err());
         assert!(search_text("a\\b").is_err());
         assert!(task_name("x y").is_err());

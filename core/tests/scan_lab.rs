@@ -134,3 +134,63 @@ fn scan_audit_records_one_probe_per_reached_host_and_nothing_where_the_key_chang
     assert!(lines[0]["bytes_out"].as_u64().unwrap() > 100);
     lab.shutdown();
 }
+
+#[test]
+fn a_wrong_key_passphrase_is_named_as_such() {
+    if std::process::Command::new("ssh-keygen").arg("-?").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "CI must have OpenSSH's ssh-keygen");
+        eprintln!("skipped: OpenSSH's ssh-keygen is not installed");
+        return;
+    }
+    let lab = Lab::start(LabConfig {
+        hosts: vec![wsusfix_lab::HostSpec::new("w03", "w2003-sp1-unpatched").unwrap()],
+        ..LabConfig::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let artifacts = lab.write_artifacts(dir.path()).unwrap();
+    let key = dir.path().join("encrypted_ed25519");
+    let made = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "the right one", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let text = std::fs::read_to_string(&artifacts.inventory).unwrap();
+    let text: String = text
+        .lines()
+        .map(|l| match l.trim_start().starts_with("ssh_key_file:") {
+            true => format!(
+                "    ssh_key_file: {}\n    ssh_key_passphrase_env: WSUSFIX_TEST_WRONG_PASSPHRASE\n",
+                key.display()
+            ),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    std::env::set_var("WSUSFIX_TEST_WRONG_PASSPHRASE", "not the right one");
+    let inventory = Inventory::parse(&text, "inventory.yaml").unwrap();
+    let request = ScanRequest {
+        hosts: inventory.hosts.clone(),
+        forks: NonZeroUsize::new(1).unwrap(),
+        command_timeout: Duration::from_secs(3),
+        save_facts: None,
+    };
+    let connector = SshConnector::new(ConnectSettings {
+        accept_new_host_keys: false,
+        extra_known_hosts: Vec::new(),
+        connect_timeout: Duration::from_secs(5),
+        default_user: "admin".into(),
+    });
+    let (advisory, templates) = (Advisory::embedded(), Templates::embedded().unwrap());
+    let tools = ScanTools { connector: &connector, advisory: &advisory, templates: &templates, audit: None };
+    let report = scan::scan(&request, tools, &AtomicBool::new(false), &mut |_| {});
+    let host = &report.hosts[0];
+    assert_eq!(host.verdict, Verdict::Unreachable, "{}", host.reason);
+    assert!(
+        host.reason.contains("the passphrase given for key file") && host.reason.contains("does not open it"),
+        "{}",
+        host.reason
+    );
+    assert!(!host.reason.contains("not the right one"), "the passphrase never prints");
+    lab.shutdown();
+}

@@ -163,6 +163,21 @@ fn auth_error(login: &Login<'_>, e: &ssh2::Error, tried: Vec<String>, offered: S
             timeout: login.timeout,
         };
     }
+    if let (Auth::KeyFile { path, passphrase }, code::FILE) = (login.auth, ssh_code(e)) {
+        // libssh2 says "Wrong passphrase or invalid/unrecognized private key file format".
+        let reason = match passphrase {
+            Some(_) => format!(
+                "the passphrase given for key file {} does not open it (or the file is not a private key)",
+                path.display()
+            ),
+            None => format!(
+                "key file {} cannot be read as a private key (is it encrypted? then name its passphrase's \
+                 variable in ssh_key_passphrase_env)",
+                path.display()
+            ),
+        };
+        return failed(login, tried, offered, reason);
+    }
     failed(login, tried, offered, e.message().to_owned())
 }
 

@@ -178,6 +178,8 @@ fn secs(d: Duration) -> String {
 /// libssh2 error codes the transport tells apart.
 pub(crate) mod code {
     pub const SOCKET_SEND: i32 = -7;
+    /// `LIBSSH2_ERROR_FILE`: a key file that cannot be read or decrypted.
+    pub const FILE: i32 = -16;
     pub const TIMEOUT: i32 = -9;
     pub const SOCKET_DISCONNECT: i32 = -13;
     pub const CHANNEL_CLOSED: i32 = -26;
