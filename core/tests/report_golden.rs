@@ -102,6 +102,7 @@ fn result_report_matches_the_golden_file_and_flags_an_unproven_fix() {
     );
     assert!(md.contains("### w2003-sp1-backout: backed-out") && md.contains("### w2003-sp1-late-batch: not-run"));
     assert!(md.contains("  - cleanup cleanup-sp1: exit code 1 (\"Access is denied.\")"), "warnings are listed: {md}");
+    assert!(md.contains("**Cleanup pending:** "), "hosts left with a task or a package are listed: {md}");
 }
 
 #[test]

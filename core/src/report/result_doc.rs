@@ -23,6 +23,8 @@ pub struct ResultDoc {
     /// needing attention), and any host whose fix is not proven.
     pub follow_up: Vec<HostView>,
     pub reboot_pending: Vec<String>,
+    /// Hosts whose cleanup failed: a scheduled task or a staged package may be left on them.
+    pub cleanup_pending: Vec<String>,
     /// Hosts reported remediated or already remediated without a DLL version read back: not
     /// proven.
     pub unproven: Vec<String>,
@@ -78,6 +80,7 @@ impl ResultDoc {
             warned: hosts.iter().filter(|h| !h.warnings.is_empty()).map(|h| host_view(h, esc)).collect(),
             hosts: views,
             reboot_pending: hosts.iter().filter(|h| h.reboot_pending).map(|h| esc.text(&h.host)).collect(),
+            cleanup_pending: hosts.iter().filter(|h| h.cleanup_pending).map(|h| esc.text(&h.host)).collect(),
             unproven: hosts.iter().filter(|h| h.unproven_fix()).map(|h| esc.text(&h.host)).collect(),
         }
     }
