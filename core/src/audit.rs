@@ -52,10 +52,6 @@ impl AuditLog {
         Ok(AuditLog { path: path.to_path_buf(), file: Mutex::new(BufWriter::new(file)), error: Mutex::new(None) })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Appends what a host's connection ran, and flushes. A failure is kept (see
     /// [`AuditLog::error`]), not raised: the trail never stops a run on its own.
     pub fn record(&self, host: &str, records: Vec<CommandRecord>) {

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use wsusfix_core::advisory::Advisory;
 use wsusfix_core::assess::Verdict;
-use wsusfix_core::connector::{ConnectSettings, SshConnector};
 use wsusfix_core::inventory::Inventory;
 use wsusfix_core::scan::{self, ScanEvent, ScanRequest, ScanTools};
 use wsusfix_core::templates::Templates;
 use wsusfix_lab::{mix, Lab, LabConfig};
+
+mod common;
 
 /// What each shipped profile must be found to be, and a word its reason must hold.
 fn expected(profile: &str) -> (Verdict, &'static str) {
@@ -53,12 +54,7 @@ fn a_200_host_fleet_of_every_profile_gets_the_verdicts_its_profiles_imply() {
         save_facts: Some(dir.path().join("facts")),
     };
     std::fs::create_dir_all(dir.path().join("facts")).unwrap();
-    let connector = SshConnector::new(ConnectSettings {
-        accept_new_host_keys: false,
-        extra_known_hosts: Vec::new(),
-        connect_timeout: Duration::from_secs(5),
-        default_user: "admin".into(),
-    });
+    let connector = common::lab_connector(Duration::from_secs(5));
     let advisory = Advisory::embedded();
     let mut done = 0;
     let templates = Templates::embedded().unwrap();
@@ -111,12 +107,7 @@ fn scan_audit_records_one_probe_per_reached_host_and_nothing_where_the_key_chang
         command_timeout: Duration::from_secs(3),
         save_facts: None,
     };
-    let connector = SshConnector::new(ConnectSettings {
-        accept_new_host_keys: false,
-        extra_known_hosts: Vec::new(),
-        connect_timeout: Duration::from_secs(5),
-        default_user: "admin".into(),
-    });
+    let connector = common::lab_connector(Duration::from_secs(5));
     let (advisory, templates) = (Advisory::embedded(), Templates::embedded().unwrap());
     let path = dir.path().join("audit.jsonl");
     let audit = wsusfix_core::audit::AuditLog::open(&path).unwrap();
@@ -175,12 +166,7 @@ fn a_wrong_key_passphrase_is_named_as_such() {
         command_timeout: Duration::from_secs(3),
         save_facts: None,
     };
-    let connector = SshConnector::new(ConnectSettings {
-        accept_new_host_keys: false,
-        extra_known_hosts: Vec::new(),
-        connect_timeout: Duration::from_secs(5),
-        default_user: "admin".into(),
-    });
+    let connector = common::lab_connector(Duration::from_secs(5));
     let (advisory, templates) = (Advisory::embedded(), Templates::embedded().unwrap());
     let tools = ScanTools { connector: &connector, advisory: &advisory, templates: &templates, audit: None };
     let report = scan::scan(&request, tools, &AtomicBool::new(false), &mut |_| {});

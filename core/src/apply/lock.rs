@@ -5,7 +5,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::journal::JournalError;
 use crate::time::UtcTime;
@@ -61,11 +61,6 @@ fn machine() -> String {
         .unwrap_or_else(|| "this machine".into())
 }
 
-/// The lock file of a run folder.
-pub fn lock_path(dir: &Path) -> PathBuf {
-    dir.join(LOCK_FILE)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +75,6 @@ mod tests {
         assert!(err.contains("in use") && err.contains(&format!("process {}", std::process::id())), "{err}");
         drop(held);
         lock(dir.path()).unwrap();
-        assert!(lock_path(dir.path()).is_file());
+        assert!(dir.path().join(LOCK_FILE).is_file());
     }
 }
