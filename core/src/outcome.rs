@@ -48,6 +48,9 @@ pub enum Outcome {
     Failed,
     /// The host changed since the plan (its facts fingerprint differs): re-plan it (or `--replan`).
     RefusedDrift,
+    /// Another run holds the host (its mark in the staging folder): wait for it, or take the
+    /// host over with `apply --force` when that run is dead.
+    RefusedBusy,
     /// Stopped at a step a person must do (the RTM console workaround).
     ManualAction,
     /// Not selected for the run (`--limit`), or nothing to back out.
@@ -65,9 +68,10 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, those needing a person first (the result report's order).
-    pub const ALL: [Outcome; 10] = [
+    pub const ALL: [Outcome; 11] = [
         Outcome::Failed,
         Outcome::RefusedDrift,
+        Outcome::RefusedBusy,
         Outcome::NeedsAttention,
         Outcome::ManualAction,
         Outcome::NotRun,
@@ -84,6 +88,7 @@ impl Outcome {
             Outcome::AlreadyRemediated => "already-remediated",
             Outcome::Failed => "failed",
             Outcome::RefusedDrift => "refused-drift",
+            Outcome::RefusedBusy => "refused-busy",
             Outcome::ManualAction => "manual-action",
             Outcome::Skipped => "skipped",
             Outcome::NotNeeded => "not-needed",
@@ -95,7 +100,7 @@ impl Outcome {
 
     /// Counts against `--max-fail-percent`, and makes the exit status of `apply` 4.
     pub fn is_failure(self) -> bool {
-        matches!(self, Outcome::Failed | Outcome::RefusedDrift)
+        matches!(self, Outcome::Failed | Outcome::RefusedDrift | Outcome::RefusedBusy)
     }
 
     /// Whether the outcome says the host is fixed (which the DLL version must prove).

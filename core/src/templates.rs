@@ -35,6 +35,8 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "steps/install-log.cmd.tera",
     "steps/precheck-disk.cmd.tera",
     "steps/reboot.cmd.tera",
+    "steps/run-claim.cmd.tera",
+    "steps/run-release.cmd.tera",
     "steps/setup-sp1.cmd.tera",
     "steps/stage.cmd.tera",
     "steps/task-create.cmd.tera",

@@ -493,7 +493,8 @@ fn a_restart_the_installer_asks_for_is_recorded_and_scheduled_only_with_reboot()
     let reboot = step(&steps, "reboot");
     assert_eq!((reboot.exit_code, reboot.judged), (Some(0), Judged::Ok), "{reboot:#?}");
     assert_eq!(reboot.command, r#"shutdown /r /t 60 /c "wsusfix: KB954960 installed; restarting to finish""#);
-    assert_eq!(ids(&steps).last(), Some(&"reboot"), "last of all: {:?}", ids(&steps));
+    let order = ids(&steps);
+    assert_eq!(order[order.len() - 2..], ["reboot", "release-host"], "last of all, then the run's mark removed");
     let state = f.lab.host_state("w03-reboot").unwrap().snapshot();
     assert_eq!(state.restarts(), 1);
     let pending = state.pending_shutdown().expect("a restart is scheduled");
@@ -523,7 +524,7 @@ fn a_restart_the_installer_asks_for_is_recorded_and_scheduled_only_with_reboot()
     let at = |id: &str| order.iter().rposition(|s| *s == id).unwrap();
     assert!(at("cleanup-update") < at("reboot-task-create"), "after the cleanups: {order:?}");
     assert!(at("install-task-delete") < at("reboot-task-create"), "{order:?}");
-    assert_eq!(order.last(), Some(&"reboot-task-delete"), "{order:?}");
+    assert_eq!(order[order.len() - 2..], ["reboot-task-delete", "release-host"], "{order:?}");
     let state = f.lab.host_state("w08-filtered").unwrap().snapshot();
     assert_eq!(state.restarts(), 1);
     assert_eq!(state.pending_shutdown().map(|s| s.by.as_str()), Some("SYSTEM"));
@@ -633,4 +634,44 @@ fn a_run_cut_short_between_install_and_cleanup_owes_the_cleanup_on_resume() {
     assert!(!h.cleanup_pending, "{h:?}");
     assert!(f.lab.host_state("w03").unwrap().snapshot().fs.file(staged).is_none(), "the staged package is gone");
     assert_eq!(f.installs("w03"), 1, "nothing installed twice");
+}
+
+#[test]
+fn a_host_another_run_holds_is_refused_and_taken_over_only_with_force() {
+    let f = Fixture::start(&[("w03", "w2003-sp1-unpatched"), ("w08", "w2008-sp1-unpatched")]);
+    let plan = f.plan(&f.scan(), "100%", 100);
+    // Another run, from another machine, is working on w03: its mark is in the staging folder.
+    let owner_file = r"C:\Windows\Temp\wsusfix\wsusfix-run\owner.txt";
+    let theirs = "wsusfix run 20261111T000000Z by ctl02 pid 77";
+    f.lab.host_state("w03").unwrap().with(|h| {
+        h.fs.put(wsusfix_lab::host::FileEntry {
+            path: owner_file.into(),
+            version: None,
+            modified: 0,
+            content: wsusfix_lab::host::Content::Text(format!("{theirs}\r\n")),
+        })
+    });
+
+    let (result, journal) = f.apply(&plan, "second-run");
+    let w03 = outcome(&result, "w03");
+    assert_eq!(w03.outcome, Outcome::RefusedBusy, "{w03:?}");
+    assert!(w03.reason.contains(theirs) && w03.reason.contains("--force"), "{}", w03.reason);
+    assert_eq!(f.installs("w03"), 0, "nothing ran on a host another run holds");
+    assert_eq!(ids(&steps_of(&journal, "w03")), ["re-probe", "claim-host"]);
+    let owner = f.lab.host_state("w03").unwrap().snapshot().fs.file(owner_file).map(|e| e.content.bytes());
+    assert_eq!(owner, Some(format!("{theirs}\r\n").into_bytes()), "the other run's mark is left alone");
+    // The other host was claimed, fixed and released.
+    let w08 = outcome(&result, "w08");
+    assert_eq!(w08.outcome, Outcome::Remediated, "{w08:?}");
+    let w08_steps = ids(&steps_of(&journal, "w08"));
+    assert_eq!((w08_steps[1], *w08_steps.last().unwrap()), ("claim-host", "release-host"), "{w08_steps:?}");
+    assert!(!f.lab.host_state("w08").unwrap().snapshot().fs.exists(r"C:\Windows\Temp\wsusfix\wsusfix-run"));
+    assert!(result.hosts.iter().all(|h| h.warnings.is_empty()), "{:?}", result.hosts);
+
+    // That run died and will not be resumed: --force takes the host over and leaves no mark.
+    let (result, _) = f.apply_with(&plan, "forced", |r| r.force = true);
+    let w03 = outcome(&result, "w03");
+    assert_eq!(w03.outcome, Outcome::Remediated, "{w03:?}");
+    assert_eq!(f.installs("w03"), 1);
+    assert!(!f.lab.host_state("w03").unwrap().snapshot().fs.exists(r"C:\Windows\Temp\wsusfix\wsusfix-run"));
 }

@@ -297,6 +297,17 @@ impl Language {
         )
     }
 
+    /// ERROR_DIR_NOT_EMPTY's text (`rmdir` without `/s`). The translations are guesses.
+    pub fn dir_not_empty(self) -> &'static str {
+        self.pick(
+            "The directory is not empty.\r\n",
+            "目录不是空的。\r\n",
+            "Das Verzeichnis ist nicht leer.\r\n",
+            "Le répertoire n'est pas vide.\r\n",
+            "ディレクトリが空ではありません。\r\n",
+        )
+    }
+
     /// ERROR_PATH_NOT_FOUND's text.
     pub fn path_not_found(self) -> &'static str {
         self.pick(

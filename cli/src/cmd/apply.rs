@@ -103,6 +103,11 @@ pub struct Args {
     /// several names) anyway.
     #[arg(long)]
     pub allow_aliases: bool,
+    /// Take over hosts another run has marked as its own (the `wsusfix-run` folder in the
+    /// staging folder). Only for a mark left by a run that died and will not be resumed: two
+    /// live runs on one host may install twice.
+    #[arg(long)]
+    pub force: bool,
     /// Refuse to run any plan but the one with this digest (`sha256:...`, as `wsusfix plan`
     /// and `wsusfix show` print it): the plan the change board approved.
     #[arg(long, value_name = "SHA256")]
@@ -137,6 +142,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     request.probe_timeout = args.connect.command_timeout();
     request.replan = args.replan;
     request.allow_aliases = args.allow_aliases;
+    request.force = args.force;
     request.backout = args.backout;
     request.reboot = args.reboot;
     request.retry_delay = parse_duration(&args.retry_delay).context("--retry-delay")?;

@@ -5,7 +5,9 @@
 //! ([`super::INSTALL_TRIES`] tries in all); a direct install answering 740 runs the host's
 //! `elevation_fallback` steps (the SYSTEM task) in its place, then the steps after it; a failing
 //! step runs its `on_failure` command and keeps the last lines; a manual step stops the host.
-//! Cleanup steps (the task delete, the package removal) always run at the end. With
+//! Before the first step that changes the host, the run claims it ([`super::marker`]); a host
+//! another run holds is refused. Cleanup steps (the task delete, the package removal) always
+//! run at the end, then the claim is released. With
 //! `--reboot`, a remediated host whose installer answered 3010/1641 then runs its planned
 //! reboot steps, last of all.
 
@@ -13,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::journal::{Entry, Journal, StepEntry};
 use super::judge::{self, JudgeContext, Judgement, Observed};
+use super::marker::{self, Claim, Claimant};
 use super::output::{last_lines, StepOutput};
 use super::{ApplyRequest, ApplyTools, INSTALL_TRIES};
 use crate::assess::Verdict;
@@ -27,6 +30,11 @@ use crate::transport::RemoteShell;
 
 /// Lines of an `on_failure` command's output kept in the host's result.
 const FAILURE_LOG_LINES: usize = 20;
+/// How long claiming or releasing a host may take.
+const CLAIM_TIMEOUT: Duration = Duration::from_secs(60);
+/// The journal's step ids for the claim and its release.
+const CLAIM_STEP: &str = "claim-host";
+const RELEASE_STEP: &str = "release-host";
 /// Longest single poll of a scheduled task.
 const POLL_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -38,6 +46,8 @@ pub struct Engine<'a> {
     pub audit: &'a AuditLog,
     /// Hosts a resumed run had started and not finished: their cleanup is a debt.
     pub interrupted: &'a std::collections::BTreeSet<String>,
+    /// This run, as its marks on the hosts name it.
+    pub claimant: &'a Claimant,
 }
 
 /// Works on one host and returns its result; the journal gets every step and the result.
@@ -49,6 +59,11 @@ pub fn apply_host(engine: &Engine<'_>, plan: &HostPlan, host: &Host, batch: usiz
     };
     engine.journal.append(&Entry::HostResult { at: UtcTime::now(), result: report.clone() });
     report
+}
+
+/// The staging folder the plan's steps use (older plans did not record it: the default).
+fn staging_dir(plan: &HostPlan) -> &str {
+    plan.staging_dir.as_deref().unwrap_or(plan::DEFAULT_STAGING_DIR)
 }
 
 enum Stop {
@@ -87,18 +102,115 @@ struct HostRun<'a> {
     report: HostOutcome,
     install_started: Option<UtcTime>,
     dll_proved: bool,
+    /// This run put its mark on the host (or may own one left by the run it resumes), and
+    /// has not removed it yet.
+    release_owed: bool,
 }
 
 impl<'a> HostRun<'a> {
     fn new(engine: &'a Engine<'a>, name: &str, shell: Box<dyn RemoteShell>, shell_type: ShellType) -> HostRun<'a> {
         let report = HostOutcome::new(name, Outcome::Failed, "");
-        HostRun { engine, shell, shell_type, report, install_started: None, dll_proved: false }
+        let release_owed = engine.interrupted.contains(name);
+        HostRun { engine, shell, shell_type, report, install_started: None, dll_proved: false, release_owed }
     }
 
     fn run(mut self, plan: &HostPlan, host: &Host) -> HostOutcome {
-        let report = self.run_plan(plan, host);
+        let mut report = self.run_plan(plan, host);
+        // Last of all, after a restart is scheduled: the mark covers every change.
+        if self.release_owed {
+            self.report = report;
+            self.release(plan);
+            report = std::mem::replace(&mut self.report, HostOutcome::new(&plan.host, Outcome::Failed, ""));
+        }
         self.engine.audit.record(&report.host, self.shell.take_records());
         report
+    }
+
+    /// Puts this run's mark on the host before anything changes on it. `Err` with the host's
+    /// result when another run holds it, or when whose mark it is cannot be told.
+    fn claim(&mut self, plan: &HostPlan, steps: &[Step]) -> Result<(), Box<HostOutcome>> {
+        if !steps.iter().any(|s| matches!(s.action, Action::Run { .. } | Action::Upload { .. })) {
+            return Ok(());
+        }
+        let e = self.engine;
+        let staging = staging_dir(plan);
+        let command = match marker::claim_command(e.tools.templates, staging, e.claimant, e.request.force) {
+            Ok(command) => command,
+            Err(why) => return Err(self.refuse(plan, Outcome::Failed, format!("cannot claim the host: {why}"))),
+        };
+        let mut attempt = self.exec(&Expect::Anything, &command, CLAIM_TIMEOUT);
+        let marker = marker::marker_path(staging);
+        let refusal = match (attempt.judgement.judged, marker::read_claim(&attempt.tail, e.claimant)) {
+            (Judged::Ok, Claim::Ours) => None,
+            (Judged::Ok, Claim::Held(owner)) => Some((
+                Outcome::RefusedBusy,
+                format!(
+                    "another run holds the host ({marker} says \"{owner}\"): let it finish; if that run is dead \
+                     and will not be resumed, apply with --force"
+                ),
+            )),
+            (Judged::Ok, Claim::Unclear) => Some((
+                Outcome::RefusedBusy,
+                format!(
+                    "the host's run mark {marker} names no owner (another run claiming it at this moment, or a \
+                     folder left by hand): look, then apply with --force to take the host over"
+                ),
+            )),
+            (_, _) => Some((Outcome::Failed, format!("cannot claim the host: {}", attempt.judgement.detail))),
+        };
+        // The command may have made the mark even if its output was lost: releasing is harmless.
+        self.release_owed = true;
+        match refusal {
+            None => {
+                attempt.judgement = Judgement::ok(format!("{marker} marks the host as this run's"));
+                self.record(CLAIM_STEP, &command, &attempt);
+                Ok(())
+            }
+            Some((outcome, reason)) => {
+                self.release_owed = outcome == Outcome::Failed;
+                attempt.judgement = Judgement::failed(reason.clone());
+                self.record(CLAIM_STEP, &command, &attempt);
+                Err(self.refuse(plan, outcome, reason))
+            }
+        }
+    }
+
+    /// Removes this run's mark from the host; a mark left behind is a warning, as it makes the
+    /// next run refuse the host until someone looks.
+    fn release(&mut self, plan: &HostPlan) {
+        self.release_owed = false;
+        let e = self.engine;
+        let staging = staging_dir(plan);
+        let command = match marker::release_command(e.tools.templates, staging, e.claimant) {
+            Ok(command) => command,
+            Err(why) => {
+                self.report.warnings.push(format!("the run mark was not removed: {why}"));
+                return;
+            }
+        };
+        let mut attempt = self.exec(&Expect::Anything, &command, CLAIM_TIMEOUT);
+        let marker = marker::marker_path(staging);
+        let released = attempt.judgement.judged == Judged::Ok && attempt.tail.lines().any(|l| l.trim() == "released");
+        if !released {
+            let why = format!(
+                "the run mark {marker} is still on the host ({}): a later run will refuse the host until it is \
+                 removed (by hand, or by apply --force)",
+                attempt.judgement.detail
+            );
+            self.report.warnings.push(why.clone());
+            attempt.judgement = Judgement::new(Judged::Warning, why);
+        } else {
+            attempt.judgement = Judgement::ok(format!("{marker} removed"));
+        }
+        self.record(RELEASE_STEP, &command, &attempt);
+    }
+
+    /// The host's result when the run stops before its steps.
+    fn refuse(&mut self, plan: &HostPlan, outcome: Outcome, reason: String) -> Box<HostOutcome> {
+        let mut report = std::mem::replace(&mut self.report, HostOutcome::new(&plan.host, outcome, ""));
+        report.outcome = outcome;
+        report.reason = reason;
+        Box::new(report)
     }
 
     fn run_plan(&mut self, plan: &HostPlan, host: &Host) -> HostOutcome {
@@ -118,6 +230,9 @@ impl<'a> HostRun<'a> {
         };
         let (steps, fallback) =
             if backout { (&plan.backout, &Vec::new()) } else { (&plan.steps, &plan.elevation_fallback) };
+        if let Err(refused) = self.claim(plan, steps) {
+            return *refused;
+        }
         let mut cleanups = Vec::new();
         let result = self.sequence(steps, fallback, &mut cleanups);
         for step in &cleanups {

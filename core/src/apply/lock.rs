@@ -53,7 +53,7 @@ fn try_lock(_file: &File) -> bool {
 }
 
 /// This machine's name, for the holder's line.
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .ok()

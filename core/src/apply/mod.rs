@@ -23,6 +23,7 @@ pub mod host;
 pub mod journal;
 pub mod judge;
 pub mod lock;
+pub mod marker;
 pub mod output;
 pub mod run;
 pub mod session;
@@ -71,6 +72,9 @@ pub struct ApplyRequest {
     pub rehearsal: bool,
     /// Work on hosts the inventory reaches at the same address and port anyway.
     pub allow_aliases: bool,
+    /// `--force`: take over hosts whose mark says another run holds them (a run that died
+    /// and will not be resumed).
+    pub force: bool,
 }
 
 /// How long the re-probe may run by default.
@@ -95,6 +99,7 @@ impl ApplyRequest {
             poll_interval: None,
             rehearsal: false,
             allow_aliases: false,
+            force: false,
         }
     }
 

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::host::{apply_host, Engine};
 use super::journal::{Entry, Journal};
+use super::marker::Claimant;
 use super::{ApplyError, ApplyEvent, ApplyRequest, ApplyTools};
 use crate::audit::AuditLog;
 use crate::fleet::{self, PoolEvent};
@@ -135,8 +136,15 @@ pub fn apply(
     check_request(request, runnable.iter().filter(|&&i| results[i].is_none()).map(|&i| &plan.hosts[i]), &inventory)?;
     let sizes = request.policy.batch_sizes(runnable.len())?;
     on_event(ApplyEvent::Started { total: runnable.iter().filter(|&&i| results[i].is_none()).count() });
-    let engine =
-        Engine { request, tools: ctx.tools, journal: ctx.journal, audit: ctx.audit, interrupted: &ctx.interrupted };
+    let claimant = Claimant::this_process(&ctx.run_id);
+    let engine = Engine {
+        request,
+        tools: ctx.tools,
+        journal: ctx.journal,
+        audit: ctx.audit,
+        interrupted: &ctx.interrupted,
+        claimant: &claimant,
+    };
     let mut stopped = None;
     let mut offset = 0;
     let mut ran_a_batch = false;

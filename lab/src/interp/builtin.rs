@@ -56,6 +56,7 @@ pub(super) fn run(ctx: &mut Ctx, io: &Io, program: &str, args: &[String], text: 
         "copy" => files::copy(ctx, io, args),
         "del" | "erase" => files::del(ctx, io, args),
         "mkdir" | "md" => files::mkdir(ctx, io, args),
+        "rmdir" | "rd" => files::rmdir(ctx, io, args),
         "dir" => files::dir(ctx, io, args),
         _ => return None,
     };

@@ -1,4 +1,4 @@
-//! File commands built into cmd.exe: `type`, `copy`, `del`, `mkdir`, `dir`.
+//! File commands built into cmd.exe: `type`, `copy`, `del`, `mkdir`, `rmdir`, `dir`.
 
 use super::{Ctx, Io, Status};
 use crate::host::fs::{file_name, parent};
@@ -80,6 +80,27 @@ pub(super) fn mkdir(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
             code = 1;
         } else {
             ctx.host.fs.mkdir_all(&path);
+        }
+    }
+    Status::code(code)
+}
+
+/// `rmdir [/s] [/q] DIR`: an empty folder, or with `/s` the whole tree. A folder with
+/// something in it is refused without `/s`.
+pub(super) fn rmdir(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
+    let lang = ctx.lang();
+    let tree = args.iter().any(|a| a.eq_ignore_ascii_case("/s"));
+    let mut code = 0;
+    for name in operands(args) {
+        let path = ctx.path(name);
+        if !ctx.host.fs.dir_exists(&path) {
+            ctx.eprint(io, lang.file_not_found());
+            code = 2;
+        } else if !tree && !ctx.host.fs.list(&path).is_empty() {
+            ctx.eprint(io, lang.dir_not_empty());
+            code = 145;
+        } else {
+            ctx.host.fs.remove_tree(&path, |_| false);
         }
     }
     Status::code(code)

@@ -676,3 +676,28 @@ fn findstr_matches_any_of_several_literals() {
     assert_eq!(out.exit_code, 0, "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Item has already been added"));
 }
+
+#[test]
+fn a_folder_made_by_mkdir_is_a_lock_two_runs_cannot_both_take() {
+    // The lines `wsusfix apply` sends to claim a host, then to release it.
+    let claim = |run: &str| {
+        format!(
+            r#"(if not exist "C:\stage" mkdir "C:\stage") & mkdir "C:\stage\wsusfix-run" 2>nul && (echo wsusfix run {run} by ctl pid 7)> "C:\stage\wsusfix-run\owner.txt" & type "C:\stage\wsusfix-run\owner.txt""#
+        )
+    };
+    let release = |run: &str| {
+        format!(
+            r#"findstr /c:"wsusfix run {run} " "C:\stage\wsusfix-run\owner.txt" >nul && (del /q "C:\stage\wsusfix-run\owner.txt" & rmdir "C:\stage\wsusfix-run") & if exist "C:\stage\wsusfix-run" (echo held) else (echo released)"#
+        )
+    };
+    let mut h = host("w2008-sp1-unpatched");
+    assert_eq!(out(&run(&mut h, &claim("A"))), "wsusfix run A by ctl pid 7\r\n");
+    assert_eq!(out(&run(&mut h, &claim("B"))), "wsusfix run A by ctl pid 7\r\n", "the second run sees the first");
+    assert_eq!(out(&run(&mut h, &release("B"))), "held\r\n", "a run releases only its own mark");
+    assert_eq!(out(&run(&mut h, &release("A"))), "released\r\n");
+    assert_eq!(out(&run(&mut h, &claim("B"))), "wsusfix run B by ctl pid 7\r\n");
+    let o = run(&mut h, r"rmdir C:\stage");
+    assert_eq!((o.exit_code, err(&o)), (145, "The directory is not empty.\r\n".to_string()));
+    assert_eq!(run(&mut h, r"rd /s /q C:\stage").exit_code, 0);
+    assert_eq!(run(&mut h, r"rmdir C:\stage").exit_code, 2);
+}
