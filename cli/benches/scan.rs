@@ -4,6 +4,7 @@
 //! cargo bench -p wsusfix --bench scan                      # 100 and 1,000 hosts, 64 forks
 //! cargo bench -p wsusfix --bench scan -- --hosts 200 --forks 32
 //! cargo bench -p wsusfix --bench scan -- --hosts 1000 --bin OTHER/wsusfix   # another build
+//! cargo bench -p wsusfix --bench scan -- --hosts 1000 --forks 256 --latency 100 --no-baseline
 //! ```
 //!
 //! A `wsusfix lab serve` child process serves the hosts (healthy profiles only: a fault host
@@ -13,6 +14,15 @@
 //! from the kernel (`wait4`'s `ru_maxrss`: for the baseline, the largest single process of
 //! its tree, as each ssh is its own process) and its CPU time (user and system, its reaped
 //! children included: every ssh of the baseline), per host.
+//!
+//! `--latency MS` serves the hosts a WAN round trip away (`lab serve --latency MS`). The
+//! benchmark then first measures the probe's round trips: it scans one host at the latency and
+//! at twice the latency (best of three each) and divides the difference by the latency. It reports
+//! the ideal wall time, hosts ÷ forks × round trips × latency (every fork busy all the time,
+//! nothing but the network costing time), and the ratio of the measured wall time to it.
+//! Beside it, the CPU floor: the scan's and the lab's CPU time over the machine's cores, a wall
+//! time no number of forks beats (here the lab's SSH servers share the cores with the scanner).
+//! `--no-baseline` skips OpenSSH (hundreds of `ssh` processes at once are slow and heavy).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -27,6 +37,8 @@ struct Measure {
     cpu: Duration,
     max_rss_kib: i64,
     exit: Option<i32>,
+    /// CPU time the lab spent serving the run.
+    lab_cpu: Duration,
     ok: bool,
 }
 
@@ -38,22 +50,56 @@ fn main() {
         None => vec![100, 1000],
     };
     let forks: usize = flag("--forks").and_then(|f| f.parse().ok()).unwrap_or(64);
+    let latency = Duration::from_millis(flag("--latency").and_then(|l| l.parse().ok()).unwrap_or(0));
+    let baseline = !args.iter().any(|a| a == "--no-baseline");
     let bin = flag("--bin").unwrap_or_else(|| env!("CARGO_BIN_EXE_wsusfix").to_string());
     let bin = bin.as_str();
-    if which("ssh").is_none() || which("xargs").is_none() {
-        eprintln!("the baseline needs OpenSSH's ssh and xargs on PATH");
+    if baseline && (which("ssh").is_none() || which("xargs").is_none()) {
+        eprintln!("the baseline needs OpenSSH's ssh and xargs on PATH (or pass --no-baseline)");
         std::process::exit(1);
     }
-    println!("| hosts | forks | tool | wall (s) | hosts/s | CPU per host (ms) | peak RSS (MiB) | all probed |");
-    println!("|---:|---:|---|---:|---:|---:|---:|---|");
+    // The ideal: hosts / forks x the probe's round trips x the latency.
+    let round_trips = (!latency.is_zero()).then(|| probe_round_trips(bin, latency));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let wan = if latency.is_zero() {
+        String::new()
+    } else {
+        " | latency (ms) | ideal (s) | CPU floor (s) | wall / ideal".to_string()
+    };
+    let wan_rule = if latency.is_zero() { "" } else { "---:|---:|---:|---:|" };
+    println!("| hosts | forks | tool | wall (s) | hosts/s | CPU per host (ms) | peak RSS (MiB) | all probed{wan} |");
+    println!("|---:|---:|---|---:|---:|---:|---:|---|{wan_rule}");
     for n in sizes {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let mut lab = start_lab(bin, n, dir.path());
-        let ours = scan_with_wsusfix(bin, dir.path(), forks, n);
-        let theirs = scan_with_openssh(bin, dir.path(), forks);
-        for (tool, m) in [("wsusfix scan", &ours), ("OpenSSH ssh (xargs -P)", &theirs)] {
+        let mut lab = start_lab(bin, n, dir.path(), latency);
+        let lab_cpu = || cpu_time(lab.id());
+        let before = lab_cpu();
+        let mut ours = scan_with_wsusfix(bin, dir.path(), forks, n);
+        ours.lab_cpu = lab_cpu().saturating_sub(before);
+        let theirs = baseline.then(|| {
+            let before = lab_cpu();
+            let mut m = scan_with_openssh(bin, dir.path(), forks);
+            m.lab_cpu = lab_cpu().saturating_sub(before);
+            m
+        });
+        let rows = std::iter::once(("wsusfix scan", &ours)).chain(theirs.iter().map(|m| ("OpenSSH ssh (xargs -P)", m)));
+        for (tool, m) in rows {
+            let wan = match round_trips {
+                Some(trips) => {
+                    let ideal = n as f64 / forks as f64 * trips as f64 * latency.as_secs_f64();
+                    // Both processes share the machine's cores: their CPU time over the cores is a
+                    // wall time no scheduling beats, whatever the forks.
+                    let floor = (m.cpu + m.lab_cpu).as_secs_f64() / cores;
+                    format!(
+                        " | {} | {ideal:.2} | {floor:.2} | {:.2}",
+                        latency.as_millis(),
+                        m.wall.as_secs_f64() / ideal
+                    )
+                }
+                None => String::new(),
+            };
             println!(
-                "| {n} | {forks} | {tool} | {:.2} | {:.0} | {:.2} | {:.1} | {} |",
+                "| {n} | {forks} | {tool} | {:.2} | {:.0} | {:.2} | {:.1} | {}{wan} |",
                 m.wall.as_secs_f64(),
                 n as f64 / m.wall.as_secs_f64(),
                 m.cpu.as_secs_f64() * 1000.0 / n as f64,
@@ -61,19 +107,72 @@ fn main() {
                 if m.ok { "yes" } else { "NO" }
             );
         }
-        println!(
-            "|  |  | ratio wsusfix / OpenSSH | {:.2} |  |  |  |  |",
-            ours.wall.as_secs_f64() / theirs.wall.as_secs_f64()
-        );
-        let _ = Command::new("kill").arg("-TERM").arg(lab.id().to_string()).status();
+        if let Some(theirs) = &theirs {
+            println!(
+                "|  |  | ratio wsusfix / OpenSSH | {:.2} |  |  |  |  |",
+                ours.wall.as_secs_f64() / theirs.wall.as_secs_f64()
+            );
+        }
+        stop_lab(lab.id());
         let _ = lab.wait();
     }
 }
 
-fn start_lab(bin: &str, n: usize, out: &Path) -> Child {
+/// The probe's round trips: one host scanned `latency` away and `2 x latency` away (best of
+/// three each); the difference, divided by the latency, leaves out every fixed cost (process
+/// start, CPU) and counts the exchanges that wait for the network. Printed, and rounded.
+fn probe_round_trips(bin: &str, latency: Duration) -> u32 {
+    let best = |latency: Duration| -> Duration {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let mut lab = start_lab(bin, 1, dir.path(), latency);
+        let best = (0..3)
+            .map(|_| scan_with_wsusfix(bin, dir.path(), 1, 1))
+            .inspect(|m| assert!(m.ok, "the one-host scan failed"))
+            .map(|m| m.wall)
+            .min();
+        stop_lab(lab.id());
+        let _ = lab.wait();
+        best.unwrap_or_default()
+    };
+    let (near, far) = (best(latency), best(latency * 2));
+    let trips = far.saturating_sub(near).as_secs_f64() / latency.as_secs_f64();
+    println!(
+        "One host: {:.3} s at {} ms, {:.3} s at {} ms: the probe waits {trips:.2} round trips ({}).\n",
+        near.as_secs_f64(),
+        latency.as_millis(),
+        far.as_secs_f64(),
+        (latency * 2).as_millis(),
+        trips.round()
+    );
+    (trips.round() as u32).max(1)
+}
+
+/// User and system CPU time a running process has used so far (Linux's /proc; zero elsewhere).
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses: state is the first, utime the 12th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = rest.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect();
+    // SAFETY: sysconf only reads a configuration value.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    Duration::from_secs_f64(fields.iter().sum::<u64>() as f64 / ticks)
+}
+
+fn stop_lab(pid: u32) {
+    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+}
+
+fn start_lab(bin: &str, n: usize, out: &Path, latency: Duration) -> Child {
     let mut lab = Command::new(bin)
         .args(["lab", "serve", "--hosts", &n.to_string(), "--mix", HEALTHY_MIX, "--out"])
         .arg(out)
+        // Only when asked: a `--bin` of an older build knows no --latency.
+        .args(
+            (!latency.is_zero())
+                .then(|| ["--latency".to_string(), latency.as_millis().to_string()])
+                .into_iter()
+                .flatten(),
+        )
         .stdout(Stdio::piped())
         .spawn()
         .expect("wsusfix lab serve starts");
@@ -141,7 +240,7 @@ fn timed(mut cmd: Command) -> Measure {
     let exit = (waited == pid && libc::WIFEXITED(status)).then(|| libc::WEXITSTATUS(status));
     let time = |t: libc::timeval| Duration::new(t.tv_sec.max(0) as u64, (t.tv_usec.max(0) as u32) * 1000);
     let cpu = time(usage.ru_utime) + time(usage.ru_stime);
-    Measure { wall, cpu, max_rss_kib: usage.ru_maxrss.max(0), exit, ok: exit == Some(0) }
+    Measure { wall, cpu, max_rss_kib: usage.ru_maxrss.max(0), exit, ok: exit == Some(0), lab_cpu: Duration::ZERO }
 }
 
 fn which(program: &str) -> Option<std::path::PathBuf> {

@@ -81,6 +81,10 @@ pub struct LabConfig {
     /// First port; hosts get consecutive ports. `None`: ports the OS picks.
     pub base_port: Option<u16>,
     pub worker_threads: usize,
+    /// The network round-trip time to every host whose profile sets none
+    /// (`connection.rtt_ms`): each byte a host sends reaches the client this much later, as
+    /// over a WAN. Zero (the default): loopback.
+    pub latency: Duration,
 }
 
 impl Default for LabConfig {
@@ -92,6 +96,7 @@ impl Default for LabConfig {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             base_port: None,
             worker_threads: 2,
+            latency: Duration::ZERO,
         }
     }
 }
@@ -105,6 +110,8 @@ pub struct LabHost {
     pub fault: ConnectionFault,
     pub language: Language,
     pub ssh_server: SshServer,
+    /// The network round-trip time to the host (zero: loopback).
+    pub rtt: Duration,
 }
 
 /// Files written by [`RunningLab::write_artifacts`].
@@ -202,6 +209,7 @@ impl Lab {
                 None => spec.profile.instantiate(&spec.name)?,
             };
             let fault = spec.profile.connection.fault;
+            let rtt = spec.profile.connection.rtt_ms.map_or(config.latency, Duration::from_millis);
             let host_key = seed.key(&format!("host:{}", spec.name));
             let presented = if fault == ConnectionFault::HostkeyChanged {
                 seed.key(&format!("alternate:{}", spec.name))
@@ -225,6 +233,7 @@ impl Lab {
                     client_key: client_key.public_key().clone(),
                     state_file: config.state_dir.as_deref().map(|d| persist::host_file(d, &spec.name)),
                     noise_seed: seed.number(&spec.name),
+                    rtt,
                 });
                 let _guard = runtime.enter();
                 let ssh_server = runtime_host.lock().ssh_server;
@@ -246,6 +255,7 @@ impl Lab {
                 fault,
                 language: spec.profile.language(),
                 ssh_server: spec.profile.ssh_server(),
+                rtt,
             });
         }
         if let Some(dir) = &config.state_dir {

@@ -10,7 +10,8 @@
 //! - [`profile`] builds host states from YAML profiles (`lab/profiles/`, or a user's file),
 //!   each combinable with a [`Language`] and an [`SshServer`] (`NAME@zh-CN+cygwin`);
 //! - [`locale`] holds the languages, their code pages and the message catalogue;
-//! - [`Lab`] serves many hosts over SSH from one process, each on its own port and host key.
+//! - [`Lab`] serves many hosts over SSH from one process, each on its own port and host key,
+//!   optionally a WAN round trip away ([`LabConfig::latency`]).
 //!
 //! ```
 //! use wsusfix_lab::{interp, profile::Profile};
@@ -33,6 +34,7 @@ pub mod wsus;
 mod error;
 mod launch;
 mod server;
+mod wan;
 
 pub use error::LabError;
 pub use host::SshServer;

@@ -8,6 +8,9 @@
 //! (none at all behind `freesshd`). An exec of cmd.exe without `/c` (`cmd.exe /q /d`) reads
 //! its commands from the channel: the data is collected until EOF, or until a line `exit` /
 //! `exit N`, and then run.
+//!
+//! A host with a network round-trip time (`--latency`, a profile's `connection.rtt_ms`) is
+//! served through [`crate::wan`]: every byte it sends reaches the client one round trip later.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -34,6 +37,8 @@ pub(crate) struct HostRuntime {
     /// Where the state is saved after every change (`--state DIR`).
     pub state_file: Option<PathBuf>,
     pub noise_seed: u64,
+    /// The network round-trip time between the client and this host (zero: loopback).
+    pub rtt: Duration,
 }
 
 impl HostRuntime {
@@ -98,19 +103,47 @@ pub(crate) async fn serve(
 }
 
 async fn connection(stream: TcpStream, config: Arc<Config>, host: Arc<HostRuntime>) {
+    if !host.rtt.is_zero() {
+        let _ = stream.set_nodelay(true);
+        let (stream, cut) = crate::wan::delay(stream, host.rtt);
+        let handler = Conn::new(host, Some(Killer::Wan(cut)));
+        if let Ok(session) = russh::server::run_stream(config, stream, handler).await {
+            let _ = session.await;
+        }
+        return;
+    }
     // A second descriptor of the socket lets the `drop` fault cut the connection under russh.
     let Ok(std_stream) = stream.into_std() else { return };
-    let killer = std_stream.try_clone().ok().map(Arc::new);
+    let killer = std_stream.try_clone().ok().map(Killer::Socket);
     let Ok(stream) = TcpStream::from_std(std_stream) else { return };
-    let handler = Conn { host, killer, scp: HashMap::new(), scripts: HashMap::new() };
+    let handler = Conn::new(host, killer);
     if let Ok(session) = russh::server::run_stream(config, stream, handler).await {
         let _ = session.await;
     }
 }
 
+/// How the `drop` fault cuts a connection under russh.
+enum Killer {
+    /// A second descriptor of the socket, shut down in both directions.
+    Socket(std::net::TcpStream),
+    /// Through the WAN relay, so the bytes sent before the cut still arrive first.
+    Wan(crate::wan::Cut),
+}
+
+impl Killer {
+    fn cut(&self) {
+        match self {
+            Killer::Socket(socket) => {
+                let _ = socket.shutdown(std::net::Shutdown::Both);
+            }
+            Killer::Wan(cut) => cut.cut(),
+        }
+    }
+}
+
 struct Conn {
     host: Arc<HostRuntime>,
-    killer: Option<Arc<std::net::TcpStream>>,
+    killer: Option<Arc<Killer>>,
     scp: HashMap<ChannelId, ScpSink>,
     /// Exec requests of cmd.exe reading stdin: the command and the data received so far.
     scripts: HashMap<ChannelId, (String, Vec<u8>)>,
@@ -120,6 +153,10 @@ struct Conn {
 const MAX_SCRIPT: usize = 4 * 1024 * 1024;
 
 impl Conn {
+    fn new(host: Arc<HostRuntime>, killer: Option<Killer>) -> Conn {
+        Conn { host, killer: killer.map(Arc::new), scp: HashMap::new(), scripts: HashMap::new() }
+    }
+
     fn accepts(&self, user: &str, key: &PublicKey) -> Auth {
         let fault = self.host.connection.fault;
         if fault != ConnectionFault::AuthFail
@@ -229,12 +266,12 @@ fn ends_with_exit(data: &[u8]) -> bool {
 }
 
 /// The `drop` fault: half the output, then the TCP connection goes away.
-async fn cut(handle: &Handle, channel: ChannelId, out: Output, killer: Option<Arc<std::net::TcpStream>>) {
+async fn cut(handle: &Handle, channel: ChannelId, out: Output, killer: Option<Arc<Killer>>) {
     let half = out.stdout.len() / 2;
     let _ = handle.data(channel, out.stdout[..half.max(1).min(out.stdout.len())].to_vec()).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
-    if let Some(socket) = killer {
-        let _ = socket.shutdown(std::net::Shutdown::Both);
+    if let Some(killer) = killer {
+        killer.cut();
     }
 }
 

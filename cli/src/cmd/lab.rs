@@ -65,6 +65,12 @@ pub struct ServeArgs {
     /// Fixed key seed for reproducible keys.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Put every host a network round trip of MS milliseconds away, as over a WAN: each byte
+    /// a host sends reaches the client MS later, so every exchange of the SSH handshake, the
+    /// authentication and each command pays a round trip (a profile's `connection.rtt_ms`
+    /// wins). Bandwidth, loss and jitter are not simulated.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency: u64,
 }
 
 #[derive(clap::Args)]
@@ -133,14 +139,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         state_dir: args.state.clone(),
         seed: args.seed,
         base_port: args.base_port,
+        latency: std::time::Duration::from_millis(args.latency),
         ..LabConfig::default()
     })
     .context("cannot start the lab")?;
     let files = lab.write_artifacts(&args.out).context("cannot write the lab's files")?;
     let ports: Vec<u16> = lab.hosts().iter().map(|h| h.addr.port()).collect();
     let (lo, hi) = (ports.iter().min().copied().unwrap_or(0), ports.iter().max().copied().unwrap_or(0));
+    let wan = if args.latency > 0 { format!(", {} ms round trip", args.latency) } else { String::new() };
     println!(
-        "lab ready: {} hosts on 127.0.0.1 ports {lo}-{hi}; inventory {}",
+        "lab ready: {} hosts on 127.0.0.1 ports {lo}-{hi}{wan}; inventory {}",
         lab.hosts().len(),
         files.inventory.display()
     );

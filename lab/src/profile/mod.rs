@@ -73,9 +73,16 @@ pub enum ConnectionFault {
 pub struct Connection {
     #[serde(default)]
     pub fault: ConnectionFault,
-    /// Added before every command's answer.
+    /// Added before every command's answer: a slow command (the `slow` profile), not a slow
+    /// network. See `rtt_ms`.
     #[serde(default)]
     pub latency_ms: u64,
+    /// The network round-trip time to the host, in milliseconds: every byte the host's SSH
+    /// server sends reaches the client this much later, so the handshake, the authentication
+    /// and every command pay their round trips (see the `wan` module). Overrides the lab's
+    /// `--latency`; `0` puts the host back on loopback. Unset: the lab's setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtt_ms: Option<u64>,
 }
 
 /// A registry value in a profile.

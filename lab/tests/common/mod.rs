@@ -20,8 +20,13 @@ pub struct TestLab {
 impl TestLab {
     /// Starts one host per `(name, profile)`.
     pub fn start(hosts: &[(&str, &str)]) -> TestLab {
+        TestLab::start_config(hosts, LabConfig::default())
+    }
+
+    /// Starts one host per `(name, profile)` with the rest of `config` (latency, ...).
+    pub fn start_config(hosts: &[(&str, &str)], config: LabConfig) -> TestLab {
         let hosts = hosts.iter().map(|(n, p)| HostSpec::new(n, p).expect("profile")).collect();
-        let lab = Lab::start(LabConfig { hosts, seed: Some(42), ..LabConfig::default() }).expect("lab starts");
+        let lab = Lab::start(LabConfig { hosts, seed: Some(42), ..config }).expect("lab starts");
         let dir = tempfile::tempdir().expect("tempdir");
         let files = lab.write_artifacts(dir.path()).expect("artifacts");
         TestLab { lab, files, dir }
