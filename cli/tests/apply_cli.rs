@@ -347,3 +347,74 @@ fn one_server_under_two_inventory_names_is_planned_and_applied_once_unless_allow
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("are one server"), "{}", text(&out));
 }
+
+/// A disk that fills in the middle of a run: the hosts' work goes on, the journal cannot keep
+/// up. The table still prints from memory, the exit status is the full disk's own (6) and names
+/// it, `outcome.json` is whole or absent (never torn), and once there is room again the run
+/// resumes from what its journal kept without installing anything twice.
+#[test]
+fn a_disk_that_fills_during_apply_still_prints_the_result_and_the_run_resumes() {
+    let names: Vec<String> = (1..=6).map(|i| format!("w{i:02}")).collect();
+    let hosts: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "w2003-sp1-unpatched")).collect();
+    let s = setup(&hosts, "100%");
+    let disk = s.dir.path().join("disk");
+    std::fs::create_dir_all(&disk).unwrap();
+    // A small tmpfs of its own, in a private mount namespace: room for the plan's copy and the
+    // first entries of the journal, not for the whole run.
+    let fits = Command::new("unshare")
+        .args(["-rm", "sh", "-c", r#"mount -t tmpfs -o size=4k tmpfs "$0""#])
+        .arg(&disk)
+        .output();
+    if !fits.as_ref().is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: this machine cannot mount a tmpfs in a private namespace (unshare -rm): {fits:?}");
+        return;
+    }
+    let page = 4096;
+    let plan_len = std::fs::metadata(&s.plan).unwrap().len() as usize;
+    let size = (plan_len / page + 1) * page + 2 * page;
+    let kept = s.dir.path().join("kept");
+    let mut apply = s.apply(&["--yes", "--run-dir"]);
+    apply.arg(disk.join("run")).arg(&s.plan);
+    // The tmpfs goes with the namespace: the run folder is copied out before it does.
+    let script = r#"mount -t tmpfs -o size="$0" tmpfs "$1" || exit 99
+        kept="$2"; disk="$1"; shift 2
+        "$@"; rc=$?
+        cp -a "$disk/run" "$kept"
+        exit $rc"#;
+    let out = Command::new("unshare")
+        .args(["-rm", "sh", "-c", script])
+        .arg(size.to_string())
+        .arg(&disk)
+        .arg(&kept)
+        .arg(apply.get_program())
+        .args(apply.get_args())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    assert!(stderr.contains("disk is full") && stderr.contains("the table above is the only record"), "{stderr}");
+    for name in &names {
+        assert_eq!(s.installs(name), 1, "{name} installed once: {}", text(&out));
+        assert!(stdout.lines().any(|l| l.contains(name.as_str()) && l.contains("remediated")), "{name}: {stdout}");
+    }
+    let journal_len = std::fs::metadata(kept.join(JOURNAL_FILE)).unwrap().len();
+    assert!(journal_len > 0, "the journal kept what fitted");
+    match std::fs::read(kept.join("outcome.json")) {
+        Ok(bytes) => {
+            serde_json::from_slice::<serde_json::Value>(&bytes).expect("outcome.json is whole JSON");
+        }
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::NotFound),
+    }
+
+    // Room again: the run resumes from its journal; nothing is installed twice.
+    let out = s.apply(&["--yes", "--resume"]).arg(&kept).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for name in &names {
+        assert_eq!(s.installs(name), 1, "{name} installed once after the resume: {}", text(&out));
+    }
+    let outcome: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(kept.join("outcome.json")).unwrap()).expect("outcome.json");
+    assert!(outcome.to_string().contains("remediated"), "{outcome}");
+}

@@ -175,7 +175,9 @@ impl Journal {
         });
         if let Err(e) = result {
             let mut error = self.error.lock().unwrap_or_else(|p| p.into_inner());
-            error.get_or_insert_with(|| format!("cannot write the journal {}: {e}", self.path.display()));
+            error.get_or_insert_with(|| {
+                format!("cannot write the journal {}", JournalError::Io { path: self.path.clone(), source: e })
+            });
         }
     }
 
