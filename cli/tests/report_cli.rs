@@ -122,6 +122,43 @@ fn report_scan_and_result_from_their_json() {
     assert!(err.contains("is not a scan report (wsusfix scan --format json): line 1"), "{err}");
 }
 
+/// Sites scanned from their own control machines, then a rescan of the host one site could not
+/// read: one report, each host once, the rescan's result kept and the overlap named.
+#[test]
+fn report_scan_combines_several_scans_and_names_the_hosts_they_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let assess = |name: &str, probes: &[PathBuf]| -> PathBuf {
+        let (code, json, err) = run(wsusfix().args(["assess", "--format", "json"]).args(probes));
+        assert!(matches!(code, Some(0 | 2 | 3)), "{err}");
+        let path = dir.path().join(name);
+        std::fs::write(&path, json).unwrap();
+        path
+    };
+    let east = assess("east.json", &[data("probe/w2003-sp1-unpatched.txt"), data("probe/garbage.txt")]);
+    let west = assess("west.json", &[data("probe/w2008-sp1-patched.txt")]);
+    // The rescan reads the host `garbage` whole this time.
+    let again = dir.path().join("again");
+    std::fs::create_dir(&again).unwrap();
+    std::fs::copy(data("probe/w2003-sp2.txt"), again.join("garbage.txt")).unwrap();
+    let rescan = assess("rescan.json", &[again.join("garbage.txt")]);
+
+    let (code, out, err) = run(wsusfix().args(["report", "scan"]).args([&east, &west, &rescan]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("# Scan report: KB954960 on 3 hosts"), "{out}");
+    assert!(!out.contains("| unknown |"), "the rescan's result replaced the unreadable one: {out}");
+    assert!(
+        err.contains("warning: host garbage is in")
+            && err.contains("east.json")
+            && err.contains("the result from")
+            && err.contains("rescan.json is kept"),
+        "{err}"
+    );
+
+    let (code, _, err) = run(wsusfix().args(["report", "change-request"]).arg(plan()).arg(plan()));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("only a scan report combines several"), "{err}");
+}
+
 #[test]
 fn an_organisations_broken_template_is_named_with_its_line() {
     let dir = tempfile::tempdir().unwrap();

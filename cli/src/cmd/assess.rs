@@ -47,7 +47,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         hosts.push(assess_file(file, &advisory, &dir)?);
     }
     let report = ScanReport::new(hosts);
-    output::emit(&output::render_scan(&report, args.format)?, args.output.as_deref())?;
+    output::write_scan(&report, args.format, args.output.as_deref())?;
     Ok(ExitCode::from(report.outcome().exit_code()))
 }
 

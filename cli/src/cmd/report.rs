@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use wsusfix_core::report::{self, DocFormat, ReportInput, ReportKind};
 
 use super::common::KnowledgeArgs;
@@ -20,15 +20,18 @@ use crate::output;
 /// self-contained (inline CSS, no script) and printable.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  wsusfix report change-request plan.yaml --format html -o change-request.html\n  wsusfix report scan scan.json\n  wsusfix report result runs/2026-11-26T09-00-00Z --format html -o result.html\n  wsusfix report change-request plan.yaml --template-dir our-templates/"
+    after_help = "Examples:\n  wsusfix report change-request plan.yaml --format html -o change-request.html\n  wsusfix report scan scan.json\n  wsusfix report scan site-east.json site-west.json -o fleet.md\n  wsusfix report result runs/2026-11-26T09-00-00Z --format html -o result.html\n  wsusfix report change-request plan.yaml --template-dir our-templates/"
 )]
 pub struct Args {
     /// Which document.
     #[arg(value_enum, value_name = "KIND")]
     pub kind: Kind,
-    /// What it is made from: a plan, a scan's JSON, or a run folder or its outcome.json.
-    #[arg(value_name = "INPUT")]
-    pub input: PathBuf,
+    /// What it is made from: a plan, a scan's JSON, or a run folder or its outcome.json. A scan
+    /// report may combine several scans' JSON (control machines or sites that each scanned
+    /// part of the fleet, or a scan and a rescan of some hosts): a host in more than one takes
+    /// its result from the last file given, and each such host is named on stderr.
+    #[arg(value_name = "INPUT", required = true, num_args = 1..)]
+    pub input: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "md")]
     pub format: Format,
@@ -63,7 +66,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Html => DocFormat::Html,
     };
     let templates = args.knowledge.templates()?;
-    let input = ReportInput::load(kind, &args.input)?;
+    let input = match (kind, args.input.as_slice()) {
+        (_, [one]) => ReportInput::load(kind, one)?,
+        (ReportKind::Scan, several) => {
+            let (input, overlaps) = report::load_scans(several)?;
+            for o in &overlaps {
+                eprintln!(
+                    "warning: host {} is in {} and in {}: the result from {} is kept",
+                    o.host,
+                    o.earlier.display(),
+                    o.later.display(),
+                    o.later.display()
+                );
+            }
+            input
+        }
+        (_, several) => bail!(
+            "a {} is made from one input, and {} were given: only a scan report combines several",
+            kind.as_str(),
+            several.len()
+        ),
+    };
     let text = report::render(kind, &input, format, &templates)
         .with_context(|| format!("cannot write the {} report", kind.as_str()))?;
     output::emit(&text, args.output.as_deref())?;

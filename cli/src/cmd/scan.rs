@@ -69,7 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let cancel = super::common::cancel_on_interrupt()?;
     let mut progress = ScanProgress::new("scan", !args.connect.no_progress);
     let report = scan::scan(&request, tools, cancel, &mut |e| progress.event(e));
-    output::emit(&output::render_scan(&report, args.format)?, args.output.as_deref())?;
+    output::write_scan(&report, args.format, args.output.as_deref())?;
     if args.output.is_some() {
         eprintln!("{}", report.summary_line());
     }

@@ -1,5 +1,5 @@
 //! Reading a document's input from a file: a plan (YAML), a scan report (the JSON of
-//! `wsusfix scan --format json`) or a run outcome (`outcome.json`, or the run folder holding it).
+//! `wsusfix scan --format json`, or several combined) or a run outcome (`outcome.json`, or the run folder holding it).
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 
 use super::{ReportInput, ReportKind};
 use crate::plan::{Plan, PlanFileError};
+use crate::scan::{Overlap, ScanReport};
 
 /// The file a run folder keeps its outcome in.
 pub const OUTCOME_FILE: &str = "outcome.json";
@@ -38,9 +39,23 @@ impl ReportInput {
     }
 }
 
+/// Reads several scans' JSON and combines them into one scan report (see
+/// [`ScanReport::combine`]): the hosts of several control machines or sites, or a scan and a
+/// later rescan of some of its hosts. Returns the hosts found in more than one file, each with
+/// the file its result was taken from (the later one).
+pub fn load_scans(paths: &[PathBuf]) -> Result<(ReportInput, Vec<Overlap<PathBuf>>), ReportInputError> {
+    let mut scans = Vec::with_capacity(paths.len());
+    for path in paths {
+        let scan: ScanReport = read_json(path, "a scan report (wsusfix scan --format json)")?;
+        scans.push((path.clone(), scan));
+    }
+    let (report, overlaps) = ScanReport::combine(scans);
+    Ok((ReportInput::Scan(Box::new(report)), overlaps))
+}
+
 fn read_json<T: DeserializeOwned>(path: &Path, what: &'static str) -> Result<T, ReportInputError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|source| ReportInputError::Read { path: path.to_path_buf(), source })?;
+    let text = crate::files::read_input(path, crate::files::INPUT_LIMIT)
+        .map_err(|source| ReportInputError::Read { path: path.to_path_buf(), source })?;
     serde_json::from_str(&text).map_err(|e| ReportInputError::Invalid {
         path: path.to_path_buf(),
         what,

@@ -30,7 +30,7 @@ mod steps;
 pub mod text;
 
 pub use change_request::{route_title, BackoutView, ChangeRequest, EvidenceLine, HostLine, PackageView, RouteView};
-pub use load::ReportInputError;
+pub use load::{load_scans, ReportInputError};
 pub use result_doc::ResultDoc;
 pub use scan_doc::{ScanDoc, ScanHostView};
 pub use schedule::{Batch, Schedule};

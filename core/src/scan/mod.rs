@@ -79,6 +79,15 @@ pub struct ScanReport {
     pub summary: Summary,
 }
 
+/// A host found in two of the scans [`ScanReport::combine`] was given: the `later` one's result
+/// was kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overlap<L> {
+    pub host: String,
+    pub earlier: L,
+    pub later: L,
+}
+
 /// The documented exit codes of `scan` and `assess`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScanOutcome {
@@ -109,6 +118,24 @@ impl ScanReport {
             summary.symptomatic += usize::from(h.evidence.symptomatic);
         }
         ScanReport { hosts, summary }
+    }
+
+    /// Combines the scans of several control machines (or of one site, then a rescan of some
+    /// of its hosts) into one report. A host found in more than one scan takes its result from
+    /// the last scan given, and each such host is returned as an [`Overlap`] so the caller can
+    /// say so: a split fleet should not overlap, and a rescan should be seen to replace.
+    pub fn combine<L: Clone>(scans: impl IntoIterator<Item = (L, ScanReport)>) -> (ScanReport, Vec<Overlap<L>>) {
+        let mut hosts: BTreeMap<String, (L, HostResult)> = BTreeMap::new();
+        let mut overlaps = Vec::new();
+        for (label, report) in scans {
+            for host in report.hosts {
+                let name = host.host.clone();
+                if let Some((earlier, _)) = hosts.insert(name.clone(), (label.clone(), host)) {
+                    overlaps.push(Overlap { host: name, earlier, later: label.clone() });
+                }
+            }
+        }
+        (ScanReport::new(hosts.into_values().map(|(_, h)| h).collect()), overlaps)
     }
 
     /// An incomplete scan outranks affected hosts: automation must hear that it lacks data.
@@ -151,6 +178,20 @@ mod tests {
         assert_eq!(order, ["a", "c", "b"]);
         assert_eq!(report.summary_line(), "3 hosts: 2 affected, 1 not-affected (0 symptomatic)");
         assert_eq!(report.outcome(), ScanOutcome::AffectedFound);
+    }
+
+    #[test]
+    fn combined_scans_keep_every_host_once_and_the_last_result_of_an_overlap() {
+        let east = ScanReport::new(vec![result("e1", Verdict::Affected), result("both", Verdict::Unreachable)]);
+        let west = ScanReport::new(vec![result("w1", Verdict::NotAffected)]);
+        let rescan = ScanReport::new(vec![result("both", Verdict::Remediated)]);
+        let (all, overlaps) = ScanReport::combine([("east", east), ("west", west), ("rescan", rescan)]);
+        let hosts: BTreeMap<&str, Verdict> = all.hosts.iter().map(|h| (h.host.as_str(), h.verdict)).collect();
+        let expected = [("both", Verdict::Remediated), ("e1", Verdict::Affected), ("w1", Verdict::NotAffected)];
+        assert_eq!(hosts, BTreeMap::from(expected));
+        assert_eq!(all.summary.total, 3);
+        assert_eq!(all.outcome(), ScanOutcome::AffectedFound, "the unreachable result was replaced");
+        assert_eq!(overlaps, [Overlap { host: "both".into(), earlier: "east", later: "rescan" }]);
     }
 
     #[test]
