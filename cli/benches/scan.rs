@@ -5,6 +5,7 @@
 //! cargo bench -p wsusfix --bench scan -- --hosts 200 --forks 32
 //! cargo bench -p wsusfix --bench scan -- --hosts 1000 --bin OTHER/wsusfix   # another build
 //! cargo bench -p wsusfix --bench scan -- --hosts 1000 --forks 256 --latency 100 --no-baseline
+//! cargo bench -p wsusfix --bench scan -- --hosts 1000 --known-hosts 50000 --no-baseline
 //! ```
 //!
 //! A `wsusfix lab serve` child process serves the hosts (healthy profiles only: a fault host
@@ -23,6 +24,11 @@
 //! Beside it, the CPU floor: the scan's and the lab's CPU time over the machine's cores, a wall
 //! time no number of forks beats (here the lab's SSH servers share the cores with the scanner).
 //! `--no-baseline` skips OpenSSH (hundreds of `ssh` processes at once are slow and heavy).
+//!
+//! `--known-hosts N` pads the known_hosts file the scan checks against to N lines with the
+//! keys of other machines (plain `10.x.y.z` entries), as a large estate's or a generated global
+//! file would be: the cost of a lookup should not grow with it. `--hashed N` makes N of them
+//! hashed (`|1|salt|hash`, as `ssh-keygen -H` writes), which every lookup must try in turn.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -52,6 +58,8 @@ fn main() {
     let forks: usize = flag("--forks").and_then(|f| f.parse().ok()).unwrap_or(64);
     let latency = Duration::from_millis(flag("--latency").and_then(|l| l.parse().ok()).unwrap_or(0));
     let baseline = !args.iter().any(|a| a == "--no-baseline");
+    let known_hosts: Option<usize> = flag("--known-hosts").and_then(|n| n.parse().ok());
+    let hashed: usize = flag("--hashed").and_then(|n| n.parse().ok()).unwrap_or(0);
     let bin = flag("--bin").unwrap_or_else(|| env!("CARGO_BIN_EXE_wsusfix").to_string());
     let bin = bin.as_str();
     if baseline && (which("ssh").is_none() || which("xargs").is_none()) {
@@ -72,6 +80,9 @@ fn main() {
     for n in sizes {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let mut lab = start_lab(bin, n, dir.path(), latency);
+        if let Some(lines) = known_hosts {
+            pad_known_hosts(&dir.path().join("known_hosts"), lines, hashed);
+        }
         let lab_cpu = || cpu_time(lab.id());
         let before = lab_cpu();
         let mut ours = scan_with_wsusfix(bin, dir.path(), forks, n);
@@ -145,6 +156,26 @@ fn probe_round_trips(bin: &str, latency: Duration) -> u32 {
         trips.round()
     );
     (trips.round() as u32).max(1)
+}
+
+/// Pads a known_hosts file to `lines` lines with other machines' entries: plain addresses, the
+/// first `hashed` of them hashed as `ssh-keygen -H` writes them (the salt and hash are made up:
+/// such a line matches no host, and is still tried for every host).
+fn pad_known_hosts(path: &Path, lines: usize, hashed: usize) {
+    let text = std::fs::read_to_string(path).expect("the lab's known_hosts");
+    let key = text.lines().next().and_then(|l| l.split_once(' ')).map(|(_, key)| key.to_string()).expect("a key");
+    let mut out = std::fs::OpenOptions::new().append(true).open(path).expect("known_hosts opens");
+    let mut pad = String::new();
+    for (n, i) in (text.lines().count()..lines).enumerate() {
+        if n < hashed {
+            let salt = format!("{:0>27}=", format!("{i:x}"));
+            pad.push_str(&format!("|1|{salt}|{salt} {key}\n"));
+        } else {
+            pad.push_str(&format!("10.{}.{}.{} {key}\n", i >> 16 & 0xff, i >> 8 & 0xff, i & 0xff));
+        }
+    }
+    out.write_all(pad.as_bytes()).expect("known_hosts is written");
+    println!("known_hosts: {lines} lines, {hashed} of them hashed\n");
 }
 
 /// User and system CPU time a running process has used so far (Linux's /proc; zero elsewhere).

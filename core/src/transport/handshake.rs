@@ -89,10 +89,11 @@ pub(crate) fn establish(
     let known_as = known_host_name(ep.address, ep.port);
     let mut session = Session::new().map_err(|e| handshake_error(ep, &e, options.auth_timeout))?;
     session.set_timeout(u32::try_from(options.auth_timeout.as_millis()).unwrap_or(u32::MAX).max(1));
-    prefer_known_key_types(&session, &store.key_types_for(&known_as));
+    let record = store.record_of(&known_as);
+    prefer_known_key_types(&session, &record.key_types());
     session.set_tcp_stream(stream);
     session.handshake().map_err(|e| handshake_error(ep, &e, options.auth_timeout))?;
-    verify_host_key(ep, &session, &store, &known_as, options)?;
+    verify_host_key(ep, &session, &record, &known_as, options)?;
     let login = Login {
         host: ep.host,
         user: ep.user,

@@ -5,7 +5,7 @@ use ssh2::{MethodType, Session};
 
 use super::error::TransportError;
 use super::host_key::HostKey;
-use super::known_hosts::{append_key, HostKeyCheck, KnownHostsStore};
+use super::known_hosts::{append_key, HostKeyCheck, HostRecord};
 use super::target::Endpoint;
 use super::target::SshOptions;
 
@@ -34,7 +34,7 @@ pub(crate) fn prefer_known_key_types(session: &Session, known_types: &[String]) 
 pub(crate) fn verify_host_key(
     ep: &Endpoint<'_>,
     session: &Session,
-    store: &KnownHostsStore,
+    record: &HostRecord<'_>,
     known_as: &str,
     options: &SshOptions,
 ) -> Result<(), TransportError> {
@@ -45,7 +45,7 @@ pub(crate) fn verify_host_key(
     };
     let key = HostKey::from_blob(blob);
     let key_type = key.key_type().unwrap_or("unknown").to_owned();
-    let other_types = match store.check(known_as, &key) {
+    let other_types = match record.check(&key) {
         HostKeyCheck::Known => return Ok(()),
         HostKeyCheck::Changed(entry) => {
             return Err(TransportError::HostKeyChanged {
