@@ -140,9 +140,12 @@ fn a_wrong_key_passphrase_is_named_as_such() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let artifacts = lab.write_artifacts(dir.path()).unwrap();
+    // The lab's own key (the server accepts it), now with a passphrase, its `.pub` beside it.
     let key = dir.path().join("encrypted_ed25519");
+    std::fs::copy(&artifacts.private_key, &key).unwrap();
+    std::fs::copy(&artifacts.public_key, dir.path().join("encrypted_ed25519.pub")).unwrap();
     let made = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "the right one", "-f"])
+        .args(["-q", "-p", "-P", "", "-N", "the right one", "-f"])
         .arg(&key)
         .status()
         .unwrap();
@@ -178,5 +181,10 @@ fn a_wrong_key_passphrase_is_named_as_such() {
         host.reason
     );
     assert!(!host.reason.contains("not the right one"), "the passphrase never prints");
+    // Without the `.pub`, libssh2 fails earlier (deriving the public key): the same words.
+    std::fs::remove_file(dir.path().join("encrypted_ed25519.pub")).unwrap();
+    let report = scan::scan(&request, tools, &AtomicBool::new(false), &mut |_| {});
+    let reason = &report.hosts[0].reason;
+    assert!(reason.contains("the passphrase given for key file") && reason.contains("does not open it"), "{reason}");
     lab.shutdown();
 }

@@ -88,6 +88,17 @@ impl Auth {
     }
 }
 
+/// The public half of a key file, `FILE.pub` beside it, when there is one (as `ssh-keygen`
+/// writes it). Given to libssh2, it saves reading (and, for a key with a passphrase,
+/// decrypting) the private key a second time per host only to derive the public key, as
+/// OpenSSH's client also reads the `.pub` file. Without one, libssh2 derives it.
+fn public_half(private: &std::path::Path) -> Option<PathBuf> {
+    let mut name = private.as_os_str().to_owned();
+    name.push(".pub");
+    let public = PathBuf::from(name);
+    public.is_file().then_some(public)
+}
+
 /// Who is authenticating, to whom, for error messages.
 pub(crate) struct Login<'a> {
     pub host: &'a str,
@@ -111,7 +122,7 @@ pub(crate) fn authenticate(session: &Session, login: &Login<'_>) -> Result<(), T
         Auth::KeyFile { path, passphrase } => {
             tried.push(login.auth.describe());
             let phrase = passphrase.as_ref().map(Secret::expose);
-            session.userauth_pubkey_file(login.user, None, path, phrase)
+            session.userauth_pubkey_file(login.user, public_half(path).as_deref(), path, phrase)
         }
         Auth::Password(secret) => {
             tried.push(login.auth.describe());
@@ -175,8 +186,10 @@ fn auth_error(login: &Login<'_>, e: &ssh2::Error, tried: Vec<String>, offered: S
             timeout: login.timeout,
         };
     }
-    if let (Auth::KeyFile { path, passphrase }, code::FILE) = (login.auth, ssh_code(e)) {
-        // libssh2 says "Wrong passphrase or invalid/unrecognized private key file format".
+    if let (Auth::KeyFile { path, passphrase }, code::FILE | code::PUBLICKEY_UNVERIFIED) = (login.auth, ssh_code(e)) {
+        // libssh2 says "Wrong passphrase or invalid/unrecognized private key file format" when it
+        // derives the public key from the private one, "Callback returned error" when it read
+        // the public key from FILE.pub and then could not sign with the private one.
         let reason = match passphrase {
             Some(_) => format!(
                 "the passphrase given for key file {} does not open it (or the file is not a private key)",

@@ -180,6 +180,9 @@ pub(crate) mod code {
     pub const SOCKET_SEND: i32 = -7;
     /// `LIBSSH2_ERROR_FILE`: a key file that cannot be read or decrypted.
     pub const FILE: i32 = -16;
+    /// `LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED`: the server accepted the public key and the signing
+    /// failed, which for a key file means its private half could not be read or decrypted.
+    pub const PUBLICKEY_UNVERIFIED: i32 = -19;
     pub const TIMEOUT: i32 = -9;
     pub const SOCKET_DISCONNECT: i32 = -13;
     pub const CHANNEL_CLOSED: i32 = -26;
