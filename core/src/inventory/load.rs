@@ -82,7 +82,7 @@ fn yaml_error(err: &serde_yaml::Error, source: &str, outline: &Outline) -> Inven
 
 struct Walker<'a> {
     source: &'a str,
-    outline: Outline,
+    outline: Outline<'a>,
     tree: Tree,
     host_index: HashMap<String, usize>,
 }
@@ -273,45 +273,56 @@ impl Walker<'_> {
         }
     }
 
-    /// Checks and types the variables of one mapping, host or group.
+    /// Checks and types the variables of one mapping, host or group. A variable's path (for
+    /// its location) and its scope are made only when there is something to report: a
+    /// 10,000-host inventory has tens of thousands of variables and, usually, nothing to say.
     fn vars(&mut self, scope: &Scope, map: &Mapping, path: &[String]) -> VarSet {
         let mut set = VarSet::default();
-        let mut seen: HashMap<Var, String> = HashMap::new();
+        // Few variables per mapping: a list is cheaper than a map.
+        let mut seen: Vec<(Var, String)> = Vec::new();
         for (name, value) in self.keys(map, path) {
-            let var_path = child(path, &name);
-            let location = || locate(&self.outline, self.source, &var_path);
-            let scope = scope.clone();
+            let location = |name: &str| locate(&self.outline, self.source, &child(path, name));
             match classify(&name) {
                 VarName::Known(var) => {
-                    if let Some(first) = seen.insert(var, name.clone()) {
-                        let (variable, alias) = (first, name);
+                    if let Some((_, first)) = seen.iter().find(|(v, _)| *v == var) {
+                        let location = location(&name);
+                        let (variable, alias) = (first.clone(), name);
                         self.tree.errors.push(InventoryError::AliasConflict {
-                            location: location(),
-                            scope,
+                            location,
+                            scope: scope.clone(),
                             variable,
                             alias,
                         });
-                    } else if let Err(reason) = set.set(var, value) {
-                        let variable = name;
-                        self.tree.errors.push(InventoryError::InvalidValue {
-                            location: location(),
-                            scope,
-                            variable,
-                            reason,
-                        });
+                    } else {
+                        seen.push((var, name.clone()));
+                        if let Err(reason) = set.set(var, value) {
+                            let location = location(&name);
+                            let variable = name;
+                            self.tree.errors.push(InventoryError::InvalidValue {
+                                location,
+                                scope: scope.clone(),
+                                variable,
+                                reason,
+                            });
+                        }
                     }
                 }
                 VarName::Secret { instead } if !is_empty(value) => {
-                    let variable = name;
-                    self.tree.errors.push(InventoryError::Secret { location: location(), scope, variable, instead });
+                    let location = location(&name);
+                    let (scope, variable) = (scope.clone(), name);
+                    self.tree.errors.push(InventoryError::Secret { location, scope, variable, instead });
                 }
                 VarName::Secret { .. } => {
+                    let location = location(&name);
                     let message = "is empty; secrets are never read from the inventory (ignored)".into();
-                    self.tree.warnings.push(Warning { location: location(), scope, variable: Some(name), message });
+                    let (scope, variable) = (scope.clone(), Some(name));
+                    self.tree.warnings.push(Warning { location, scope, variable, message });
                 }
                 VarName::Ignored(why) => {
+                    let location = location(&name);
                     let message = why.to_string();
-                    self.tree.warnings.push(Warning { location: location(), scope, variable: Some(name), message });
+                    let (scope, variable) = (scope.clone(), Some(name));
+                    self.tree.warnings.push(Warning { location, scope, variable, message });
                 }
             }
         }

@@ -5,26 +5,25 @@
 //! `all > children > datacenter_a > hosts > wsus01` in it. Flow-style mappings (`{a: 1}`) are
 //! not outlined; a lookup then answers with the nearest enclosing key it did find.
 
-/// One `key:` line: its key, one-based line and column, and the keys nested under it.
-struct Entry {
-    key: String,
+/// One `key:` line: its key (borrowed from the text), its parent, one-based line and column.
+struct Entry<'t> {
+    key: &'t str,
     parent: usize,
     line: usize,
     column: usize,
-    children: Vec<usize>,
 }
 
 /// The key outline of one YAML text.
-pub(super) struct Outline {
-    entries: Vec<Entry>,
+pub(super) struct Outline<'t> {
+    entries: Vec<Entry<'t>>,
     /// (parent, key) → the first child of that name: a lookup costs the depth of its path,
     /// not the size of the mappings on the way (a group of 100,000 hosts).
-    first_child: std::collections::HashMap<(usize, String), usize>,
+    first_child: std::collections::HashMap<(usize, &'t str), usize>,
 }
 
-impl Outline {
-    pub(super) fn new(text: &str) -> Outline {
-        let root = Entry { key: String::new(), parent: 0, line: 0, column: 0, children: Vec::new() };
+impl<'t> Outline<'t> {
+    pub(super) fn new(text: &'t str) -> Outline<'t> {
+        let root = Entry { key: "", parent: 0, line: 0, column: 0 };
         let mut entries = vec![root];
         let mut first_child = std::collections::HashMap::new();
         // (indent, entry index); the root sits at indent -1.
@@ -52,9 +51,8 @@ impl Outline {
             let parent = stack.last().map_or(0, |(_, e)| *e);
             let index = entries.len();
             let column = indent as usize + 1;
-            first_child.entry((parent, key.clone())).or_insert(index);
-            entries.push(Entry { key, parent, line: number + 1, column, children: Vec::new() });
-            entries[parent].children.push(index);
+            first_child.entry((parent, key)).or_insert(index);
+            entries.push(Entry { key, parent, line: number + 1, column });
             stack.push((indent, index));
             if value.starts_with('|') || value.starts_with('>') {
                 block_scalar_indent = Some(indent);
@@ -68,7 +66,7 @@ impl Outline {
         let mut at = 0;
         let mut found = None;
         for key in path {
-            match self.first_child.get(&(at, key.clone())).copied() {
+            match self.first_child.get(&(at, key.as_str())).copied() {
                 Some(child) => {
                     at = child;
                     found = Some((self.entries[child].line, self.entries[child].column));
@@ -80,33 +78,32 @@ impl Outline {
     }
 }
 
-impl Outline {
+impl Outline<'_> {
     /// For a duplicate key: serde_yaml points at the mapping, the first key at
     /// `line`:`column`; this finds the second `key` in that mapping.
     pub(super) fn duplicate(&self, line: usize, column: usize, key: &str) -> Option<(usize, usize)> {
         let first = self.entries.iter().skip(1).find(|e| e.line == line && e.column == column)?;
-        let siblings = &self.entries[first.parent].children;
-        let mut same = siblings.iter().map(|&i| &self.entries[i]).filter(|e| e.key == key);
+        let mut same = self.entries.iter().filter(|e| e.parent == first.parent && e.key == key);
         same.nth(1).map(|e| (e.line, e.column))
     }
 }
 
 /// `key: value` → (key, value without a trailing comment), for plain and quoted keys.
-fn split_key(text: &str) -> Option<(String, &str)> {
+fn split_key(text: &str) -> Option<(&str, &str)> {
     if text.starts_with('-') || text.starts_with('?') || text.starts_with('{') {
         return None;
     }
     let (key, rest) = match text.chars().next()? {
         quote @ ('"' | '\'') => {
             let end = text[1..].find(quote)? + 1;
-            (text[1..end].to_string(), text[end + 1..].trim_start())
+            (&text[1..end], text[end + 1..].trim_start())
         }
         _ => {
             let colon = text
                 .match_indices(':')
                 .map(|(i, _)| i)
                 .find(|&i| text[i + 1..].is_empty() || text[i + 1..].starts_with([' ', '\t']))?;
-            (text[..colon].trim_end().to_string(), &text[colon..])
+            (text[..colon].trim_end(), &text[colon..])
         }
     };
     let value = rest.strip_prefix(':')?.trim_start();
