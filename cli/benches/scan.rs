@@ -46,6 +46,8 @@ struct Measure {
     /// CPU time the lab spent serving the run.
     lab_cpu: Duration,
     ok: bool,
+    /// The scan's counts per verdict, to compare runs of different sizes.
+    verdicts: String,
 }
 
 fn main() {
@@ -77,6 +79,7 @@ fn main() {
     let wan_rule = if latency.is_zero() { "" } else { "---:|---:|---:|---:|" };
     println!("| hosts | forks | tool | wall (s) | hosts/s | CPU per host (ms) | peak RSS (MiB) | all probed{wan} |");
     println!("|---:|---:|---|---:|---:|---:|---:|---|{wan_rule}");
+    let mut verdict_lines = Vec::new();
     for n in sizes {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let mut lab = start_lab(bin, n, dir.path(), latency);
@@ -126,6 +129,11 @@ fn main() {
         }
         stop_lab(lab.id());
         let _ = lab.wait();
+        verdict_lines.push(format!("{n} hosts: {}", ours.verdicts));
+    }
+    println!("\nVerdicts (the lab's mix, in fixed proportions of 15):");
+    for line in verdict_lines {
+        println!("- {line}");
     }
 }
 
@@ -227,6 +235,10 @@ fn scan_with_wsusfix(bin: &str, dir: &Path, forks: usize, n: usize) -> Measure {
         .as_array()
         .map(|h| h.iter().filter(|h| h["verdict"] != "unknown" && h["verdict"] != "unreachable").count());
     m.ok = assessed == Some(n);
+    m.verdicts = json["summary"]["verdicts"]
+        .as_object()
+        .map(|v| v.iter().map(|(verdict, count)| format!("{count} {verdict}")).collect::<Vec<_>>().join(", "))
+        .unwrap_or_default();
     m
 }
 
@@ -271,7 +283,7 @@ fn timed(mut cmd: Command) -> Measure {
     let exit = (waited == pid && libc::WIFEXITED(status)).then(|| libc::WEXITSTATUS(status));
     let time = |t: libc::timeval| Duration::new(t.tv_sec.max(0) as u64, (t.tv_usec.max(0) as u32) * 1000);
     let cpu = time(usage.ru_utime) + time(usage.ru_stime);
-    Measure { wall, cpu, max_rss_kib: usage.ru_maxrss.max(0), exit, ok: exit == Some(0), lab_cpu: Duration::ZERO }
+    Measure { wall, cpu, max_rss_kib: usage.ru_maxrss.max(0), exit, ok: exit == Some(0), lab_cpu: Duration::ZERO, verdicts: String::new() }
 }
 
 fn which(program: &str) -> Option<std::path::PathBuf> {
