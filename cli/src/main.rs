@@ -49,7 +49,10 @@ enum Command {
 
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage(&err),
+    };
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(err) => {
@@ -59,7 +62,18 @@ fn main() -> ExitCode {
     }
 }
 
-#[cfg(feature = "lab")]
+/// What a command line clap refused exits with: 1, like every usage or input error, never 2,
+/// which `scan` and `assess` give for "affected hosts found" (a wrapper script must not start
+/// planning on a typo; no command at all is one too). `--help` and `--version` print to stdout
+/// and exit 0.
+fn usage(err: &clap::Error) -> ExitCode {
+    let _ = err.print();
+    match err.kind() {
+        clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+        _ => ExitCode::from(1),
+    }
+}
+
 /// `wsusfix scan | head`: when the reader goes away, end quietly as Unix tools do (Rust's
 /// runtime ignores SIGPIPE, and a write to the closed pipe would otherwise panic).
 fn quiet_on_closed_pipe() {
@@ -72,6 +86,7 @@ fn quiet_on_closed_pipe() {
 
 /// Runs one command line of wsusfix in this process, as a user would type it (the demo runs
 /// the real commands this way).
+#[cfg(feature = "lab")]
 pub fn run_command_line(args: &[String]) -> anyhow::Result<ExitCode> {
     let cli = Cli::try_parse_from(std::iter::once("wsusfix".to_string()).chain(args.iter().cloned()))?;
     dispatch(cli.command)

@@ -90,7 +90,7 @@ fn help_documents_reboot() {
         .args(["apply", "plan.yaml", "-i", "inv.yaml", "--reboot", "--backout", "--limit", "w03"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"), "{}", text(&out));
 }
 

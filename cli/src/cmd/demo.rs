@@ -33,6 +33,7 @@ const WORLD: [&str; 6] = [
 /// against it: scan, plan, report change-request, apply in batches, scan again to verify,
 /// report result. Every artefact lands in one folder. Exit status 0 means every host ended as
 /// its profile implies.
+/// 1 means one did not, or the demo could not run (the error says which).
 #[derive(clap::Args)]
 pub struct Args {
     /// Where to write the artefacts (default: ./wsusfix-demo-TIMESTAMP).

@@ -47,6 +47,8 @@ pub enum InventoryCommand {
     /// List the selected hosts of an inventory: name, address, user and groups.
     ///
     /// With --names, only the names, one a line: a list that --limit @FILE reads back.
+    ///
+    /// Exit status: 0 listed; 1 the inventory is not valid, or --limit selects nothing.
     #[command(after_help = LIST_EXAMPLES)]
     List(ListArgs),
 }

@@ -15,6 +15,8 @@ pub enum LabCommand {
     ///
     /// Writes DIR/inventory.yaml (each host with a `lab_profile` variable), DIR/known_hosts
     /// and the client key DIR/id_ed25519, then prints one `lab ready` line.
+    ///
+    /// Exit status: 0 stopped by SIGINT or SIGTERM; 1 usage error, or the lab could not start.
     Serve(ServeArgs),
     Rehearse(super::rehearse::Args),
     /// Run one cmd.exe command line on a simulated host whose state lives in a folder.

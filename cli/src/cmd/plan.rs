@@ -23,6 +23,8 @@ use crate::progress::ScanProgress;
 ///
 /// Review the plan with `wsusfix show`, document it with `wsusfix report change-request`,
 /// rehearse it with `wsusfix lab rehearse`, run it with `wsusfix apply`.
+///
+/// Exit status: 0 the plan is written; 1 usage or input error (no plan is written).
 #[derive(clap::Args)]
 #[command(
     after_help = "Examples:\n  wsusfix plan -i inventory.yaml --packages ./packages -o plan.yaml\n  wsusfix plan --from-scan scan.json -i inventory.yaml --packages ./packages --rtm upgrade --serial 1,25%,100% -o plan.yaml"

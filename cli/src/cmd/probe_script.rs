@@ -9,6 +9,8 @@ use super::common::KnowledgeArgs;
 /// For a server that has no SSH: run the printed line in a cmd.exe window as an administrator,
 /// save what it prints to a file (e.g. `> probe-HOST.txt`), bring the file back, and assess it
 /// with `wsusfix assess probe-HOST.txt`. The probe only reads: it changes nothing.
+///
+/// Exit status: 0 printed; 1 usage error.
 #[derive(clap::Args)]
 #[command(
     after_help = "Example:\n  wsusfix probe-script --wsus-dir 'D:\\Program Files\\Update Services' > probe.cmd.txt"

@@ -18,6 +18,8 @@ use crate::output;
 /// The documents come from Tera templates embedded in wsusfix (docs/*.tera); with
 /// --template-dir DIR, a file DIR/docs/NAME takes the place of the embedded one. HTML is
 /// self-contained (inline CSS, no script) and printable.
+///
+/// Exit status: 0 written; 1 usage or input error (nothing is written).
 #[derive(clap::Args)]
 #[command(
     after_help = "Examples:\n  wsusfix report change-request plan.yaml --format html -o change-request.html\n  wsusfix report scan scan.json\n  wsusfix report scan site-east.json site-west.json -o fleet.md\n  wsusfix report result runs/2026-11-26T09-00-00Z --format html -o result.html\n  wsusfix report change-request plan.yaml --template-dir our-templates/"

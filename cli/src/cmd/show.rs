@@ -17,6 +17,8 @@ use crate::output;
 /// The reboot steps are listed apart: they run only with `wsusfix apply --reboot`, when the
 /// installer asks for a restart. The back-out steps too: they run only with `wsusfix apply
 /// --backout`.
+///
+/// Exit status: 0 shown; 1 usage or input error (a plan that cannot be read).
 #[derive(clap::Args)]
 #[command(
     after_help = "Examples:\n  wsusfix show plan.yaml | less\n  wsusfix show plan.yaml --host wsus01\n  wsusfix show plan.yaml --format json"
