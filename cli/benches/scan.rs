@@ -283,7 +283,15 @@ fn timed(mut cmd: Command) -> Measure {
     let exit = (waited == pid && libc::WIFEXITED(status)).then(|| libc::WEXITSTATUS(status));
     let time = |t: libc::timeval| Duration::new(t.tv_sec.max(0) as u64, (t.tv_usec.max(0) as u32) * 1000);
     let cpu = time(usage.ru_utime) + time(usage.ru_stime);
-    Measure { wall, cpu, max_rss_kib: usage.ru_maxrss.max(0), exit, ok: exit == Some(0), lab_cpu: Duration::ZERO, verdicts: String::new() }
+    Measure {
+        wall,
+        cpu,
+        max_rss_kib: usage.ru_maxrss.max(0),
+        exit,
+        ok: exit == Some(0),
+        lab_cpu: Duration::ZERO,
+        verdicts: String::new(),
+    }
 }
 
 fn which(program: &str) -> Option<std::path::PathBuf> {
