@@ -36,7 +36,7 @@ fn setup(hosts: &[(&str, &str)], serial: &str) -> Setup {
     }
     let plan = dir.path().join("plan.yaml");
     let out = wsusfix()
-        .args(["plan", "--no-progress", "--serial", serial, "--command-timeout", "5"])
+        .args(["plan", "--no-progress", "--serial", serial, "--probe-timeout", "5"])
         .arg("-i")
         .arg(&inventory)
         .arg("--packages")
@@ -322,7 +322,7 @@ fn one_server_under_two_inventory_names_is_planned_and_applied_once_unless_allow
     let packages = s.dir.path().join("packages");
     let plan = |extra: &[&str], out: &str| {
         wsusfix()
-            .args(["plan", "--no-progress", "--command-timeout", "5", "-i"])
+            .args(["plan", "--no-progress", "--probe-timeout", "5", "-i"])
             .arg(&aliased)
             .arg("--packages")
             .arg(&packages)

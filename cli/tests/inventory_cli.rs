@@ -44,7 +44,7 @@ fn check_limits_and_prints_json() {
     let names: Vec<&str> = json["hosts"].as_array().unwrap().iter().filter_map(|h| h["name"].as_str()).collect();
     assert_eq!(names, ["wsus-dc-a1", "wsus-dc-a2", "wsus-dc-a3.corp.example"]);
     assert_eq!(json["hosts"][0]["port"], 22);
-    assert_eq!(json["hosts"][0]["vars"]["command_timeout"], 600);
+    assert_eq!(json["hosts"][0]["vars"]["probe_timeout"], 90);
     assert_eq!(json["groups"]["datacenter_a"]["parents"][0], "wsus_servers");
 
     let out = wsusfix(&["inventory", "check", "-i", &example, "-l", "wsus-berlin", "--format", "yaml"]);

@@ -58,7 +58,7 @@ impl Fixture {
         let request = ScanRequest {
             hosts: self.hosts.clone(),
             forks: NonZeroUsize::new(16).unwrap(),
-            command_timeout: Duration::from_secs(3),
+            probe_timeout: Duration::from_secs(3),
             save_facts: None,
         };
         let tools =

@@ -50,7 +50,7 @@ fn a_200_host_fleet_of_every_profile_gets_the_verdicts_its_profiles_imply() {
     let request = ScanRequest {
         hosts: inventory.hosts.clone(),
         forks: NonZeroUsize::new(32).unwrap(),
-        command_timeout: Duration::from_secs(3),
+        probe_timeout: Duration::from_secs(3),
         save_facts: Some(dir.path().join("facts")),
     };
     std::fs::create_dir_all(dir.path().join("facts")).unwrap();
@@ -104,7 +104,7 @@ fn scan_audit_records_one_probe_per_reached_host_and_nothing_where_the_key_chang
     let request = ScanRequest {
         hosts: inventory.hosts.clone(),
         forks: NonZeroUsize::new(4).unwrap(),
-        command_timeout: Duration::from_secs(3),
+        probe_timeout: Duration::from_secs(3),
         save_facts: None,
     };
     let connector = common::lab_connector(Duration::from_secs(5));
@@ -166,7 +166,7 @@ fn a_wrong_key_passphrase_is_named_as_such() {
     let request = ScanRequest {
         hosts: inventory.hosts.clone(),
         forks: NonZeroUsize::new(1).unwrap(),
-        command_timeout: Duration::from_secs(3),
+        probe_timeout: Duration::from_secs(3),
         save_facts: None,
     };
     let connector = common::lab_connector(Duration::from_secs(5));

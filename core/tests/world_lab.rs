@@ -77,7 +77,7 @@ impl World {
         let request = ScanRequest {
             hosts: hosts.to_vec(),
             forks: NonZeroUsize::new(16).unwrap(),
-            command_timeout: Duration::from_secs(10),
+            probe_timeout: Duration::from_secs(10),
             save_facts: None,
         };
         let tools =

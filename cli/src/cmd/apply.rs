@@ -139,7 +139,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut request = ApplyRequest::from_inventory(plan.clone(), &inventory, args.limit.as_deref())?;
     request.policy = policy(&args, &plan)?;
     request.forks = args.connect.forks;
-    request.probe_timeout = args.connect.command_timeout();
+    request.probe_timeout = args.connect.probe_timeout();
     request.replan = args.replan;
     request.allow_aliases = args.allow_aliases;
     request.force = args.force;

@@ -83,9 +83,12 @@ pub struct ConnectArgs {
     /// Seconds to wait for a connection and its authentication (a host's `connect_timeout` wins).
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub connect_timeout: u64,
-    /// Seconds a remote command may run (a host's `command_timeout` wins).
-    #[arg(long, value_name = "SECS", default_value_t = 120)]
-    pub command_timeout: u64,
+    /// Seconds the read-only probe may run once connected (a host's `probe_timeout` wins): a
+    /// hung host is given up on after this. The probe takes about a second on a healthy
+    /// server; `wmic`'s first run on Server 2003 can take several. The steps `apply` runs
+    /// (installers, tasks) have their own timeouts, in the plan.
+    #[arg(long, value_name = "SECS", default_value_t = 30, alias = "command-timeout")]
+    pub probe_timeout: u64,
     /// The user for hosts whose inventory names none.
     #[arg(long, value_name = "USER", default_value = "Administrator")]
     pub user: String,
@@ -95,8 +98,8 @@ pub struct ConnectArgs {
 }
 
 impl ConnectArgs {
-    pub fn command_timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(self.command_timeout)
+    pub fn probe_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.probe_timeout)
     }
 
     /// The SSH connector for these settings. Also raises the soft limit on open files so that

@@ -89,7 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let artifacts = lab.write_artifacts(&out.join("lab"))?;
     let inventory = artifacts.inventory.display().to_string();
     make_packages(&out.join("packages"))?;
-    let timeouts = ["--command-timeout", "5", "--connect-timeout", "5", "--no-progress"];
+    let timeouts = ["--probe-timeout", "5", "--connect-timeout", "5", "--no-progress"];
 
     step("1. Scan every host in one round trip", "scan.json, scan.md");
     let code = wsusfix(

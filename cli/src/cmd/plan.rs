@@ -101,7 +101,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let request = ScanRequest {
                 hosts: selected.clone(),
                 forks: args.connect.forks,
-                command_timeout: args.connect.command_timeout(),
+                probe_timeout: args.connect.probe_timeout(),
                 save_facts: None,
             };
             let mut progress = ScanProgress::new("scan", !args.connect.no_progress);

@@ -60,7 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let request = ScanRequest {
         hosts,
         forks: args.connect.forks,
-        command_timeout: args.connect.command_timeout(),
+        probe_timeout: args.connect.probe_timeout(),
         save_facts: args.save_facts.clone(),
     };
     let audit = args.audit.as_deref().map(AuditLog::open).transpose()?;

@@ -54,7 +54,7 @@ pub struct ApplyRequest {
     pub selected: Option<BTreeSet<String>>,
     pub policy: BatchPolicy,
     pub forks: NonZeroUsize,
-    /// How long the re-probe may run, unless the host sets `command_timeout`.
+    /// How long the re-probe may run, unless the host sets `probe_timeout`.
     pub probe_timeout: Duration,
     pub replan: bool,
     /// Run the back-out steps instead of the fix.
@@ -78,7 +78,7 @@ pub struct ApplyRequest {
 }
 
 /// How long the re-probe may run by default.
-pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(120);
+pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The first pause before an installer that answered 1618 is tried again, by default.
 pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(30);
 

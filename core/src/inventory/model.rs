@@ -86,8 +86,9 @@ pub struct HostVars {
     pub jump_host: Option<JumpHost>,
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "seconds")]
     pub connect_timeout: Option<Duration>,
+    /// How long the read-only probe may run, when not the command line's `--probe-timeout`.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "seconds")]
-    pub command_timeout: Option<Duration>,
+    pub probe_timeout: Option<Duration>,
     /// Where WSUS is installed, when not where the advisory says it installs by default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wsus_dir: Option<WindowsPath>,
@@ -120,7 +121,7 @@ impl HostVars {
             ("known_hosts_file", path(&self.known_hosts_file)),
             ("jump_host", shown(&self.jump_host)),
             ("connect_timeout", secs(&self.connect_timeout)),
-            ("command_timeout", secs(&self.command_timeout)),
+            ("probe_timeout", secs(&self.probe_timeout)),
             ("wsus_dir", shown(&self.wsus_dir)),
             ("temp_dir", shown(&self.temp_dir)),
             ("package_x86", path(&self.package_x86)),

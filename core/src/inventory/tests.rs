@@ -189,14 +189,14 @@ all:
     let v = &host(&inv, "wsus01").vars;
     assert_eq!(v.ssh_password_env.as_ref().map(|e| e.as_str()), Some("WSUS_PW"));
     assert_eq!(v.jump_host.as_ref().map(|j| j.to_string()).as_deref(), Some("ops@bastion.corp.example:2200"));
-    assert_eq!(v.command_timeout, Some(Duration::from_millis(1500)));
+    assert_eq!(v.probe_timeout, Some(Duration::from_millis(1500)), "command_timeout is probe_timeout's earlier name");
     assert_eq!(v.wsus_dir.as_ref().map(|d| d.as_str()), Some("D:\\WSUS"));
     assert_eq!(v.package_sha256_x64.as_ref().map(|s| s.as_str()), Some(sha.as_str()));
     assert_eq!(v.lab_profile.as_ref().map(|p| p.as_str()), Some("sp1-affected"));
     let names: Vec<_> = v.entries().into_iter().map(|(n, _)| n).collect();
     assert_eq!(names.len(), 11, "{names:?}");
     let json = serde_json::to_value(&inv).unwrap();
-    assert_eq!(json["hosts"][0]["vars"]["command_timeout"], 1.5);
+    assert_eq!(json["hosts"][0]["vars"]["probe_timeout"], 1.5);
     assert_eq!(json["hosts"][0]["vars"]["jump_host"], "ops@bastion.corp.example:2200");
 }
 

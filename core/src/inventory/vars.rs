@@ -22,7 +22,7 @@ pub(super) enum Var {
     KnownHostsFile,
     JumpHost,
     ConnectTimeout,
-    CommandTimeout,
+    ProbeTimeout,
     WsusDir,
     TempDir,
     PackageX86,
@@ -43,7 +43,7 @@ const NAMES: &[(&str, Var)] = &[
     ("known_hosts_file", Var::KnownHostsFile),
     ("jump_host", Var::JumpHost),
     ("connect_timeout", Var::ConnectTimeout),
-    ("command_timeout", Var::CommandTimeout),
+    ("probe_timeout", Var::ProbeTimeout),
     ("wsus_dir", Var::WsusDir),
     ("temp_dir", Var::TempDir),
     ("package_x86", Var::PackageX86),
@@ -65,6 +65,8 @@ const ALIASES: &[(&str, Var)] = &[
     ("ansible_ssh_private_key_file", Var::SshKeyFile),
     ("ansible_private_key_file", Var::SshKeyFile),
     ("ansible_shell_type", Var::ShellType),
+    // This project's own earlier name: it only ever bounded the probe.
+    ("command_timeout", Var::ProbeTimeout),
 ];
 
 /// What a variable name means to wsusfix.
@@ -114,7 +116,7 @@ pub(super) struct VarSet {
     known_hosts_file: Option<PathBuf>,
     jump_host: Option<JumpHost>,
     connect_timeout: Option<Duration>,
-    command_timeout: Option<Duration>,
+    probe_timeout: Option<Duration>,
     wsus_dir: Option<WindowsPath>,
     temp_dir: Option<WindowsPath>,
     package_x86: Option<PathBuf>,
@@ -147,7 +149,7 @@ impl VarSet {
             Var::KnownHostsFile => self.known_hosts_file = Some(validate::local_path(&text(value)?)?),
             Var::JumpHost => self.jump_host = Some(text(value)?.parse()?),
             Var::ConnectTimeout => self.connect_timeout = Some(validate::seconds(number(value)?)?),
-            Var::CommandTimeout => self.command_timeout = Some(validate::seconds(number(value)?)?),
+            Var::ProbeTimeout => self.probe_timeout = Some(validate::seconds(number(value)?)?),
             Var::WsusDir => self.wsus_dir = Some(text(value)?.parse()?),
             Var::TempDir => self.temp_dir = Some(text(value)?.parse()?),
             Var::PackageX86 => self.package_x86 = Some(validate::local_path(&text(value)?)?),
@@ -163,7 +165,7 @@ impl VarSet {
     /// Lets every setting of `over` replace this one's.
     pub(super) fn overlay(&mut self, over: &VarSet) {
         overlay_fields!(self, over: address, port, user, ssh_key_file, ssh_key_passphrase_env,
-            ssh_password_env, known_hosts_file, jump_host, connect_timeout, command_timeout,
+            ssh_password_env, known_hosts_file, jump_host, connect_timeout, probe_timeout,
             wsus_dir, temp_dir, package_x86, package_x64, package_sha256_x86,
             package_sha256_x64, lab_profile, shell_type);
     }
@@ -177,7 +179,7 @@ impl VarSet {
             known_hosts_file: self.known_hosts_file,
             jump_host: self.jump_host,
             connect_timeout: self.connect_timeout,
-            command_timeout: self.command_timeout,
+            probe_timeout: self.probe_timeout,
             wsus_dir: self.wsus_dir,
             temp_dir: self.temp_dir,
             package_x86: self.package_x86,

@@ -29,8 +29,10 @@ use crate::transport::{OutputSink, RemoteShell};
 pub struct ScanRequest {
     pub hosts: Vec<Host>,
     pub forks: NonZeroUsize,
-    /// How long the probe may run once connected, unless the host sets `command_timeout`.
-    pub command_timeout: Duration,
+    /// How long the read-only probe may run once connected, unless the host sets
+    /// `probe_timeout`: its own bound, shorter than an installer's (`command_timeout`), so one
+    /// hung host does not hold a scan for minutes.
+    pub probe_timeout: Duration,
     /// Where to write each host's raw probe output (`HOST.txt`), for `wsusfix assess`.
     pub save_facts: Option<PathBuf>,
 }
@@ -99,14 +101,14 @@ pub fn scan_host(host: &Host, request: &ScanRequest, tools: ScanTools<'_>) -> Ho
                     Ok(saved) => run_probe(
                         &mut *shell,
                         host,
-                        request.command_timeout,
+                        request.probe_timeout,
                         Some(saved),
                         tools.advisory,
                         tools.templates,
                     ),
                     Err(e) => HostResult::new(&host.name, Assessment::unknown(e), None),
                 },
-                None => run_probe(&mut *shell, host, request.command_timeout, None, tools.advisory, tools.templates),
+                None => run_probe(&mut *shell, host, request.probe_timeout, None, tools.advisory, tools.templates),
             };
             if let Some(audit) = tools.audit {
                 audit.record(&host.name, shell.take_records());
@@ -135,7 +137,7 @@ pub fn probe_over(
 }
 
 /// Runs the probe on an open shell, reads its output as it streams (saving it too, if asked)
-/// and assesses the host. `timeout` applies unless the host sets `command_timeout`.
+/// and assesses the host. `timeout` applies unless the host sets `probe_timeout`.
 fn run_probe(
     shell: &mut dyn RemoteShell,
     host: &Host,
@@ -152,7 +154,7 @@ fn run_probe(
         }
     };
     let mut sink = ProbeSink { reader: ProbeReader::new(advisory, wsus_dir), saved, save_error: None };
-    let timeout = host.vars.command_timeout.unwrap_or(timeout);
+    let timeout = host.vars.probe_timeout.unwrap_or(timeout);
     if let Err(e) = shell::run(shell, host.shell_type(), &command, timeout, &mut sink) {
         return HostResult::new(&host.name, Assessment::unknown(e.to_string()), None);
     }
