@@ -45,7 +45,9 @@ impl UtcTime {
     }
 
     /// Reads a WMI `CIM_DATETIME` (`yyyymmddHHMMSS.mmmmmmsUUU`, the last part the offset
-    /// from UTC in minutes) and converts it to UTC.
+    /// from UTC in minutes) and converts it to UTC. The value comes from the host's output:
+    /// a sign that is not one ASCII character, or an offset too large to apply, reads as no
+    /// time rather than a panic.
     pub fn parse_cim_datetime(text: &str) -> Option<UtcTime> {
         let t = text.trim();
         let b = t.as_bytes();
@@ -56,17 +58,17 @@ impl UtcTime {
         let base = UtcTime::from_fields(i64::from(n(0..4)?), n(4..6)?, n(6..8)?, n(8..10)?, n(10..12)?, n(12..14)?)?;
         let offset_minutes = match t.get(21..) {
             Some(off) if off.len() >= 2 => {
-                let (sign, digits) = off.split_at(1);
+                let (sign, digits) = off.split_at_checked(1)?;
                 let minutes: i64 = digits.parse().ok()?;
                 match sign {
                     "+" => minutes,
-                    "-" => -minutes,
+                    "-" => minutes.checked_neg()?,
                     _ => return None,
                 }
             }
             _ => 0,
         };
-        Some(UtcTime(base.0 - offset_minutes * 60))
+        Some(UtcTime(base.0.checked_sub(offset_minutes.checked_mul(60)?)?))
     }
 
     fn fields(self) -> (i64, u32, u32, u32, u32, u32) {
@@ -154,5 +156,16 @@ mod tests {
         assert_eq!(t.to_string(), "2008-08-01T13:00:00Z");
         assert_eq!(UtcTime::parse_cim_datetime("2008"), None);
         assert_eq!(UtcTime(0).to_string(), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn cim_datetime_with_a_foreign_sign_or_a_huge_offset_is_no_time() {
+        // Found by the probe_reader fuzz target: a `dll` section's `LastModified` whose bytes
+        // after the seconds were not ASCII (decoded as U+FFFD) cut a character in two.
+        assert_eq!(UtcTime::parse_cim_datetime("20090824120000.\u{fffd}\u{fffd}\u{fffd}\u{fffd}"), None);
+        assert_eq!(UtcTime::parse_cim_datetime("20080801120000.000000\u{a0}60"), None);
+        assert_eq!(UtcTime::parse_cim_datetime("20080801120000.000000+9223372036854775807"), None);
+        assert_eq!(UtcTime::parse_cim_datetime("20080801120000.000000-9223372036854775807"), None);
+        assert_eq!(UtcTime::parse_cim_datetime("20080801120000.000000--9223372036854775808"), None);
     }
 }
