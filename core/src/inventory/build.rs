@@ -7,18 +7,25 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::error::{InventoryError, Location};
-use super::load::{GroupNode, HostNode, Tree};
+use super::error::InventoryError;
+use super::load::{GroupNode, HostNode, Locator, Tree};
 use super::model::{Group, Host, Inventory};
 use super::vars::VarSet;
 
-pub(super) fn build(mut tree: Tree, source: &str) -> Result<Inventory, InventoryError> {
+pub(super) fn build(mut tree: Tree, source: &str, locator: &Locator<'_>) -> Result<Inventory, InventoryError> {
     if let Some(err) = InventoryError::from_list(std::mem::take(&mut tree.errors)) {
         return Err(err);
     }
     add_ungrouped(&mut tree);
-    let depths = depths(&tree.groups, source)?;
-    let hosts = tree.hosts.iter().map(|h| merge(h, &tree.groups, &depths)).collect();
+    let depths = depths(&tree.groups, locator)?;
+    // Hosts listed in the same groups share their precedence order: computed once per set of
+    // groups (a site's hundreds of hosts), not once per host.
+    let mut orders: HashMap<&[String], Vec<&str>> = HashMap::new();
+    let mut hosts = Vec::with_capacity(tree.hosts.len());
+    for host in &tree.hosts {
+        let order = orders.entry(&host.groups).or_insert_with(|| precedence(&host.groups, &tree.groups, &depths));
+        hosts.push(merge(host, order, &tree.groups));
+    }
     let groups = tree
         .groups
         .into_iter()
@@ -57,11 +64,14 @@ fn add_ungrouped(tree: &mut Tree) {
 }
 
 /// Each group's depth: the length of the longest path from `all`. A loop is an error.
-fn depths(groups: &HashMap<String, GroupNode>, source: &str) -> Result<HashMap<String, usize>, InventoryError> {
+fn depths(
+    groups: &HashMap<String, GroupNode>,
+    locator: &Locator<'_>,
+) -> Result<HashMap<String, usize>, InventoryError> {
     let mut order = Vec::new();
     let mut state: HashMap<&str, bool> = HashMap::new(); // false: on the path, true: done
     let mut path = Vec::new();
-    visit("all", groups, &mut state, &mut path, &mut order).map_err(|chain| cycle(groups, source, chain))?;
+    visit("all", groups, &mut state, &mut path, &mut order).map_err(|chain| cycle(groups, locator, chain))?;
     let mut depth: HashMap<String, usize> = HashMap::new();
     for name in order.iter().rev() {
         let here = depth.get(*name).copied().unwrap_or(0);
@@ -102,32 +112,43 @@ fn visit<'g>(
     Ok(())
 }
 
-fn cycle(groups: &HashMap<String, GroupNode>, source: &str, chain: Vec<String>) -> InventoryError {
+fn cycle(groups: &HashMap<String, GroupNode>, locator: &Locator<'_>, chain: Vec<String>) -> InventoryError {
     let group = chain.first().cloned().unwrap_or_default();
-    let location =
-        groups.get(&group).and_then(|g| g.location.clone()).unwrap_or_else(|| Location::new(source, None, None));
+    let path = groups.get(&group).and_then(|g| g.path.as_deref()).unwrap_or_default();
+    let location = locator.at(path);
     InventoryError::GroupCycle { location, group, chain }
 }
 
-/// A host with its groups' variables and its own merged by precedence.
-fn merge(host: &HostNode, groups: &HashMap<String, GroupNode>, depths: &HashMap<String, usize>) -> Host {
+/// Every group a host listed in `direct` belongs to (`all` and each ancestor included), in the
+/// order their variables apply: shallowest first, by name within a depth.
+fn precedence<'g>(
+    direct: &'g [String],
+    groups: &'g HashMap<String, GroupNode>,
+    depths: &HashMap<String, usize>,
+) -> Vec<&'g str> {
     let mut member_of: BTreeSet<&str> = BTreeSet::from(["all"]);
-    let mut todo: Vec<&str> = host.groups.iter().map(String::as_str).collect();
+    let mut todo: Vec<&str> = direct.iter().map(String::as_str).collect();
     while let Some(name) = todo.pop() {
         if member_of.insert(name) {
             todo.extend(groups.get(name).map(|g| g.parents.iter().map(String::as_str)).into_iter().flatten());
         }
     }
-    let mut ordered: Vec<&str> = member_of.iter().copied().collect();
+    let mut ordered: Vec<&str> = member_of.into_iter().collect();
     ordered.sort_by_key(|name| (depths.get(*name).copied().unwrap_or(0), *name));
+    ordered
+}
+
+/// A host with its groups' variables (in `order`, see [`precedence`]) and its own merged.
+fn merge(host: &HostNode, order: &[&str], groups: &HashMap<String, GroupNode>) -> Host {
     let mut vars = VarSet::default();
-    for name in &ordered {
+    for name in order {
         if let Some(group) = groups.get(*name) {
             vars.overlay(&group.vars);
         }
     }
     vars.overlay(&host.vars);
     let (address, port, user, vars) = vars.finish(&host.name);
-    let groups = member_of.into_iter().filter(|g| *g != "all").map(String::from).collect();
-    Host { name: host.name.clone(), address, port, user, groups, vars }
+    let mut member_of: Vec<String> = order.iter().filter(|g| **g != "all").map(|g| g.to_string()).collect();
+    member_of.sort_unstable();
+    Host { name: host.name.clone(), address, port, user, groups: member_of, vars }
 }

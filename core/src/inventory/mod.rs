@@ -67,8 +67,8 @@ impl Inventory {
                 message: format!("`[`/`{{` nest more than {} deep here", crate::files::MAX_FLOW_DEPTH),
             });
         }
-        let tree = load::read(text, source_name)?;
-        build::build(tree, source_name)
+        let (tree, locator) = load::read(text, source_name)?;
+        build::build(tree, source_name, &locator)
     }
 
     /// The host called `name`.
