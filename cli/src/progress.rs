@@ -34,14 +34,14 @@ impl ScanProgress {
         ScanProgress { bar, counts: BTreeMap::new() }
     }
 
-    pub fn event(&mut self, event: ScanEvent) {
+    pub fn event(&mut self, event: &ScanEvent) {
         match event {
             ScanEvent::Started { total } => {
-                self.bar.set_length(total as u64);
+                self.bar.set_length(*total as u64);
                 self.bar.enable_steady_tick(std::time::Duration::from_millis(200));
             }
-            ScanEvent::HostDone { verdict, .. } => {
-                *self.counts.entry(verdict).or_default() += 1;
+            ScanEvent::HostDone { result, .. } => {
+                *self.counts.entry(result.verdict).or_default() += 1;
                 let msg: Vec<String> = self.counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
                 self.bar.inc(1);
                 self.bar.set_message(msg.join(", "));

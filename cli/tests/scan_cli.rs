@@ -55,3 +55,50 @@ fn a_hung_host_is_given_up_after_the_probe_timeout() {
     assert!(started.elapsed() < Duration::from_secs(20), "probe_timeout: 1 was not applied");
     lab.shutdown();
 }
+
+/// The first Ctrl-C stops a scan at once: probes only read, so nothing waits for the hosts in
+/// flight. The result holds every host judged before the stop, the others are `unknown`
+/// (interrupted), the JSON is whole, and the exit status is 130.
+#[test]
+fn ctrl_c_stops_a_scan_at_once_and_writes_what_was_judged() {
+    let hosts = ["hang", "w2003-sp1-unpatched"].map(|p| HostSpec::new(p, p).unwrap()).to_vec();
+    let lab = Lab::start(LabConfig { hosts, ..LabConfig::default() }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = lab.write_artifacts(dir.path()).unwrap().inventory;
+    let out = dir.path().join("scan.json");
+    let mut scan = wsusfix()
+        .args(["scan", "--no-progress", "--format", "json", "--probe-timeout", "600", "-i"])
+        .arg(&inventory)
+        .arg("-o")
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The healthy host answers within a second; the hung one never does.
+    std::thread::sleep(Duration::from_secs(3));
+    let signalled = Instant::now();
+    let kill = Command::new("kill").args(["-INT", &scan.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let status = loop {
+        if let Some(status) = scan.try_wait().unwrap() {
+            break status;
+        }
+        if signalled.elapsed() > Duration::from_secs(20) {
+            let _ = scan.kill();
+            panic!("the scan did not stop within 20 s of Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut scan.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted: stopping now"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).expect("whole JSON");
+    let hosts = json["hosts"].as_array().unwrap();
+    let hung = hosts.iter().find(|h| h["host"] == "hang").unwrap();
+    assert_eq!(hung["verdict"], "unknown", "{hung}");
+    assert!(hung["reason"].as_str().unwrap().starts_with("interrupted"), "{hung}");
+    let judged = hosts.iter().find(|h| h["host"] == "w2003-sp1-unpatched").unwrap();
+    assert_eq!(judged["verdict"], "affected", "judged before the stop: {judged}");
+    lab.shutdown();
+}

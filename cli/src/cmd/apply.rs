@@ -166,7 +166,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Session::start(&path, &plan, &plan_text, &plan_label, options)?
         }
     };
-    let cancel = super::common::cancel_on_interrupt()?;
+    let cancel = super::common::cancel_on_interrupt(super::common::FINISH_IN_FLIGHT)?;
     let connector = args.connect.connector();
     let tools = ApplyTools { connector: &connector, advisory: &advisory, templates: &templates };
     let mut progress = ApplyProgress::new(!args.connect.no_progress);

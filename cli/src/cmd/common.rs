@@ -147,23 +147,21 @@ pub fn raise_open_file_limit(forks: usize) {
 #[cfg(not(unix))]
 pub fn raise_open_file_limit(_forks: usize) {}
 
-/// A flag set by Ctrl-C (or SIGTERM): fleet operations stop taking new hosts and finish the
-/// ones in flight, so the result stays consistent. A second Ctrl-C exits at once, and so does
-/// the process [`STOP_GRACE`] after the first, whatever is still in flight: every stop is bounded.
-pub fn cancel_on_interrupt() -> anyhow::Result<&'static std::sync::atomic::AtomicBool> {
+/// A flag set by Ctrl-C (or SIGTERM), which prints `first`: fleet operations stop taking new
+/// hosts and finish the ones in flight ([`FINISH_IN_FLIGHT`]), so the result stays consistent;
+/// a scan stops at once. A second Ctrl-C exits at once, and so does the process [`STOP_GRACE`]
+/// after the first, whatever is still in flight: every stop is bounded.
+pub fn cancel_on_interrupt(first: &'static str) -> anyhow::Result<&'static std::sync::atomic::AtomicBool> {
     use std::sync::atomic::{AtomicBool, Ordering};
     static CANCEL: AtomicBool = AtomicBool::new(false);
     static INSTALLED: std::sync::Once = std::sync::Once::new();
     let mut result = Ok(());
     INSTALLED.call_once(|| {
-        result = ctrlc::set_handler(|| {
+        result = ctrlc::set_handler(move || {
             if CANCEL.swap(true, Ordering::SeqCst) {
                 std::process::exit(130);
             }
-            eprintln!(
-                "\ninterrupted: finishing the hosts in flight, for at most {} s (Ctrl-C again to quit now)",
-                STOP_GRACE.as_secs()
-            );
+            eprintln!("\n{first}");
             std::thread::spawn(|| {
                 std::thread::sleep(STOP_GRACE);
                 eprintln!("wsusfix: still busy {} s after the interruption: quitting", STOP_GRACE.as_secs());
@@ -174,6 +172,10 @@ pub fn cancel_on_interrupt() -> anyhow::Result<&'static std::sync::atomic::Atomi
     result.context("cannot install the Ctrl-C handler")?;
     Ok(&CANCEL)
 }
+
+/// What the first Ctrl-C says where the hosts in flight are finished (they may be changing).
+pub const FINISH_IN_FLIGHT: &str =
+    "interrupted: finishing the hosts in flight, for at most 300 s (Ctrl-C again to quit now)";
 
 /// How long an interrupted run may take to finish the hosts in flight.
 pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(300);
@@ -224,5 +226,10 @@ mod tests {
         assert_eq!(parse_duration("90").unwrap().as_secs(), 90);
         assert!(parse_duration("18446744073709551615h").unwrap_err().to_string().contains("longer than a week"));
         assert!(parse_duration("8d").is_err());
+    }
+
+    #[test]
+    fn the_first_interruption_states_the_grace_it_gets() {
+        assert!(FINISH_IN_FLIGHT.contains(&format!("at most {} s", STOP_GRACE.as_secs())), "{FINISH_IN_FLIGHT}");
     }
 }

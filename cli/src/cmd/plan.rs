@@ -97,7 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (scan, created_from) = match (&args.from_scan, &args.inventory) {
         (Some(file), _) => (read_scan(file, &selected, args.inventory.is_some())?, file.display().to_string()),
         (None, Some(inv_path)) => {
-            let cancel = super::common::cancel_on_interrupt()?;
+            let cancel = super::common::cancel_on_interrupt(super::common::FINISH_IN_FLIGHT)?;
             let request = ScanRequest {
                 hosts: selected.clone(),
                 forks: args.connect.forks,
@@ -107,7 +107,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let mut progress = ScanProgress::new("scan", !args.connect.no_progress);
             let connector = args.connect.connector();
             let tools = ScanTools { connector: &connector, advisory: &advisory, templates: &templates, audit: None };
-            (scan::scan(&request, tools, cancel, &mut |e| progress.event(e)), inv_path.display().to_string())
+            (scan::scan(&request, tools, cancel, &mut |e| progress.event(&e)), inv_path.display().to_string())
         }
         (None, None) => bail!("nothing to plan from: give an inventory (-i FILE) or a saved scan (--from-scan FILE)"),
     };

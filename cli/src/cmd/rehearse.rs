@@ -98,7 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         connect_timeout: std::time::Duration::from_secs(10),
         default_user: "admin".into(),
     });
-    let cancel = super::common::cancel_on_interrupt()?;
+    let cancel = super::common::cancel_on_interrupt(super::common::FINISH_IN_FLIGHT)?;
     let tools = ApplyTools { connector: &connector, advisory: &advisory, templates: &templates };
     let result = session.run(&request, tools, cancel, &mut |_| {})?;
     session.finish(&result)?;

@@ -2,10 +2,13 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 use anyhow::Context;
 use wsusfix_core::audit::AuditLog;
-use wsusfix_core::scan::{self, ScanRequest, ScanTools};
+use wsusfix_core::scan::{self, ScanEvent, ScanReport, ScanRequest, ScanTools};
 
 use super::common::{ConnectArgs, KnowledgeArgs, TargetArgs};
 use crate::output::{self, Format};
@@ -15,12 +18,14 @@ use crate::progress::ScanProgress;
 ///
 /// Each host gets one connection and one round trip: a read-only cmd.exe line that reads the
 /// WSUS registry key, the client web service DLL's version, the services and the logs. Hosts are
-/// probed --forks at a time; a host that hangs is cut off at its timeout without holding the
-/// rest. Host keys are checked strictly against known_hosts. --audit keeps a record of every
-/// command run.
+/// probed --forks at a time; a host that hangs is given up on after --probe-timeout without
+/// holding the rest. Host keys are checked strictly against known_hosts. --audit keeps a record
+/// of every command run. Ctrl-C stops at once: the hosts judged so far are written, the others
+/// are `unknown` (interrupted), and the exit status is 130.
 ///
 /// Exit status: 0 scan complete, nothing affected; 2 affected hosts found; 3 some hosts could
-/// not be assessed (unreachable or unknown; this wins over 2); 1 usage or input error.
+/// not be assessed (unreachable or unknown; this wins over 2); 130 interrupted; 1 usage or
+/// input error.
 #[derive(clap::Args)]
 #[command(
     after_help = "Examples:\n  wsusfix scan -i inventory.yaml\n  wsusfix scan -i inventory.yaml --limit 'datacenter_a:!wsus-old*' --format json -o scan.json\n  wsusfix scan -i inventory.yaml --save-facts facts/ && wsusfix assess facts/*.txt"
@@ -66,15 +71,60 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let audit = args.audit.as_deref().map(AuditLog::open).transpose()?;
     let connector = args.connect.connector();
     let tools = ScanTools { connector: &connector, advisory: &advisory, templates: &templates, audit: audit.as_ref() };
-    let cancel = super::common::cancel_on_interrupt()?;
+    let cancel = super::common::cancel_on_interrupt(READ_ONLY_STOP)?;
     let mut progress = ScanProgress::new("scan", !args.connect.no_progress);
-    let report = scan::scan(&request, tools, cancel, &mut |e| progress.event(e));
-    output::write_scan(&report, args.format, args.output.as_deref())?;
-    if args.output.is_some() {
-        eprintln!("{}", report.summary_line());
-    }
-    if let Some(e) = audit.as_ref().and_then(AuditLog::error) {
-        eprintln!("warning: {e}");
-    }
-    Ok(ExitCode::from(report.outcome().exit_code()))
+    let finish = |report: &ScanReport| -> anyhow::Result<()> {
+        output::write_scan(report, args.format, args.output.as_deref())?;
+        if args.output.is_some() {
+            eprintln!("{}", report.summary_line());
+        }
+        if let Some(e) = audit.as_ref().and_then(AuditLog::error) {
+            eprintln!("warning: {e}");
+        }
+        Ok(())
+    };
+    // The scan runs beside this thread, which follows its results. A probe only reads, so
+    // nothing is left half done when the first Ctrl-C stops the scan at once: the results so
+    // far are written, every other host is `unknown` (interrupted), and the process exits 130
+    // without waiting for the probes in flight.
+    std::thread::scope(|scope| {
+        let (events, received) = mpsc::channel();
+        let worker = scope.spawn(|| {
+            let events = events;
+            scan::scan(&request, tools, cancel, &mut |e| {
+                let _ = events.send(e);
+            })
+        });
+        let mut results = vec![None; request.hosts.len()];
+        loop {
+            match received.recv_timeout(Duration::from_millis(100)) {
+                Ok(event) => {
+                    progress.event(&event);
+                    if let ScanEvent::HostDone { index, result } = event {
+                        if let Some(slot) = results.get_mut(index) {
+                            *slot = Some(*result);
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) if cancel.load(Ordering::SeqCst) => {
+                    progress.event(&ScanEvent::Finished { elapsed: Duration::ZERO });
+                    let report = scan::partial_report(&request.hosts, results, INTERRUPTED);
+                    finish(&report)?;
+                    eprintln!("interrupted: the result above holds the hosts judged before the stop");
+                    std::process::exit(130);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        let report = worker.join().map_err(|_| anyhow::anyhow!("the scan stopped unexpectedly"))?;
+        finish(&report)?;
+        Ok(ExitCode::from(report.outcome().exit_code()))
+    })
 }
+
+/// What the first Ctrl-C of a scan says: probes only read, so it stops at once.
+const READ_ONLY_STOP: &str = "interrupted: stopping now and writing the hosts judged so far (the probes only read)";
+
+/// Why a host a stopped scan did not judge is `unknown`.
+const INTERRUPTED: &str = "interrupted: the scan was stopped (Ctrl-C) before this host was judged";

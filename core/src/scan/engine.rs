@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use super::saved::SavedOutput;
 use super::{HostResult, ScanReport};
 use crate::advisory::Advisory;
-use crate::assess::{Assessment, Verdict};
+use crate::assess::Assessment;
 use crate::audit::AuditLog;
 use crate::connector::Connector;
 use crate::fleet::{self, PoolEvent};
@@ -48,11 +48,13 @@ pub struct ScanTools<'a> {
     pub audit: Option<&'a AuditLog>,
 }
 
-/// Progress of a scan, for display.
+/// Progress of a scan, for display, and each host's result as it is judged (the request's
+/// host `index`), so a caller that must stop at once still has every result so far (see
+/// [`partial_report`]).
 #[derive(Clone, Debug)]
 pub enum ScanEvent {
     Started { total: usize },
-    HostDone { host: String, verdict: Verdict, elapsed: Duration },
+    HostDone { index: usize, result: Box<HostResult> },
     Finished { elapsed: Duration },
 }
 
@@ -70,24 +72,23 @@ pub fn scan(
     let work = |host: &Host| scan_host(host, request, tools);
     fleet::run(&request.hosts, request.forks, stop, work, &mut |event| {
         if let PoolEvent::Done { index, result, .. } = event {
-            on_event(ScanEvent::HostDone {
-                host: result.host.clone(),
-                verdict: result.verdict,
-                elapsed: Duration::from_millis(result.duration_ms.unwrap_or(0)),
-            });
+            on_event(ScanEvent::HostDone { index, result: Box::new(result.clone()) });
             results[index] = Some(result);
         }
     });
+    on_event(ScanEvent::Finished { elapsed: started.elapsed() });
+    partial_report(&request.hosts, results, "not scanned: the scan was cancelled")
+}
+
+/// The report of a scan that may not have judged every host: `results` holds what was judged,
+/// by the request's host index; every other host is `unknown` for `reason`.
+pub fn partial_report(hosts: &[Host], results: Vec<Option<HostResult>>, reason: &str) -> ScanReport {
     let hosts = results
         .into_iter()
-        .zip(&request.hosts)
-        .map(|(result, host)| {
-            result.unwrap_or_else(|| {
-                HostResult::new(&host.name, Assessment::unknown("not scanned: the scan was cancelled"), None)
-            })
-        })
+        .chain(std::iter::repeat(None))
+        .zip(hosts)
+        .map(|(result, host)| result.unwrap_or_else(|| HostResult::new(&host.name, Assessment::unknown(reason), None)))
         .collect();
-    on_event(ScanEvent::Finished { elapsed: started.elapsed() });
     ScanReport::new(hosts)
 }
 

@@ -6,7 +6,7 @@
 mod engine;
 mod saved;
 
-pub use engine::{probe_over, scan, scan_host, ScanEvent, ScanRequest, ScanTools};
+pub use engine::{partial_report, probe_over, scan, scan_host, ScanEvent, ScanRequest, ScanTools};
 
 use std::collections::BTreeMap;
 
