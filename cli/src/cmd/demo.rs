@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use wsusfix_core::advisory::Advisory;
 use wsusfix_core::inventory::Inventory;
 use wsusfix_lab::{host_name, parse_mix, HostSpec, Lab, LabConfig};
 
@@ -88,7 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let lab = Lab::start(LabConfig { hosts, ..LabConfig::default() })?;
     let artifacts = lab.write_artifacts(&out.join("lab"))?;
     let inventory = artifacts.inventory.display().to_string();
-    make_packages(&out.join("packages"))?;
+    super::lab::write_packages(&out.join("packages"))?;
     let timeouts = ["--probe-timeout", "5", "--connect-timeout", "5", "--no-progress"];
 
     step("1. Scan every host in one round trip", "scan.json, scan.md");
@@ -165,16 +164,6 @@ fn expect_code(code: ExitCode, allowed: &[u8], what: &str) -> anyhow::Result<()>
         return Ok(());
     }
     bail!("{what} exited with {code:?}, expected one of {allowed:?}")
-}
-
-/// Simulated package files under the advisory's names (the lab recognises them by name).
-fn make_packages(dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let advisory = Advisory::embedded();
-    for name in [&advisory.package.x86, &advisory.package.x64, &advisory.reinstall.x86, &advisory.reinstall.x64] {
-        std::fs::write(dir.join(name), format!("MZ simulated {name} for the wsusfix demo\n"))?;
-    }
-    Ok(())
 }
 
 /// Compares every host's apply outcome and rescan verdict with what its profile implies.

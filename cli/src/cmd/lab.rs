@@ -3,7 +3,7 @@
 //! a state folder (for OpenSSH's sshd with a `ForceCommand`); `profiles` lists the profiles.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -13,8 +13,9 @@ use wsusfix_lab::{parse_mix, HostSpec, Lab, LabConfig, Profile};
 pub enum LabCommand {
     /// Serve simulated hosts over SSH on 127.0.0.1 until SIGINT or SIGTERM.
     ///
-    /// Writes DIR/inventory.yaml (each host with a `lab_profile` variable), DIR/known_hosts
-    /// and the client key DIR/id_ed25519, then prints one `lab ready` line.
+    /// Writes DIR/inventory.yaml (each host with a `lab_profile` variable), DIR/known_hosts,
+    /// the client key DIR/id_ed25519 and simulated packages in DIR/packages/ (for `plan
+    /// --packages`), then prints one `lab ready` line.
     ///
     /// Exit status: 0 stopped by SIGINT or SIGTERM; 1 usage error, or the lab could not start.
     Serve(ServeArgs),
@@ -114,6 +115,17 @@ fn load_profile(spec: &str, extra: &[Profile]) -> anyhow::Result<Profile> {
     Ok(Profile::from_spec(spec, extra)?)
 }
 
+/// Simulated package files under the advisory's names, for `plan --packages DIR`: the lab's
+/// hosts recognise the installer by its name, not by its bytes.
+pub fn write_packages(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let advisory = wsusfix_core::advisory::Advisory::embedded();
+    for name in [&advisory.package.x86, &advisory.package.x64, &advisory.reinstall.x86, &advisory.reinstall.x64] {
+        std::fs::write(dir.join(name), format!("MZ simulated {name}: a package only the wsusfix lab accepts\n"))?;
+    }
+    Ok(())
+}
+
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let extra: Vec<Profile> = args.profile_file.iter().map(|f| Profile::from_file(f)).collect::<Result<_, _>>()?;
     let hosts = match &args.profile {
@@ -146,13 +158,17 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     })
     .context("cannot start the lab")?;
     let files = lab.write_artifacts(&args.out).context("cannot write the lab's files")?;
+    let packages = args.out.join("packages");
+    write_packages(&packages)
+        .with_context(|| format!("cannot write the simulated packages to {}", packages.display()))?;
     let ports: Vec<u16> = lab.hosts().iter().map(|h| h.addr.port()).collect();
     let (lo, hi) = (ports.iter().min().copied().unwrap_or(0), ports.iter().max().copied().unwrap_or(0));
     let wan = if args.latency > 0 { format!(", {} ms round trip", args.latency) } else { String::new() };
     println!(
-        "lab ready: {} hosts on 127.0.0.1 ports {lo}-{hi}{wan}; inventory {}",
+        "lab ready: {} hosts on 127.0.0.1 ports {lo}-{hi}{wan}; inventory {}; packages {}",
         lab.hosts().len(),
-        files.inventory.display()
+        files.inventory.display(),
+        packages.display()
     );
     std::io::stdout().flush().ok();
     lab.wait_for_shutdown_signal().context("cannot wait for a signal")?;
