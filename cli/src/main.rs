@@ -45,6 +45,8 @@ enum Command {
     Lab(cmd::lab::LabCommand),
     #[cfg(feature = "lab")]
     Demo(cmd::demo::Args),
+    Completions(cmd::generate::CompletionsArgs),
+    Man(cmd::generate::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -110,5 +112,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Lab(c) => cmd::lab::run(c),
         #[cfg(feature = "lab")]
         Command::Demo(a) => cmd::demo::run(a),
+        Command::Completions(a) => cmd::generate::completions(&a),
+        Command::Man(a) => cmd::generate::man(&a),
     }
 }

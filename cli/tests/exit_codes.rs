@@ -23,6 +23,8 @@ const COMMANDS: &[&[&str]] = &[
     &["lab", "serve"],
     &["lab", "rehearse"],
     &["demo"],
+    &["completions"],
+    &["man"],
 ];
 
 #[test]

@@ -53,7 +53,7 @@ pub struct Args {
     #[arg(value_name = "PLAN", required_unless_present = "resume")]
     pub plan: Option<PathBuf>,
     /// The inventory: how to reach the plan's hosts (every host to work on must be in it).
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE", env = "WSUSFIX_INVENTORY")]
     pub inventory: PathBuf,
     /// Only hosts matching this pattern: `web*`, `group`, `a:b`, `a:&b`, `a:!b`, `@failed-hosts`.
     #[arg(short, long, value_name = "PATTERN")]

@@ -40,7 +40,7 @@ impl KnowledgeArgs {
 #[derive(clap::Args, Debug, Clone)]
 pub struct TargetArgs {
     /// The inventory (Ansible YAML format).
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE", env = "WSUSFIX_INVENTORY")]
     pub inventory: PathBuf,
     /// Only hosts matching this pattern: `web*`, `group`, `a:b`, `a:&b`, `a:!b`, `@retry-file`.
     #[arg(short, long, value_name = "PATTERN")]
@@ -70,7 +70,7 @@ pub struct ConnectArgs {
     /// hosts x 8 x RTT / T: 1,000 hosts 100 ms away scan in about 4 s with 256 forks. Each
     /// host in flight costs about 0.14 MiB of memory and up to 4 open files (the soft limit is
     /// raised to fit); on a LAN, a few dozen keep the cores busy.
-    #[arg(short, long, value_name = "N", default_value_t = wsusfix_core::fleet::default_forks())]
+    #[arg(short, long, value_name = "N", default_value_t = wsusfix_core::fleet::default_forks(), env = "WSUSFIX_FORKS")]
     pub forks: std::num::NonZeroUsize,
     /// Trust and record the host key of a host seen for the first time (a changed key is
     /// always refused).
@@ -78,7 +78,7 @@ pub struct ConnectArgs {
     pub accept_new_host_keys: bool,
     /// An extra known_hosts file to check host keys against (besides ~/.ssh/known_hosts and
     /// each host's `known_hosts_file`).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "WSUSFIX_KNOWN_HOSTS")]
     pub known_hosts: Vec<PathBuf>,
     /// Seconds to wait for a connection and its authentication (a host's `connect_timeout` wins).
     #[arg(long, value_name = "SECS", default_value_t = 10)]
@@ -90,7 +90,7 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "SECS", default_value_t = 30, alias = "command-timeout")]
     pub probe_timeout: u64,
     /// The user for hosts whose inventory names none.
-    #[arg(long, value_name = "USER", default_value = "Administrator")]
+    #[arg(long, value_name = "USER", default_value = "Administrator", env = "WSUSFIX_USER")]
     pub user: String,
     /// Show no progress bar (none is shown when standard error is not a terminal).
     #[arg(long)]

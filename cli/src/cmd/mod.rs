@@ -6,6 +6,7 @@ pub mod assess;
 pub mod common;
 #[cfg(feature = "lab")]
 pub mod demo;
+pub mod generate;
 pub mod inventory;
 #[cfg(feature = "lab")]
 pub mod lab;

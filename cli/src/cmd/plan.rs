@@ -31,7 +31,7 @@ use crate::progress::ScanProgress;
 )]
 pub struct Args {
     /// The inventory (required unless --from-scan; with it, supplies each host's temp_dir and groups).
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE", env = "WSUSFIX_INVENTORY")]
     pub inventory: Option<PathBuf>,
     /// Only hosts matching this pattern: `web*`, `group`, `a:b`, `a:&b`, `a:!b`, `@retry-file`.
     #[arg(short, long, value_name = "PATTERN")]
