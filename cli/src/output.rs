@@ -44,7 +44,18 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// Text cut to at most `max` characters, with an ellipsis when cut.
+/// On a terminal, cut to `max` characters with an ellipsis; elsewhere (a pipe, a file, a log)
+/// whole: the end of a reason is often the advice.
 pub fn shorten(text: &str, max: usize) -> String {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return text.to_string();
+    }
+    cut(text, max)
+}
+
+/// `text` cut to `max` characters, the last one an ellipsis when it was longer.
+fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_string();
     }
@@ -176,6 +187,12 @@ mod tests {
     fn table_pads_columns() {
         let t = table(&["A", "LONGER"], &[vec!["xyz".into(), "1".into()]]);
         assert_eq!(t, "A    LONGER\nxyz  1\n");
+    }
+
+    #[test]
+    fn a_long_reason_is_cut_with_an_ellipsis() {
+        assert_eq!(cut("short", 10), "short");
+        assert_eq!(cut("a reason that goes on", 10), "a reason …");
     }
 
     #[test]

@@ -418,3 +418,20 @@ fn a_disk_that_fills_during_apply_still_prints_the_result_and_the_run_resumes() 
         serde_json::from_slice(&std::fs::read(kept.join("outcome.json")).unwrap()).expect("outcome.json");
     assert!(outcome.to_string().contains("remediated"), "{outcome}");
 }
+
+/// Hosts `--limit` leaves out are one line under the table, not a row each, and untouched.
+#[test]
+fn hosts_left_out_by_limit_are_summed_up_in_one_line() {
+    let s = setup(
+        &[("w03a", "w2003-sp1-unpatched"), ("w03b", "w2003-sp1-unpatched"), ("w03c", "w2003-sp1-unpatched")],
+        "100%",
+    );
+    let run = s.dir.path().join("run");
+    let out = s.apply(&["--yes", "--limit", "w03a", "--run-dir"]).arg(&run).arg(&s.plan).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("2 planned hosts not selected by --limit: w03b, w03c\n"), "{stdout}");
+    assert!(!stdout.lines().any(|l| l.starts_with("w03b") || l.starts_with("w03c")), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("w03a") && l.contains("remediated")), "{stdout}");
+    assert_eq!((s.installs("w03a"), s.installs("w03b"), s.installs("w03c")), (1, 0, 0));
+}

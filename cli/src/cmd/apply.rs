@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 use wsusfix_core::apply::journal::{self, RunDir, RunOptions};
 use wsusfix_core::apply::{self, ApplyRequest, ApplyResult, ApplyTools, DryRunHost, Session};
 use wsusfix_core::inventory::Inventory;
+use wsusfix_core::outcome::Outcome;
 use wsusfix_core::plan::{BatchPolicy, Plan};
 use wsusfix_core::time::UtcTime;
 
@@ -295,8 +296,10 @@ fn read_line() -> anyhow::Result<String> {
 }
 
 fn print_result(result: &ApplyResult, dir: &Path) {
-    let rows: Vec<Vec<String>> = result
-        .hosts
+    // Hosts --limit left out are summed up in one line, not listed one a row.
+    let (left_out, worked): (Vec<_>, Vec<_>) =
+        result.hosts.iter().partition(|h| h.outcome == Outcome::Skipped && h.reason == apply::NOT_SELECTED);
+    let rows: Vec<Vec<String>> = worked
         .iter()
         .map(|h| {
             let mut note = crate::output::shorten(&h.reason, 110);
@@ -320,6 +323,12 @@ fn print_result(result: &ApplyResult, dir: &Path) {
         })
         .collect();
     print!("{}", table(&["HOST", "OUTCOME", "DLL", "REASON"], &rows));
+    if !left_out.is_empty() {
+        let names: Vec<&str> = left_out.iter().take(5).map(|h| h.host.as_str()).collect();
+        let more = left_out.len().saturating_sub(names.len());
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        println!("{} planned hosts not selected by --limit: {}{more}", left_out.len(), names.join(", "));
+    }
     let counts: Vec<String> = result.counts().iter().map(|(o, n)| format!("{n} {o}")).collect();
     println!("\n{} hosts: {}", result.hosts.len(), counts.join(", "));
     if result.hosts.iter().all(|h| h.outcome.untouched()) {

@@ -33,7 +33,7 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 pub use judge::Judgement;
-pub use run::{apply, dry_run, ApplyResult, DryRunHost, RunContext, Stop};
+pub use run::{apply, dry_run, ApplyResult, DryRunHost, RunContext, Stop, NOT_SELECTED};
 pub use session::Session;
 
 use crate::advisory::Advisory;

@@ -87,10 +87,13 @@ impl ApplyResult {
     }
 }
 
+/// The reason of a plan host that `--limit` left out of the run.
+pub const NOT_SELECTED: &str = "not selected by --limit";
+
 /// How a plan host starts the run: already decided, or to be worked on.
 fn initial(request: &ApplyRequest, plan: &HostPlan) -> Option<HostOutcome> {
     if request.selected.as_ref().is_some_and(|s| !s.contains(&plan.host)) {
-        return Some(HostOutcome::new(&plan.host, Outcome::Skipped, "not selected by --limit"));
+        return Some(HostOutcome::new(&plan.host, Outcome::Skipped, NOT_SELECTED));
     }
     if request.backout {
         return plan
