@@ -1,5 +1,6 @@
-//! Turns core's scan and apply events into indicatif progress bars on a terminal, and into
-//! nothing on a pipe or with `--no-progress`.
+//! Turns core's scan and apply events into indicatif progress bars on a terminal (none with
+//! `--no-progress`), and into plain lines as things happen when standard error is not a
+//! terminal (a pipe, `tee`, a CI log), one per host done, as Ansible's default output does.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -14,6 +15,9 @@ use wsusfix_core::scan::ScanEvent;
 pub struct ScanProgress {
     bar: ProgressBar,
     counts: BTreeMap<Verdict, usize>,
+    /// Plain lines instead of a bar: standard error is not a terminal.
+    lines: bool,
+    label: String,
 }
 
 impl ScanProgress {
@@ -31,7 +35,8 @@ impl ScanProgress {
         .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(label.to_string());
-        ScanProgress { bar, counts: BTreeMap::new() }
+        let lines = !std::io::stderr().is_terminal();
+        ScanProgress { bar, counts: BTreeMap::new(), lines, label: label.to_string() }
     }
 
     pub fn event(&mut self, event: &ScanEvent) {
@@ -39,8 +44,14 @@ impl ScanProgress {
             ScanEvent::Started { total } => {
                 self.bar.set_length(*total as u64);
                 self.bar.enable_steady_tick(std::time::Duration::from_millis(200));
+                if self.lines {
+                    eprintln!("{}: {total} hosts", self.label);
+                }
             }
             ScanEvent::HostDone { result, .. } => {
+                if self.lines {
+                    eprintln!("{}", host_line(result));
+                }
                 *self.counts.entry(result.verdict).or_default() += 1;
                 let msg: Vec<String> = self.counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
                 self.bar.inc(1);
@@ -51,6 +62,13 @@ impl ScanProgress {
     }
 }
 
+/// `wsus01: affected (0.4 s)`; a host that needs attention says why, whole.
+fn host_line(result: &wsusfix_core::scan::HostResult) -> String {
+    let took = result.duration_ms.map(|ms| format!(" ({:.1} s)", ms as f64 / 1000.0)).unwrap_or_default();
+    let why = if result.verdict.needs_attention() { format!(": {}", result.reason) } else { String::new() };
+    format!("{}: {}{took}{why}", result.host, result.verdict)
+}
+
 /// Progress of `apply`: the whole run on one bar, the current batch on another.
 pub struct ApplyProgress {
     _multi: MultiProgress,
@@ -58,6 +76,8 @@ pub struct ApplyProgress {
     batch: ProgressBar,
     counts: BTreeMap<Outcome, usize>,
     enabled: bool,
+    /// Plain lines instead of bars: standard error is not a terminal.
+    lines: bool,
 }
 
 impl ApplyProgress {
@@ -77,7 +97,8 @@ impl ApplyProgress {
         overall.set_style(style("apply   [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} hosts  {msg}"));
         let batch = multi.add(ProgressBar::new(0));
         batch.set_style(style("{prefix:7} {bar:30.green/white} {pos}/{len}  {msg}"));
-        ApplyProgress { _multi: multi, overall, batch, counts: BTreeMap::new(), enabled }
+        let lines = !std::io::stderr().is_terminal();
+        ApplyProgress { _multi: multi, overall, batch, counts: BTreeMap::new(), enabled, lines }
     }
 
     pub fn event(&mut self, event: ApplyEvent) {
@@ -86,6 +107,15 @@ impl ApplyProgress {
                 self.overall.set_length(total as u64);
                 self.overall.enable_steady_tick(std::time::Duration::from_millis(200));
             }
+            ApplyEvent::Started { total } if self.lines => eprintln!("apply: {total} hosts"),
+            ApplyEvent::BatchStarted { batch, batches, hosts } if self.lines => {
+                eprintln!("batch {batch}/{batches}: {hosts} hosts");
+            }
+            ApplyEvent::HostStarted { host } if self.lines => eprintln!("{host}: working"),
+            ApplyEvent::HostDone { host, outcome, elapsed } if self.lines => {
+                eprintln!("{host}: {outcome} ({:.1} s)", elapsed.as_secs_f64());
+            }
+            ApplyEvent::Stopped { reason } if self.lines => eprintln!("{reason}"),
             ApplyEvent::BatchStarted { batch, batches, hosts } => {
                 self.batch.set_prefix(format!("batch {batch}/{batches}"));
                 self.batch.set_length(hosts as u64);

@@ -434,4 +434,9 @@ fn hosts_left_out_by_limit_are_summed_up_in_one_line() {
     assert!(!stdout.lines().any(|l| l.starts_with("w03b") || l.starts_with("w03c")), "{stdout}");
     assert!(stdout.lines().any(|l| l.starts_with("w03a") && l.contains("remediated")), "{stdout}");
     assert_eq!((s.installs("w03a"), s.installs("w03b"), s.installs("w03c")), (1, 0, 0));
+    // On a pipe, standard error tells the run as it goes, a line per event.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for line in ["batch 1/1: 1 hosts\n", "w03a: working\n", "w03a: remediated ("] {
+        assert!(stderr.contains(line), "{line:?} in:\n{stderr}");
+    }
 }

@@ -39,6 +39,10 @@ fn a_hung_host_is_given_up_after_the_probe_timeout() {
     let other = hosts.iter().find(|h| h["host"] == "w2003-sp1-unpatched").unwrap();
     assert_eq!(other["verdict"], "affected", "{other}");
     assert!(took < Duration::from_secs(20), "the scan took {took:?} for a 2 s probe timeout");
+    // On a pipe, a line per host as it is judged; one that needs attention says why.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("scan: 2 hosts\n") && stderr.contains("w2003-sp1-unpatched: affected ("), "{stderr}");
+    assert!(stderr.lines().any(|l| l.starts_with("hang: unknown (") && l.contains("timed out")), "{stderr}");
 
     // The host's own `probe_timeout` wins over the command line's.
     let text = std::fs::read_to_string(&inventory)
