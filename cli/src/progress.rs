@@ -106,8 +106,10 @@ impl ApplyProgress {
             ApplyEvent::Started { total } => {
                 self.overall.set_length(total as u64);
                 self.overall.enable_steady_tick(std::time::Duration::from_millis(200));
+                if self.lines {
+                    eprintln!("apply: {total} hosts");
+                }
             }
-            ApplyEvent::Started { total } if self.lines => eprintln!("apply: {total} hosts"),
             ApplyEvent::BatchStarted { batch, batches, hosts } if self.lines => {
                 eprintln!("batch {batch}/{batches}: {hosts} hosts");
             }
