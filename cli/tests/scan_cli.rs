@@ -32,6 +32,15 @@ fn a_hung_host_is_given_up_after_the_probe_timeout() {
     let took = started.elapsed();
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The JSON says what wrote it, when, and from exactly which inventory.
+    let about = &json["about"];
+    assert_eq!(about["format_version"], 1, "{about}");
+    assert_eq!(about["tool"], format!("wsusfix {}", env!("CARGO_PKG_VERSION")), "{about}");
+    assert!(about["written_at"].as_str().is_some_and(|t| t.starts_with("20") && t.ends_with('Z')), "{about}");
+    assert_eq!(about["inventory"]["path"], inventory.display().to_string(), "{about}");
+    let sha256 = wsusfix_core::inventory::Inventory::load(&inventory).unwrap().sha256;
+    assert_eq!(sha256.len(), 64);
+    assert_eq!(about["inventory"]["sha256"], sha256, "{about}");
     let hosts = json["hosts"].as_array().unwrap();
     let hung = hosts.iter().find(|h| h["host"] == "hang").unwrap();
     assert_eq!(hung["verdict"], "unknown", "{hung}");

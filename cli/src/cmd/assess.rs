@@ -46,7 +46,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for file in &args.files {
         hosts.push(assess_file(file, &advisory, &dir)?);
     }
-    let report = ScanReport::new(hosts);
+    let mut report = ScanReport::new(hosts);
+    report.about = Some(super::scan::about(None));
     output::write_scan(&report, args.format, args.output.as_deref())?;
     Ok(ExitCode::from(report.outcome().exit_code()))
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use wsusfix_core::advisory::Advisory;
 use wsusfix_core::connector::{ConnectSettings, SshConnector};
+use wsusfix_core::scan::InventoryRef;
 use wsusfix_core::templates::Templates;
 
 /// Where wsusfix's knowledge comes from.
@@ -48,14 +49,16 @@ pub struct TargetArgs {
 }
 
 impl TargetArgs {
-    /// Loads the inventory and selects the hosts, printing its warnings.
-    pub fn select(&self) -> anyhow::Result<Vec<wsusfix_core::inventory::Host>> {
+    /// Loads the inventory and selects the hosts, printing its warnings; also names the
+    /// inventory exactly (path and SHA-256) for the results to say where they came from.
+    pub fn select(&self) -> anyhow::Result<(Vec<wsusfix_core::inventory::Host>, InventoryRef)> {
         let inventory = wsusfix_core::inventory::Inventory::load(&self.inventory)?;
         for warning in &inventory.warnings {
             eprintln!("warning: {warning}");
         }
         let hosts = inventory.select(self.limit.as_deref())?;
-        Ok(hosts.into_iter().cloned().collect())
+        let named = InventoryRef { path: inventory.source.clone(), sha256: inventory.sha256.clone() };
+        Ok((hosts.into_iter().cloned().collect(), named))
     }
 }
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use wsusfix_core::audit::AuditLog;
-use wsusfix_core::scan::{self, ScanEvent, ScanReport, ScanRequest, ScanTools};
+use wsusfix_core::scan::{self, InventoryRef, ScanAbout, ScanEvent, ScanReport, ScanRequest, ScanTools};
+use wsusfix_core::time::UtcTime;
 
 use super::common::{ConnectArgs, KnowledgeArgs, TargetArgs};
 use crate::output::{self, Format};
@@ -58,7 +59,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.output {
         super::common::check_writable(path, "-o")?;
     }
-    let hosts = args.target.select()?;
+    let (hosts, inventory) = args.target.select()?;
     if let Some(dir) = &args.save_facts {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -73,7 +74,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let tools = ScanTools { connector: &connector, advisory: &advisory, templates: &templates, audit: audit.as_ref() };
     let cancel = super::common::cancel_on_interrupt(READ_ONLY_STOP)?;
     let mut progress = ScanProgress::new("scan", !args.connect.no_progress);
-    let finish = |report: &ScanReport| -> anyhow::Result<()> {
+    let finish = |report: &mut ScanReport| -> anyhow::Result<()> {
+        report.about = Some(about(Some(inventory.clone())));
         output::write_scan(report, args.format, args.output.as_deref())?;
         if args.output.is_some() {
             eprintln!("{}", report.summary_line());
@@ -108,8 +110,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
                 Err(RecvTimeoutError::Timeout) if cancel.load(Ordering::SeqCst) => {
                     progress.event(&ScanEvent::Finished { elapsed: Duration::ZERO });
-                    let report = scan::partial_report(&request.hosts, results, INTERRUPTED);
-                    finish(&report)?;
+                    let mut report = scan::partial_report(&request.hosts, results, INTERRUPTED);
+                    finish(&mut report)?;
                     eprintln!("interrupted: the result above holds the hosts judged before the stop");
                     std::process::exit(130);
                 }
@@ -117,10 +119,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }
-        let report = worker.join().map_err(|_| anyhow::anyhow!("the scan stopped unexpectedly"))?;
-        finish(&report)?;
+        let mut report = worker.join().map_err(|_| anyhow::anyhow!("the scan stopped unexpectedly"))?;
+        finish(&mut report)?;
         Ok(ExitCode::from(report.outcome().exit_code()))
     })
+}
+
+/// What a scan's JSON says about itself: format, tool, time, and the inventory if there is one.
+pub fn about(inventory: Option<InventoryRef>) -> ScanAbout {
+    ScanAbout {
+        format_version: scan::SCAN_FORMAT_VERSION,
+        tool: format!("wsusfix {}", env!("CARGO_PKG_VERSION")),
+        written_at: UtcTime::now(),
+        inventory,
+    }
 }
 
 /// What the first Ctrl-C of a scan says: probes only read, so it stops at once.

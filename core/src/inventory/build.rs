@@ -36,7 +36,8 @@ pub(super) fn build(mut tree: Tree, source: &str, locator: &Locator<'_>) -> Resu
             (name, group)
         })
         .collect();
-    Ok(Inventory { source: source.to_string(), hosts, groups, warnings: tree.warnings })
+    let sha256 = String::new(); // set by `Inventory::parse`, which has the text
+    Ok(Inventory { source: source.to_string(), sha256, hosts, groups, warnings: tree.warnings })
 }
 
 /// Puts hosts that belong to no group but `all` into `ungrouped`, as Ansible does.

@@ -68,7 +68,9 @@ impl Inventory {
             });
         }
         let (tree, locator) = load::read(text, source_name)?;
-        build::build(tree, source_name, &locator)
+        let mut inventory = build::build(tree, source_name, &locator)?;
+        inventory.sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
+        Ok(inventory)
     }
 
     /// The host called `name`.

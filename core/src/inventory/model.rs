@@ -20,6 +20,9 @@ pub const DEFAULT_PORT: u16 = 22;
 pub struct Inventory {
     /// The file (or name) the inventory was read from, as given.
     pub source: String,
+    /// SHA-256 of the text it was read from (lowercase hex), to name exactly which inventory a
+    /// result came from.
+    pub sha256: String,
     pub hosts: Vec<Host>,
     /// Every group by name, including Ansible's implicit `all` and `ungrouped`.
     pub groups: BTreeMap<String, Group>,

@@ -72,9 +72,35 @@ pub struct Summary {
     pub symptomatic: usize,
 }
 
+/// The version of the scan JSON's shape; a reader refuses nothing older, and `about` tells a
+/// newer one apart.
+pub const SCAN_FORMAT_VERSION: u32 = 1;
+
+/// What a scan's JSON says about itself: its format, the tool that wrote it, when, and from
+/// which inventory (by path and SHA-256). Absent from scans written before it existed, and from
+/// reports that combine several scans.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScanAbout {
+    pub format_version: u32,
+    /// `wsusfix 0.1.0`.
+    pub tool: String,
+    pub written_at: crate::time::UtcTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<InventoryRef>,
+}
+
+/// An inventory, named exactly.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InventoryRef {
+    pub path: String,
+    pub sha256: String,
+}
+
 /// All hosts of a scan, sorted by verdict (affected first) and then by name.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScanReport {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<ScanAbout>,
     pub hosts: Vec<HostResult>,
     pub summary: Summary,
 }
@@ -117,7 +143,7 @@ impl ScanReport {
             *summary.verdicts.entry(h.verdict).or_default() += 1;
             summary.symptomatic += usize::from(h.evidence.symptomatic);
         }
-        ScanReport { hosts, summary }
+        ScanReport { about: None, hosts, summary }
     }
 
     /// Combines the scans of several control machines (or of one site, then a rescan of some
@@ -192,6 +218,15 @@ mod tests {
         assert_eq!(all.summary.total, 3);
         assert_eq!(all.outcome(), ScanOutcome::AffectedFound, "the unreachable result was replaced");
         assert_eq!(overlaps, [Overlap { host: "both".into(), earlier: "east", later: "rescan" }]);
+    }
+
+    #[test]
+    fn a_scan_written_before_its_about_header_still_reads() {
+        let old = r#"{"hosts": [], "summary": {"total": 0, "verdicts": {}, "symptomatic": 0}}"#;
+        let report: ScanReport = serde_json::from_str(old).unwrap();
+        assert_eq!(report.about, None);
+        let json = serde_json::to_string(&ScanReport::new(vec![])).unwrap();
+        assert!(!json.contains("about"), "no header is invented: {json}");
     }
 
     #[test]
