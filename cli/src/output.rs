@@ -63,15 +63,6 @@ fn cut(text: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
-/// One CSV field, quoted when it must be.
-pub fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
-
 /// The host's Windows, as the documents name it; `-` when the probe learned nothing.
 fn os_label(r: &HostResult) -> String {
     match &r.facts {
@@ -124,10 +115,20 @@ pub fn render_scan(report: &ScanReport, format: Format) -> anyhow::Result<String
         Format::Json => serde_json::to_string_pretty(report)? + "\n",
         Format::Yaml => serde_yaml::to_string(report)?,
         Format::Csv => {
-            let mut text =
-                "host,os,wsus_version,dll_version,verdict,symptomatic,symptom_count,last_symptom,reason\n".to_string();
+            let mut out = csv::Writer::from_writer(Vec::new());
+            out.write_record([
+                "host",
+                "os",
+                "wsus_version",
+                "dll_version",
+                "verdict",
+                "symptomatic",
+                "symptom_count",
+                "last_symptom",
+                "reason",
+            ])?;
             for r in &report.hosts {
-                let fields = [
+                out.write_record([
                     r.host.clone(),
                     os_label(r),
                     r.wsus_version().unwrap_or_default(),
@@ -137,11 +138,9 @@ pub fn render_scan(report: &ScanReport, format: Format) -> anyhow::Result<String
                     r.evidence.server_log.matches.to_string(),
                     r.evidence.server_log.last_time.map(|t| t.to_string()).unwrap_or_default(),
                     r.reason.clone(),
-                ];
-                text.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
-                text.push('\n');
+                ])?;
             }
-            text
+            String::from_utf8(out.into_inner()?)?
         }
     })
 }
@@ -196,8 +195,16 @@ mod tests {
     }
 
     #[test]
-    fn csv_quotes_only_when_needed() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a, \"b\""), "\"a, \"\"b\"\"\"");
+    fn csv_quotes_only_when_needed_and_keeps_a_newline_inside_its_field() {
+        let mut a = HostResult::new("wsus01", wsusfix_core::assess::Assessment::unknown("plain"), None);
+        let mut b = a.clone();
+        b.host = "wsus02".into();
+        b.reason = "a, \"quoted\"\nand a second line".into();
+        a.verdict = wsusfix_core::assess::Verdict::Unknown;
+        let text = render_scan(&ScanReport::new(vec![a, b]), Format::Csv).unwrap();
+        let mut rows = csv::Reader::from_reader(text.as_bytes());
+        let reasons: Vec<String> = rows.records().map(|r| r.unwrap()[8].to_string()).collect();
+        assert_eq!(reasons, ["plain", "a, \"quoted\"\nand a second line"]);
+        assert!(text.contains(",plain\n"), "plain fields are not quoted: {text}");
     }
 }
