@@ -5,6 +5,7 @@
 //! about hosts, versions and steps lives in `wsusfix-core`.
 
 mod cmd;
+mod events;
 mod output;
 mod progress;
 

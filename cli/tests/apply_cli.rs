@@ -394,7 +394,7 @@ fn a_disk_that_fills_during_apply_still_prints_the_result_and_the_run_resumes() 
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(6), "{}", text(&out));
-    assert!(stderr.contains("disk is full") && stderr.contains("the table above is the only record"), "{stderr}");
+    assert!(stderr.contains("disk is full") && stderr.contains("the printed result is the only record"), "{stderr}");
     for name in &names {
         assert_eq!(s.installs(name), 1, "{name} installed once: {}", text(&out));
         assert!(stdout.lines().any(|l| l.contains(name.as_str()) && l.contains("remediated")), "{name}: {stdout}");
@@ -439,4 +439,42 @@ fn hosts_left_out_by_limit_are_summed_up_in_one_line() {
     for line in ["batch 1/1: 1 hosts\n", "w03a: working\n", "w03a: remediated ("] {
         assert!(stderr.contains(line), "{line:?} in:\n{stderr}");
     }
+}
+
+/// `--format json`: standard output is JSON lines only, a version line first, an object per
+/// event as it happens, and the result last, with the outcome and the exit status.
+#[test]
+fn apply_format_json_streams_one_object_per_event_and_the_result_last() {
+    let s = setup(&[("w03", "w2003-sp1-unpatched"), ("w08", "w2008-sp1-unpatched")], "1,100%");
+    let parse = |out: &Output| -> Vec<serde_json::Value> {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+    };
+    let out = s.apply(&["--dry-run", "--format", "json"]).arg(&s.plan).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let lines = parse(&out);
+    assert_eq!(lines[0]["type"], "version");
+    assert_eq!(lines[0]["format_version"], 1);
+    assert!(lines[0]["tool"].as_str().unwrap().starts_with("wsusfix "));
+    let planned: Vec<&serde_json::Value> = lines.iter().filter(|l| l["type"] == "planned_host").collect();
+    assert_eq!(planned.len(), 2, "{lines:?}");
+    assert!(planned.iter().all(|h| h["commands"].as_array().is_some_and(|c| !c.is_empty())), "{planned:?}");
+
+    let run = s.dir.path().join("run");
+    let out = s.apply(&["--yes", "--format", "json", "--run-dir"]).arg(&run).arg(&s.plan).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let lines = parse(&out);
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds.first(), Some(&"version"));
+    assert_eq!(kinds.last(), Some(&"result"));
+    assert_eq!(kinds.iter().filter(|k| **k == "batch_started").count(), 2, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "host_done").count(), 2, "{kinds:?}");
+    assert!(lines.iter().all(|l| l["@timestamp"].as_str().is_some_and(|t| t.ends_with('Z'))), "{lines:?}");
+    let done = lines.iter().find(|l| l["type"] == "host_done" && l["host"] == "w03").unwrap();
+    assert_eq!(done["outcome"], "remediated", "{done}");
+    let result = lines.last().unwrap();
+    assert_eq!(result["exit_code"], 0);
+    assert_eq!(result["run_folder"], run.display().to_string());
+    let hosts = result["outcome"]["hosts"].as_array().unwrap();
+    assert!(hosts.iter().all(|h| h["outcome"] == "remediated"), "{result}");
 }

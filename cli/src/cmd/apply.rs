@@ -15,6 +15,7 @@ use wsusfix_core::plan::{BatchPolicy, Plan};
 use wsusfix_core::time::UtcTime;
 
 use super::common::{parse_duration, ConnectArgs, KnowledgeArgs};
+use crate::events::JsonLines;
 use crate::output::table;
 use crate::progress::ApplyProgress;
 
@@ -113,6 +114,11 @@ pub struct Args {
     /// and `wsusfix show` print it): the plan the change board approved.
     #[arg(long, value_name = "SHA256")]
     pub expect_digest: Option<String>,
+    /// `text`: the result table on standard output. `json`: JSON lines instead, an object per
+    /// event as it happens (run, batch, host started and done, stop) and a last `result` line
+    /// with the whole outcome and the exit status, as `terraform apply -json` does.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: RunFormat,
     /// Poll scheduled tasks at this interval instead of the plan's (e.g. 1s).
     #[arg(long, value_name = "DURATION", hide = true)]
     pub poll_interval: Option<String>,
@@ -120,6 +126,13 @@ pub struct Args {
     pub connect: ConnectArgs,
     #[command(flatten)]
     pub knowledge: KnowledgeArgs,
+}
+
+/// How `apply` reports to standard output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunFormat {
+    Text,
+    Json,
 }
 
 /// The exit status when the run folder (journal, outcome) could not be written: a full disk.
@@ -149,8 +162,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     request.retry_delay = parse_duration(&args.retry_delay).context("--retry-delay")?;
     request.poll_interval = args.poll_interval.as_deref().map(parse_duration).transpose().context("--poll-interval")?;
     let preview = apply::dry_run(&request)?;
+    let mut json = (args.format == RunFormat::Json).then(|| JsonLines::start("apply"));
     if args.dry_run {
-        print_dry_run(&preview, &request.policy);
+        match &mut json {
+            Some(json) => {
+                preview.iter().for_each(|h| json.dry_run_host(h));
+                json.emit("result", serde_json::json!({ "dry_run": true, "exit_code": 0 }));
+            }
+            None => print_dry_run(&preview, &request.policy),
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let working: Vec<&DryRunHost> = preview.iter().filter(|h| h.batch.is_some()).collect();
@@ -171,17 +191,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let connector = args.connect.connector();
     let tools = ApplyTools { connector: &connector, advisory: &advisory, templates: &templates };
     let mut progress = ApplyProgress::new(!args.connect.no_progress);
-    let result = session.run(&request, tools, cancel, &mut |e| progress.event(e))?;
+    let result = session.run(&request, tools, cancel, &mut |e| {
+        if let Some(json) = &mut json {
+            json.apply_event(&e);
+        }
+        progress.event(e)
+    })?;
     // The result is whole in memory: it prints even when the run folder cannot take it.
-    print_result(&result, &session.dir.path);
-    let unwritten = session.journal_error().or_else(|| session.finish(&result).err().map(|e| e.to_string()));
-    if let Some(e) = unwritten {
-        eprintln!(
-            "error: the run folder could not be written, so the table above is the only record of this result: {e}"
-        );
-        return Ok(ExitCode::from(RUN_FOLDER_UNWRITABLE));
+    if json.is_none() {
+        print_result(&result, &session.dir.path);
     }
-    Ok(ExitCode::from(result.exit_code()))
+    let unwritten = session.journal_error().or_else(|| session.finish(&result).err().map(|e| e.to_string()));
+    let code = match &unwritten {
+        Some(_) => RUN_FOLDER_UNWRITABLE,
+        None => result.exit_code(),
+    };
+    if let Some(json) = &mut json {
+        let outcome = result.to_run_outcome();
+        let folder = session.dir.path.display().to_string();
+        json.emit("result", serde_json::json!({ "exit_code": code, "run_folder": folder, "outcome": outcome }));
+    }
+    if let Some(e) = unwritten {
+        eprintln!("error: the run folder could not be written, so the printed result is the only record of it: {e}");
+    }
+    Ok(ExitCode::from(code))
 }
 
 /// The plan, its exact text (copied into the run folder) and how to name it.
