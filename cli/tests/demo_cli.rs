@@ -54,4 +54,18 @@ fn the_demo_runs_the_whole_job_and_every_host_ends_as_its_profile_implies() {
     assert!(rehearse.status.success(), "{text}\n{}", String::from_utf8_lossy(&rehearse.stderr));
     assert!(text.contains("rehearsal: 11 of 11 twins ended remediated or at a manual step"), "{text}");
     assert!(dir.path().join("twins/run/journal.jsonl").is_file());
+
+    // The same rehearsal for a machine: JSON lines, the result marked simulated.
+    let rehearse = wsusfix().args(["lab", "rehearse", "--format", "json"]).arg(out.join("plan.yaml")).output().unwrap();
+    assert!(rehearse.status.success(), "{}", String::from_utf8_lossy(&rehearse.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&rehearse.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.first().map(|l| l["type"].clone()), Some("version".into()));
+    assert_eq!(lines.iter().filter(|l| l["type"] == "host_done").count(), 11, "{lines:?}");
+    let result = lines.last().unwrap();
+    assert_eq!(
+        (result["type"].as_str(), result["simulated"].as_bool(), result["exit_code"].as_u64()),
+        (Some("result"), Some(true), Some(0))
+    );
+    assert!(String::from_utf8_lossy(&rehearse.stderr).contains("rehearsal: 11 of 11 twins"));
 }

@@ -14,7 +14,7 @@ use wsusfix_core::outcome::Outcome;
 use wsusfix_core::plan::{BatchPolicy, Plan};
 use wsusfix_core::time::UtcTime;
 
-use super::common::{parse_duration, ConnectArgs, KnowledgeArgs};
+use super::common::{parse_duration, ConnectArgs, KnowledgeArgs, RunFormat};
 use crate::events::JsonLines;
 use crate::output::table;
 use crate::progress::ApplyProgress;
@@ -126,13 +126,6 @@ pub struct Args {
     pub connect: ConnectArgs,
     #[command(flatten)]
     pub knowledge: KnowledgeArgs,
-}
-
-/// How `apply` reports to standard output.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum RunFormat {
-    Text,
-    Json,
 }
 
 /// The exit status when the run folder (journal, outcome) could not be written: a full disk.

@@ -62,6 +62,14 @@ impl TargetArgs {
     }
 }
 
+/// How a command that runs a plan (`apply`, `lab rehearse`) reports to standard output: a
+/// table for people, or JSON lines for machines (see `events`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunFormat {
+    Text,
+    Json,
+}
+
 /// How to reach hosts over SSH.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ConnectArgs {

@@ -18,7 +18,8 @@ use wsusfix_core::outcome::Outcome;
 use wsusfix_core::plan::{HostPlan, Plan};
 use wsusfix_lab::{HostSpec, Lab, LabConfig, Profile};
 
-use super::common::KnowledgeArgs;
+use super::common::{KnowledgeArgs, RunFormat};
+use crate::events::JsonLines;
 use crate::output::table;
 
 /// Rehearse a plan on simulated twins of its hosts.
@@ -41,6 +42,10 @@ pub struct Args {
     /// Where to keep the twins' lab files and the rehearsal's run folder (default: a temporary folder).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// `text`: a table. `json`: JSON lines, an object per event and a last `result` line
+    /// marked `"simulated": true`, as `wsusfix apply --format json` writes them.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: RunFormat,
     #[command(flatten)]
     pub knowledge: KnowledgeArgs,
 }
@@ -69,8 +74,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let profile = Profile::from_yaml(&host.host, &format!("twin of {}", host.host), &twin_profile(host)?)?;
         specs.push(HostSpec { name: host.host.clone(), profile });
     }
+    let mut json = (args.format == RunFormat::Json).then(|| JsonLines::start("lab rehearse"));
+    // With JSON lines on standard output, the words for people go to standard error.
+    let say = |text: String| if args.format == RunFormat::Json { eprintln!("{text}") } else { println!("{text}") };
     if specs.is_empty() {
-        println!("The plan changes no host: nothing to rehearse.");
+        say("The plan changes no host: nothing to rehearse.".into());
+        if let Some(json) = &mut json {
+            json.emit("result", serde_json::json!({ "simulated": true, "exit_code": 0, "outcome": null }));
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let temp = tempfile::tempdir().context("cannot create a temporary folder")?;
@@ -78,7 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let lab = Lab::start(LabConfig { hosts: specs, ..LabConfig::default() })?;
     let artifacts = lab.write_artifacts(&out.join("twins"))?;
     let inventory = Inventory::load(&artifacts.inventory)?;
-    println!("Rehearsing {} on {} simulated twins ({})", args.plan.display(), inventory.hosts.len(), out.display());
+    say(format!("Rehearsing {} on {} simulated twins ({})", args.plan.display(), inventory.hosts.len(), out.display()));
 
     let mut request = ApplyRequest::new(plan.clone(), inventory.hosts.clone());
     request.selected = Some(inventory.hosts.iter().map(|h| h.name.clone()).collect());
@@ -100,7 +111,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     });
     let cancel = super::common::cancel_on_interrupt(super::common::FINISH_IN_FLIGHT)?;
     let tools = ApplyTools { connector: &connector, advisory: &advisory, templates: &templates };
-    let result = session.run(&request, tools, cancel, &mut |_| {})?;
+    let result = session.run(&request, tools, cancel, &mut |e| {
+        if let Some(json) = &mut json {
+            json.apply_event(&e);
+        }
+    })?;
     session.finish(&result)?;
     lab.shutdown();
 
@@ -111,19 +126,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .map(|h| vec![h.host.clone(), h.outcome.to_string(), crate::output::shorten(&h.reason, 100)])
         .collect();
     rows.extend(skipped);
-    print!("{}", table(&["HOST", "REHEARSED OUTCOME", "WHY"], &rows));
     let good = |o: Outcome| matches!(o, Outcome::Remediated | Outcome::ManualAction);
     let bad: Vec<&str> = twins.iter().filter(|h| !good(h.outcome)).map(|h| h.host.as_str()).collect();
-    println!(
+    let code: u8 = if bad.is_empty() { 0 } else { 4 };
+    if let Some(json) = &mut json {
+        let outcome = result.to_run_outcome();
+        json.emit("result", serde_json::json!({ "simulated": true, "exit_code": code, "outcome": outcome }));
+    } else {
+        print!("{}", table(&["HOST", "REHEARSED OUTCOME", "WHY"], &rows));
+    }
+    say(format!(
         "\nrehearsal: {} of {} twins ended remediated or at a manual step{}",
         twins.len() - bad.len(),
         twins.len(),
         if bad.is_empty() { String::new() } else { format!("; look at {} before a real run", bad.join(", ")) }
-    );
+    ));
     if args.out.is_some() {
-        println!("journal: {}", session.journal_path().display());
+        say(format!("journal: {}", session.journal_path().display()));
     }
-    Ok(ExitCode::from(if bad.is_empty() { 0 } else { 4 }))
+    Ok(ExitCode::from(code))
 }
 
 /// A lab profile for a host's twin, from the facts its plan recorded.
