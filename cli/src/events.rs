@@ -67,6 +67,17 @@ impl JsonLines {
         }
     }
 
+    /// A host a scan has judged.
+    pub fn scan_result(&mut self, result: &wsusfix_core::scan::HostResult) {
+        let fields = json!({
+            "host": result.host,
+            "verdict": result.verdict,
+            "reason": result.reason,
+            "elapsed_ms": result.duration_ms,
+        });
+        self.emit("host_judged", fields);
+    }
+
     /// What a dry run would do to one host.
     pub fn dry_run_host(&mut self, host: &DryRunHost) {
         let commands: Vec<Value> =

@@ -478,3 +478,34 @@ fn apply_format_json_streams_one_object_per_event_and_the_result_last() {
     let hosts = result["outcome"]["hosts"].as_array().unwrap();
     assert!(hosts.iter().all(|h| h["outcome"] == "remediated"), "{result}");
 }
+
+/// `plan --format json`: the live scan's hosts as they are judged, each planned host, and the
+/// plan file with its digest last.
+#[test]
+fn plan_format_json_streams_the_scan_and_names_the_plan_and_its_digest() {
+    let s = setup(&[("w03", "w2003-sp1-unpatched"), ("w08p", "w2008-sp1-patched")], "100%");
+    let plan = s.dir.path().join("again.yaml");
+    let out = wsusfix()
+        .args(["plan", "--no-progress", "--format", "json", "-i"])
+        .arg(&s.inventory)
+        .arg("--packages")
+        .arg(s.dir.path().join("packages"))
+        .arg("-o")
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["version", "host_judged", "host_judged", "planned_host", "planned_host", "result"], "{lines:?}");
+    let judged = lines.iter().find(|l| l["type"] == "host_judged" && l["host"] == "w08p").unwrap();
+    assert_eq!(judged["verdict"], "remediated", "{judged}");
+    let planned = lines.iter().find(|l| l["type"] == "planned_host" && l["host"] == "w03").unwrap();
+    assert!(planned["steps"].as_u64().is_some_and(|n| n > 0), "{planned}");
+    let result = lines.last().unwrap();
+    assert_eq!(result["plan"], plan.display().to_string());
+    let digest = result["digest"].as_str().unwrap();
+    let shown = wsusfix().arg("show").arg(&plan).output().unwrap();
+    assert!(String::from_utf8_lossy(&shown.stdout).contains(&digest["sha256:".len()..]), "{digest}");
+}

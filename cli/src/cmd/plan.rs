@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use wsusfix_core::inventory::{Host, Inventory};
 use wsusfix_core::plan::{self, BatchPolicy, Plan, PlanChoices, PlanRequest, Route};
-use wsusfix_core::scan::{self, ScanReport, ScanRequest, ScanTools};
+use wsusfix_core::scan::{self, ScanEvent, ScanReport, ScanRequest, ScanTools};
 
-use super::common::{parse_duration, ConnectArgs, KnowledgeArgs};
+use super::common::{parse_duration, ConnectArgs, KnowledgeArgs, RunFormat};
+use crate::events::JsonLines;
 use crate::progress::ScanProgress;
 
 /// Write a plan: per host, the verdict and the exact steps `apply` will run.
@@ -64,6 +65,11 @@ pub struct Args {
     /// or the same computer name) once per name anyway. Without it such a plan is refused.
     #[arg(long)]
     pub allow_aliases: bool,
+    /// `text`: a summary on standard error. `json`: JSON lines on standard output, an object
+    /// per host the live scan judged, one per planned host (its route and step count), and a
+    /// last `result` line with the plan file and its digest.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: RunFormat,
     #[command(flatten)]
     pub connect: ConnectArgs,
     #[command(flatten)]
@@ -90,6 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(path) => Some(Inventory::load(path)?),
         None => None,
     };
+    let mut json = (args.format == RunFormat::Json).then(|| JsonLines::start("plan"));
     let selected: Vec<Host> = match &inventory {
         Some(inv) => inv.select(args.limit.as_deref())?.into_iter().cloned().collect(),
         None => Vec::new(),
@@ -107,7 +114,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let mut progress = ScanProgress::new("scan", !args.connect.no_progress);
             let connector = args.connect.connector();
             let tools = ScanTools { connector: &connector, advisory: &advisory, templates: &templates, audit: None };
-            (scan::scan(&request, tools, cancel, &mut |e| progress.event(&e)), inv_path.display().to_string())
+            let report = scan::scan(&request, tools, cancel, &mut |e| {
+                if let (Some(json), ScanEvent::HostDone { result, .. }) = (&mut json, &e) {
+                    json.scan_result(result);
+                }
+                progress.event(&e)
+            });
+            (report, inv_path.display().to_string())
         }
         (None, None) => bail!("nothing to plan from: give an inventory (-i FILE) or a saved scan (--from-scan FILE)"),
     };
@@ -127,6 +140,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     plan.save(&args.output)?;
     eprintln!("{}: {}", args.output.display(), summary(&plan));
     eprintln!("digest sha256:{} (apply --expect-digest checks it)", plan.digest());
+    if let Some(json) = &mut json {
+        for host in &plan.hosts {
+            let fields = serde_json::json!({
+                "host": host.host,
+                "verdict": host.verdict,
+                "route": host.route,
+                "steps": host.steps.len(),
+                "reason": host.reason,
+            });
+            json.emit("planned_host", fields);
+        }
+        let digest = format!("sha256:{}", plan.digest());
+        let file = args.output.display().to_string();
+        json.emit("result", serde_json::json!({ "exit_code": 0, "plan": file, "digest": digest }));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
