@@ -509,3 +509,22 @@ fn plan_format_json_streams_the_scan_and_names_the_plan_and_its_digest() {
     let shown = wsusfix().arg("show").arg(&plan).output().unwrap();
     assert!(String::from_utf8_lossy(&shown.stdout).contains(&digest["sha256:".len()..]), "{digest}");
 }
+
+/// A host whose installer fails shows the installer log's last lines under the table and in
+/// outcome.json, and the result report carries them: nobody has to dig in the journal.
+#[test]
+fn a_failed_installers_log_tail_is_in_the_table_the_outcome_and_the_report() {
+    let s = setup(&[("bad", "install-fails")], "100%");
+    let run = s.dir.path().join("run");
+    let out = s.apply(&["--yes", "--run-dir"]).arg(&run).arg(&s.plan).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let tail = "KB954960: fatal error during installation (exit code 1603)";
+    assert!(stdout.contains("bad: the failing step's log, last lines:") && stdout.contains(tail), "{stdout}");
+    let outcome: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("outcome.json")).unwrap()).unwrap();
+    let log = outcome["hosts"][0]["failure_log"].as_array().unwrap();
+    assert!(log.iter().any(|l| l.as_str().unwrap().contains(tail)), "{outcome}");
+    let report = wsusfix().args(["report", "result"]).arg(&run).output().unwrap();
+    let report = String::from_utf8_lossy(&report.stdout);
+    assert!(report.contains("The failing step's log, last lines:") && report.contains(tail), "{report}");
+}

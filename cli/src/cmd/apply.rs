@@ -349,6 +349,12 @@ fn print_result(result: &ApplyResult, dir: &Path) {
         })
         .collect();
     print!("{}", table(&["HOST", "OUTCOME", "DLL", "REASON"], &rows));
+    for h in worked.iter().filter(|h| !h.failure_log.is_empty()) {
+        println!("\n{}: the failing step's log, last lines:", h.host);
+        for line in &h.failure_log {
+            println!("    {}", wsusfix_core::report::text::printable(line));
+        }
+    }
     if !left_out.is_empty() {
         let names: Vec<&str> = left_out.iter().take(5).map(|h| h.host.as_str()).collect();
         let more = left_out.len().saturating_sub(names.len());

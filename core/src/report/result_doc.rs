@@ -43,6 +43,10 @@ pub struct HostView {
     pub warnings: Vec<String>,
     /// Reported fixed without the DLL version read back.
     pub unproven: bool,
+    /// The last lines of the failing step's log (an installer's), as code.
+    pub failure_log: Vec<String>,
+    /// A Markdown fence longer than any run of backticks in `failure_log`.
+    pub failure_fence: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -93,6 +97,8 @@ fn host_view(h: &HostOutcome, esc: Escape) -> HostView {
         reason: esc.text(&h.reason),
         dll_version_after: h.dll_version_after.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
         reboot_pending: h.reboot_pending,
+        failure_log: h.failure_log.iter().map(|l| esc.code(l)).collect(),
+        failure_fence: super::text::fence(h.failure_log.iter().map(String::as_str)),
         steps: h
             .steps
             .iter()
