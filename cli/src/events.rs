@@ -22,7 +22,7 @@ impl JsonLines {
     /// Starts the stream of `command` (`apply`) with its version line.
     pub fn start(command: &str) -> JsonLines {
         let mut lines = JsonLines { closed: false };
-        let tool = format!("wsusfix {}", env!("CARGO_PKG_VERSION"));
+        let tool = wsusfix_core::about::tool();
         lines.emit("version", json!({ "format_version": EVENTS_FORMAT_VERSION, "tool": tool, "command": command }));
         lines
     }

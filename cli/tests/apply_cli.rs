@@ -477,6 +477,9 @@ fn apply_format_json_streams_one_object_per_event_and_the_result_last() {
     assert_eq!(result["run_folder"], run.display().to_string());
     let hosts = result["outcome"]["hosts"].as_array().unwrap();
     assert!(hosts.iter().all(|h| h["outcome"] == "remediated"), "{result}");
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("outcome.json")).unwrap()).unwrap();
+    assert_eq!(written["about"]["format_version"], 1, "outcome.json says what it is: {}", written["about"]);
+    assert!(written["about"]["tool"].as_str().unwrap().starts_with("wsusfix "));
 }
 
 /// `plan --format json`: the live scan's hosts as they are judged, each planned host, and the

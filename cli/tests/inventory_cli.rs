@@ -41,6 +41,8 @@ fn check_limits_and_prints_json() {
         wsusfix(&["inventory", "check", "-i", &example, "--limit", "wsus_servers:!branch_offices", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on standard output");
+    assert_eq!(json["about"]["format_version"], 1, "{}", json["about"]);
+    assert!(json["about"]["inventory"]["sha256"].as_str().is_some_and(|h| h.len() == 64), "{}", json["about"]);
     let names: Vec<&str> = json["hosts"].as_array().unwrap().iter().filter_map(|h| h["name"].as_str()).collect();
     assert_eq!(names, ["wsus-dc-a1", "wsus-dc-a2", "wsus-dc-a3.corp.example"]);
     assert_eq!(json["hosts"][0]["port"], 22);

@@ -68,6 +68,7 @@ fn show_one_host_with_its_commands_and_backout_apart() {
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["hosts"][0]["route"], "direct");
     assert_eq!(json["summary"]["total"], 12);
+    assert_eq!(json["about"]["format_version"], 1, "{}", json["about"]);
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! and the `wsusfix` binary renders them. See `ARCHITECTURE.md` at the repository root for
 //! the map of modules and the flow of data.
 
+pub mod about;
 pub mod advisory;
 pub mod apply;
 pub mod assess;

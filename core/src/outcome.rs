@@ -243,10 +243,16 @@ impl HostOutcome {
     }
 }
 
+/// The version of `outcome.json`'s shape.
+pub const OUTCOME_FORMAT_VERSION: u32 = 1;
+
 /// One run of `apply`: every plan host, in plan order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunOutcome {
+    /// What the file is and who wrote it (absent from outcomes written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<crate::about::About>,
     pub run_id: String,
     pub started_at: UtcTime,
     pub finished_at: UtcTime,

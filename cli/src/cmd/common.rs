@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use wsusfix_core::about::InventoryRef;
 use wsusfix_core::advisory::Advisory;
 use wsusfix_core::connector::{ConnectSettings, SshConnector};
-use wsusfix_core::scan::InventoryRef;
 use wsusfix_core::templates::Templates;
 
 /// Where wsusfix's knowledge comes from.
@@ -57,8 +57,7 @@ impl TargetArgs {
             eprintln!("warning: {warning}");
         }
         let hosts = inventory.select(self.limit.as_deref())?;
-        let named = InventoryRef { path: inventory.source.clone(), sha256: inventory.sha256.clone() };
-        Ok((hosts.into_iter().cloned().collect(), named))
+        Ok((hosts.into_iter().cloned().collect(), inventory.named()))
     }
 }
 

@@ -79,9 +79,13 @@ pub enum InventoryFormat {
     Yaml,
 }
 
+/// The version of the shape of `check --format json|yaml`.
+const INVENTORY_FORMAT_VERSION: u32 = 1;
+
 /// What `check --format json|yaml` prints: the selected hosts, every group, the warnings.
 #[derive(Serialize)]
 struct Report<'a> {
+    about: wsusfix_core::about::About,
     source: &'a str,
     hosts: Vec<&'a Host>,
     groups: &'a BTreeMap<String, Group>,
@@ -109,8 +113,9 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let text = match args.format {
         InventoryFormat::Table => check_table(&inventory, &hosts),
         InventoryFormat::Json | InventoryFormat::Yaml => {
-            let report =
-                Report { source: &inventory.source, hosts, groups: &inventory.groups, warnings: &inventory.warnings };
+            let about = wsusfix_core::about::About::now(INVENTORY_FORMAT_VERSION, Some(inventory.named()));
+            let (source, groups, warnings) = (&inventory.source, &inventory.groups, &inventory.warnings);
+            let report = Report { about, source, hosts, groups, warnings };
             if args.format == InventoryFormat::Json {
                 serde_json::to_string_pretty(&report)? + "\n"
             } else {

@@ -7,9 +7,9 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use anyhow::Context;
+use wsusfix_core::about::{About, InventoryRef};
 use wsusfix_core::audit::AuditLog;
-use wsusfix_core::scan::{self, InventoryRef, ScanAbout, ScanEvent, ScanReport, ScanRequest, ScanTools};
-use wsusfix_core::time::UtcTime;
+use wsusfix_core::scan::{self, ScanEvent, ScanReport, ScanRequest, ScanTools};
 
 use super::common::{ConnectArgs, KnowledgeArgs, TargetArgs};
 use crate::output::{self, Format};
@@ -126,13 +126,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// What a scan's JSON says about itself: format, tool, time, and the inventory if there is one.
-pub fn about(inventory: Option<InventoryRef>) -> ScanAbout {
-    ScanAbout {
-        format_version: scan::SCAN_FORMAT_VERSION,
-        tool: format!("wsusfix {}", env!("CARGO_PKG_VERSION")),
-        written_at: UtcTime::now(),
-        inventory,
-    }
+pub fn about(inventory: Option<InventoryRef>) -> About {
+    About::now(scan::SCAN_FORMAT_VERSION, inventory)
 }
 
 /// What the first Ctrl-C of a scan says: probes only read, so it stops at once.

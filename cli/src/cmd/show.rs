@@ -84,8 +84,12 @@ fn find_host<'a>(plan: &'a Plan, name: &str, path: &std::path::Path) -> anyhow::
     bail!("host {:?} is not in the plan {}; it has {}{more}", printable(name), path.display(), shown.join(", "))
 }
 
+/// The version of the shape of `show --format json`.
+const SHOW_FORMAT_VERSION: u32 = 1;
+
 fn json(plan: &Plan, hosts: &[&HostPlan]) -> anyhow::Result<String> {
     let value = serde_json::json!({
+        "about": wsusfix_core::about::About::now(SHOW_FORMAT_VERSION, None),
         "header": plan.header,
         "summary": PlanScope::of(&plan.hosts),
         "hosts": hosts,

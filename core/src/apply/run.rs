@@ -79,6 +79,7 @@ impl ApplyResult {
     /// What `outcome.json` holds: every host as apply recorded it.
     pub fn to_run_outcome(&self) -> RunOutcome {
         RunOutcome {
+            about: Some(crate::about::About::now(crate::outcome::OUTCOME_FORMAT_VERSION, None)),
             run_id: self.run_id.clone(),
             started_at: self.started_at,
             finished_at: self.finished_at,

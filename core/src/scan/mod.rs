@@ -76,31 +76,13 @@ pub struct Summary {
 /// newer one apart.
 pub const SCAN_FORMAT_VERSION: u32 = 1;
 
-/// What a scan's JSON says about itself: its format, the tool that wrote it, when, and from
-/// which inventory (by path and SHA-256). Absent from scans written before it existed, and from
-/// reports that combine several scans.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ScanAbout {
-    pub format_version: u32,
-    /// `wsusfix 0.1.0`.
-    pub tool: String,
-    pub written_at: crate::time::UtcTime,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inventory: Option<InventoryRef>,
-}
-
-/// An inventory, named exactly.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct InventoryRef {
-    pub path: String,
-    pub sha256: String,
-}
-
 /// All hosts of a scan, sorted by verdict (affected first) and then by name.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScanReport {
+    /// What the JSON is, who wrote it, when, from which inventory (absent from scans written
+    /// before it existed, and from reports that combine several scans).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub about: Option<ScanAbout>,
+    pub about: Option<crate::about::About>,
     pub hosts: Vec<HostResult>,
     pub summary: Summary,
 }
