@@ -56,6 +56,17 @@ impl JsonLines {
                 self.emit("batch_started", json!({ "batch": batch, "batches": batches, "hosts": hosts }))
             }
             ApplyEvent::HostStarted { host } => self.emit("host_started", json!({ "host": host })),
+            ApplyEvent::StepDone { host, step, detail } => self.emit(
+                "step_done",
+                json!({
+                    "host": host,
+                    "step": step.id,
+                    "judged": step.judged,
+                    "exit_code": step.exit_code,
+                    "duration_ms": step.duration_ms,
+                    "detail": detail,
+                }),
+            ),
             ApplyEvent::HostDone { host, outcome, elapsed } => self.emit(
                 "host_done",
                 json!({ "host": host, "outcome": outcome, "elapsed_ms": elapsed.as_millis() as u64 }),

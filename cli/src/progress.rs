@@ -69,6 +69,16 @@ fn host_line(result: &wsusfix_core::scan::HostResult) -> String {
     format!("{}: {}{took}{why}", result.host, result.verdict)
 }
 
+/// `wsus01: install ok (exit 0, 12.3 s): the installer finished`: one attempt of a step, a
+/// retry or a wait included.
+fn step_line(host: &str, step: &wsusfix_core::outcome::StepRecord, detail: &str) -> String {
+    let judged = step.judged.map(|j| j.to_string()).unwrap_or_else(|| "done".into());
+    let exit = step.exit_code.map(|c| format!("exit {c}, ")).unwrap_or_default();
+    let took = step.duration_ms as f64 / 1000.0;
+    let detail = if detail.is_empty() { String::new() } else { format!(": {detail}") };
+    format!("{host}: {} {judged} ({exit}{took:.1} s){detail}", step.id)
+}
+
 /// Progress of `apply`: the whole run on one bar, the current batch on another.
 pub struct ApplyProgress {
     _multi: MultiProgress,
@@ -114,6 +124,10 @@ impl ApplyProgress {
                 eprintln!("batch {batch}/{batches}: {hosts} hosts");
             }
             ApplyEvent::HostStarted { host } if self.lines => eprintln!("{host}: working"),
+            ApplyEvent::StepDone { host, step, detail } if self.lines => {
+                eprintln!("{}", step_line(&host, &step, &detail))
+            }
+            ApplyEvent::StepDone { host, step, .. } => self.batch.set_message(format!("{host}: {}", step.id)),
             ApplyEvent::HostDone { host, outcome, elapsed } if self.lines => {
                 eprintln!("{host}: {outcome} ({:.1} s)", elapsed.as_secs_f64());
             }

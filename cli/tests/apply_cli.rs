@@ -436,7 +436,7 @@ fn hosts_left_out_by_limit_are_summed_up_in_one_line() {
     assert_eq!((s.installs("w03a"), s.installs("w03b"), s.installs("w03c")), (1, 0, 0));
     // On a pipe, standard error tells the run as it goes, a line per event.
     let stderr = String::from_utf8_lossy(&out.stderr);
-    for line in ["batch 1/1: 1 hosts\n", "w03a: working\n", "w03a: remediated ("] {
+    for line in ["batch 1/1: 1 hosts\n", "w03a: working\n", "w03a: install ok (exit 0, ", "w03a: remediated ("] {
         assert!(stderr.contains(line), "{line:?} in:\n{stderr}");
     }
 }
@@ -470,6 +470,9 @@ fn apply_format_json_streams_one_object_per_event_and_the_result_last() {
     assert_eq!(kinds.iter().filter(|k| **k == "batch_started").count(), 2, "{kinds:?}");
     assert_eq!(kinds.iter().filter(|k| **k == "host_done").count(), 2, "{kinds:?}");
     assert!(lines.iter().all(|l| l["@timestamp"].as_str().is_some_and(|t| t.ends_with('Z'))), "{lines:?}");
+    let install = lines.iter().find(|l| l["type"] == "step_done" && l["host"] == "w03" && l["step"] == "install");
+    let install = install.unwrap_or_else(|| panic!("no step_done for w03's install: {kinds:?}"));
+    assert_eq!((install["judged"].as_str(), install["exit_code"].as_i64()), (Some("ok"), Some(0)), "{install}");
     let done = lines.iter().find(|l| l["type"] == "host_done" && l["host"] == "w03").unwrap();
     assert_eq!(done["outcome"], "remediated", "{done}");
     let result = lines.last().unwrap();

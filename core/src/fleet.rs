@@ -3,8 +3,9 @@
 //!
 //! `forks` workers take the next item from a shared cursor, so one hanging or dead host never
 //! holds the rest; results come back over a bounded channel to the calling thread, which sees
-//! them as [`PoolEvent`]s in the order they happen. Before taking an item a worker asks `stop`:
-//! once it says yes, no new item starts and the items in flight finish.
+//! them as [`PoolEvent`]s in the order they happen, with whatever progress an item reports
+//! while it works (`apply`'s steps). Before taking an item a worker asks `stop`: once it says
+//! yes, no new item starts and the items in flight finish.
 
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,26 +22,30 @@ pub fn default_forks() -> NonZeroUsize {
 
 /// What the pool tells its caller, on the caller's thread.
 #[derive(Debug)]
-pub enum PoolEvent<R> {
+pub enum PoolEvent<R, P = ()> {
     /// A worker took the item at this index.
     Started { index: usize },
+    /// The item at this index reported progress while it works.
+    Progress { index: usize, progress: P },
     /// The item at this index is done.
     Done { index: usize, result: R, elapsed: Duration },
 }
 
-/// Runs `work` on every item, at most `forks` at once, until done or `stop` says so. Items never
-/// started get no event: the caller decides what they mean (cancelled, not run).
-pub fn run<T, R, W, S>(items: &[T], forks: NonZeroUsize, stop: S, work: W, on_event: &mut dyn FnMut(PoolEvent<R>))
+/// Runs `work` on every item, at most `forks` at once, until done or `stop` says so. `work`
+/// gets the item and a reporter for its progress, which reaches `on_event` as it happens. Items
+/// never started get no event: the caller decides what they mean (cancelled, not run).
+pub fn run<T, R, P, W, S>(items: &[T], forks: NonZeroUsize, stop: S, work: W, on_event: &mut dyn FnMut(PoolEvent<R, P>))
 where
     T: Sync,
     R: Send,
-    W: Fn(&T) -> R + Sync,
+    P: Send,
+    W: Fn(&T, &dyn Fn(P)) -> R + Sync,
     S: Fn() -> bool + Sync,
 {
     let workers = forks.get().min(items.len().max(1));
     let cursor = AtomicUsize::new(0);
     // Bounded: a worker blocks rather than pile results up when the caller is slow.
-    let (tx, rx) = mpsc::sync_channel::<PoolEvent<R>>(workers);
+    let (tx, rx) = mpsc::sync_channel::<PoolEvent<R, P>>(workers);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let tx = tx.clone();
@@ -55,7 +60,10 @@ where
                     break;
                 }
                 let started = Instant::now();
-                let result = work(item);
+                let report = |progress: P| {
+                    let _ = tx.send(PoolEvent::Progress { index, progress });
+                };
+                let result = work(item, &report);
                 if tx.send(PoolEvent::Done { index, result, elapsed: started.elapsed() }).is_err() {
                     break;
                 }
@@ -81,7 +89,7 @@ mod tests {
         let peak = AtomicUsize::new(0);
         let mut done = vec![0; 50];
         let forks = NonZeroUsize::new(4).unwrap();
-        let work = |&i: &usize| {
+        let work = |&i: &usize, _: &dyn Fn(())| {
             let now = running.fetch_add(1, Ordering::SeqCst) + 1;
             peak.fetch_max(now, Ordering::SeqCst);
             std::thread::sleep(Duration::from_millis(2));
@@ -104,15 +112,35 @@ mod tests {
         let stop = AtomicBool::new(false);
         let mut started = 0;
         let mut finished = 0;
-        let work = |_: &usize| {
+        let work = |_: &usize, _: &dyn Fn(())| {
             stop.store(true, Ordering::SeqCst);
             std::thread::sleep(Duration::from_millis(5));
         };
         run(&items, NonZeroUsize::new(2).unwrap(), || stop.load(Ordering::SeqCst), work, &mut |e| match e {
             PoolEvent::Started { .. } => started += 1,
+            PoolEvent::Progress { .. } => {}
             PoolEvent::Done { .. } => finished += 1,
         });
         assert_eq!(started, finished);
         assert!(finished <= 2, "{finished} items ran after the stop");
+    }
+
+    #[test]
+    fn progress_reaches_the_caller_between_start_and_done_in_order() {
+        let items: Vec<usize> = (0..6).collect();
+        let work = |&i: &usize, report: &dyn Fn(String)| {
+            report(format!("{i}: first"));
+            report(format!("{i}: second"));
+            i
+        };
+        let mut seen: Vec<Vec<String>> = vec![Vec::new(); 6];
+        run(&items, NonZeroUsize::new(3).unwrap(), || false, work, &mut |e| match e {
+            PoolEvent::Started { index } => seen[index].push("started".into()),
+            PoolEvent::Progress { index, progress } => seen[index].push(progress),
+            PoolEvent::Done { index, .. } => seen[index].push("done".into()),
+        });
+        for (i, events) in seen.iter().enumerate() {
+            assert_eq!(events, &["started".to_string(), format!("{i}: first"), format!("{i}: second"), "done".into()]);
+        }
     }
 }

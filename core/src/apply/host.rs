@@ -50,11 +50,26 @@ pub struct Engine<'a> {
     pub claimant: &'a Claimant,
 }
 
-/// Works on one host and returns its result; the journal gets every step and the result.
-pub fn apply_host(engine: &Engine<'_>, plan: &HostPlan, host: &Host, batch: usize) -> HostOutcome {
+/// One attempt of a step, as it ends: for progress (`apply` on a pipe prints it, `--format
+/// json` streams it). The journal has the same, and more.
+#[derive(Clone, Debug)]
+pub struct StepDone {
+    pub step: StepRecord,
+    pub detail: String,
+}
+
+/// Works on one host and returns its result; the journal gets every step and the result, and
+/// `progress` each step attempt as it ends.
+pub fn apply_host(
+    engine: &Engine<'_>,
+    plan: &HostPlan,
+    host: &Host,
+    batch: usize,
+    progress: &dyn Fn(StepDone),
+) -> HostOutcome {
     engine.journal.append(&Entry::HostStart { at: UtcTime::now(), host: plan.host.clone(), batch });
     let report = match engine.tools.connector.connect(host) {
-        Ok(shell) => HostRun::new(engine, &plan.host, shell, host.shell_type()).run(plan, host),
+        Ok(shell) => HostRun::new(engine, &plan.host, shell, host.shell_type(), progress).run(plan, host),
         Err(e) => HostOutcome::new(&plan.host, Outcome::Failed, format!("cannot connect: {e}")),
     };
     engine.journal.append(&Entry::HostResult { at: UtcTime::now(), result: report.clone() });
@@ -97,6 +112,7 @@ impl Attempt {
 
 struct HostRun<'a> {
     engine: &'a Engine<'a>,
+    progress: &'a dyn Fn(StepDone),
     shell: Box<dyn RemoteShell>,
     shell_type: ShellType,
     report: HostOutcome,
@@ -108,10 +124,16 @@ struct HostRun<'a> {
 }
 
 impl<'a> HostRun<'a> {
-    fn new(engine: &'a Engine<'a>, name: &str, shell: Box<dyn RemoteShell>, shell_type: ShellType) -> HostRun<'a> {
+    fn new(
+        engine: &'a Engine<'a>,
+        name: &str,
+        shell: Box<dyn RemoteShell>,
+        shell_type: ShellType,
+        progress: &'a dyn Fn(StepDone),
+    ) -> HostRun<'a> {
         let report = HostOutcome::new(name, Outcome::Failed, "");
         let release_owed = engine.interrupted.contains(name);
-        HostRun { engine, shell, shell_type, report, install_started: None, dll_proved: false, release_owed }
+        HostRun { engine, progress, shell, shell_type, report, install_started: None, dll_proved: false, release_owed }
     }
 
     fn run(mut self, plan: &HostPlan, host: &Host) -> HostOutcome {
@@ -591,6 +613,7 @@ impl<'a> HostRun<'a> {
             duration_ms: millis(attempt.duration),
             judged: Some(attempt.judgement.judged),
         };
+        (self.progress)(StepDone { step: record.clone(), detail: attempt.judgement.detail.clone() });
         match self.report.steps.iter_mut().find(|s| s.id == id) {
             Some(existing) => *existing = record,
             None => self.report.steps.push(record),

@@ -174,6 +174,13 @@ pub enum ApplyEvent {
     HostStarted {
         host: String,
     },
+    /// One attempt of a step on a host ended (a retried step reports each attempt).
+    StepDone {
+        host: String,
+        step: crate::outcome::StepRecord,
+        /// How it was judged, in words.
+        detail: String,
+    },
     /// A host is finished.
     HostDone {
         host: String,

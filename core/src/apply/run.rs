@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::host::{apply_host, Engine};
+use super::host::{apply_host, Engine, StepDone};
 use super::journal::{Entry, Journal};
 use super::marker::Claimant;
 use super::{ApplyError, ApplyEvent, ApplyRequest, ApplyTools};
@@ -270,9 +270,13 @@ fn run_batch(
         &work,
         engine.request.forks,
         stop,
-        |&(plan, host)| apply_host(engine, plan, host, batch),
-        &mut |e: PoolEvent<HostOutcome>| match e {
+        |&(plan, host), report: &dyn Fn(StepDone)| apply_host(engine, plan, host, batch, report),
+        &mut |e: PoolEvent<HostOutcome, StepDone>| match e {
             PoolEvent::Started { index } => on_event(ApplyEvent::HostStarted { host: work[index].0.host.clone() }),
+            PoolEvent::Progress { index, progress } => {
+                let StepDone { step, detail } = progress;
+                on_event(ApplyEvent::StepDone { host: work[index].0.host.clone(), step, detail })
+            }
             PoolEvent::Done { index, result, elapsed } => {
                 on_event(ApplyEvent::HostDone { host: result.host.clone(), outcome: result.outcome, elapsed });
                 out.push((todo[index], result));

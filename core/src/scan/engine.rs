@@ -69,7 +69,7 @@ pub fn scan(
     on_event(ScanEvent::Started { total: request.hosts.len() });
     let mut results: Vec<Option<HostResult>> = vec![None; request.hosts.len()];
     let stop = || cancel.load(Ordering::SeqCst);
-    let work = |host: &Host| scan_host(host, request, tools);
+    let work = |host: &Host, _: &dyn Fn(())| scan_host(host, request, tools);
     fleet::run(&request.hosts, request.forks, stop, work, &mut |event| {
         if let PoolEvent::Done { index, result, .. } = event {
             on_event(ScanEvent::HostDone { index, result: Box::new(result.clone()) });
