@@ -201,6 +201,7 @@ fn free_port() -> u16 {
 fn options(known_hosts: Vec<PathBuf>) -> SshOptions {
     SshOptions {
         known_hosts,
+        global_known_hosts: Vec::new(),
         accept_new_host_keys: false,
         connect_timeout: Duration::from_secs(5),
         auth_timeout: Duration::from_secs(10),
@@ -308,6 +309,30 @@ mod transport {
         opts.accept_new_host_keys = false;
         let mut shell = SshTransport::connect(&sshd.target(), &opts).expect("second connect is strict and succeeds");
         assert!(shell.exec("ver", TIMEOUT, &mut CollectSink::new(64)).expect("exec").success());
+    }
+
+    /// A key recorded only in the system's file (`/etc/ssh/ssh_known_hosts`, here a stand-in)
+    /// is trusted, as OpenSSH's `GlobalKnownHostsFile`; a new key is never written there.
+    #[test]
+    fn the_global_known_hosts_file_is_read_and_never_written() {
+        let Some(sshd) = Sshd::start() else { return };
+        let global = sshd.path("ssh_known_hosts");
+        fs::write(&global, format!("{} {}\n", sshd.known_as(), sshd.host_key_line)).expect("write");
+        let mut opts = options(vec![sshd.known_hosts("")]);
+        opts.global_known_hosts = vec![global.clone()];
+        let mut shell = SshTransport::connect(&sshd.target(), &opts).expect("trusted through the global file");
+        assert!(shell.exec("ver", TIMEOUT, &mut CollectSink::new(64)).expect("exec").success());
+        drop(shell);
+
+        // Only the global file, and a key to accept: the global file is left as it was.
+        let only_global = sshd.path("only_global");
+        fs::write(&only_global, "# the system's\n").expect("write");
+        let mut opts = options(Vec::new());
+        opts.global_known_hosts = vec![only_global.clone()];
+        opts.accept_new_host_keys = true;
+        let err = SshTransport::connect(&sshd.target(), &opts).err().expect("nowhere to record the key");
+        assert!(matches!(err, TransportError::KnownHosts { .. }), "{err}");
+        assert_eq!(fs::read_to_string(&only_global).expect("read"), "# the system's\n");
     }
 
     #[test]

@@ -81,7 +81,9 @@ pub(crate) fn establish(
     let io =
         |context: &str, source| TransportError::Io { host: ep.host.to_owned(), context: context.to_owned(), source };
     let socket = stream.try_clone().map_err(|e| io("cloning the socket", e))?;
-    let store = KnownHostsStore::shared(&options.known_hosts).map_err(|(path, e)| TransportError::KnownHosts {
+    let searched: Vec<std::path::PathBuf> =
+        options.known_hosts.iter().chain(&options.global_known_hosts).cloned().collect();
+    let store = KnownHostsStore::shared(&searched).map_err(|(path, e)| TransportError::KnownHosts {
         host: ep.host.to_owned(),
         path,
         reason: e.to_string(),

@@ -52,6 +52,9 @@ pub struct JumpHost {
 pub struct SshOptions {
     /// known_hosts files, searched in order; new keys go to the first writable one.
     pub known_hosts: Vec<PathBuf>,
+    /// The system's known_hosts files (`/etc/ssh/ssh_known_hosts`), searched after
+    /// `known_hosts` and never written, as OpenSSH's `GlobalKnownHostsFile`.
+    pub global_known_hosts: Vec<PathBuf>,
     /// Trust and record a host key seen for the first time (`--accept-new-host-keys`).
     /// A changed key is refused regardless.
     pub accept_new_host_keys: bool,
@@ -67,6 +70,7 @@ impl Default for SshOptions {
     fn default() -> Self {
         SshOptions {
             known_hosts: default_known_hosts(),
+            global_known_hosts: global_known_hosts(),
             accept_new_host_keys: false,
             connect_timeout: Duration::from_secs(10),
             auth_timeout: Duration::from_secs(30),
@@ -79,6 +83,15 @@ impl Default for SshOptions {
 pub fn default_known_hosts() -> Vec<PathBuf> {
     let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"));
     home.map(|h| vec![Path::new(&h).join(".ssh").join("known_hosts")]).unwrap_or_default()
+}
+
+/// The system-wide known_hosts files OpenSSH reads by default (`GlobalKnownHostsFile`).
+pub fn global_known_hosts() -> Vec<PathBuf> {
+    if cfg!(unix) {
+        vec![PathBuf::from("/etc/ssh/ssh_known_hosts"), PathBuf::from("/etc/ssh/ssh_known_hosts2")]
+    } else {
+        Vec::new()
+    }
 }
 
 /// One SSH server to reach, named for messages.

@@ -73,7 +73,12 @@ pub(crate) fn verify_host_key(
             TransportError::KnownHosts { host, path: options.known_hosts.first().cloned().unwrap_or_default(), reason }
         });
     }
-    let searched = options.known_hosts.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
+    let searched = options
+        .known_hosts
+        .iter()
+        .chain(&options.global_known_hosts)
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>();
     let mut detail = if searched.is_empty() {
         format!("{key_type} key; no known_hosts file given")
     } else {
