@@ -52,6 +52,15 @@ impl ScanProgress {
                 if self.lines {
                     eprintln!("{}", host_line(result));
                 }
+                // As OpenSSH's client says it, when it says it.
+                for notice in &result.notices {
+                    let line = format!("Warning: {notice}.");
+                    if self.bar.is_hidden() {
+                        eprintln!("{line}");
+                    } else {
+                        self.bar.println(line);
+                    }
+                }
                 *self.counts.entry(result.verdict).or_default() += 1;
                 let msg: Vec<String> = self.counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
                 self.bar.inc(1);

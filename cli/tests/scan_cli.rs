@@ -115,3 +115,36 @@ fn ctrl_c_stops_a_scan_at_once_and_writes_what_was_judged() {
     assert_eq!(judged["verdict"], "affected", "judged before the stop: {judged}");
     lab.shutdown();
 }
+
+/// `--accept-new-host-keys` records a first-seen key and says so as OpenSSH does ("Permanently
+/// added ... to the list of known hosts"), naming the file; the scan JSON keeps the notice.
+#[test]
+fn a_key_accepted_on_first_use_is_announced_as_openssh_does() {
+    let hosts = vec![HostSpec::new("w03", "w2003-sp1-unpatched").unwrap()];
+    let lab = Lab::start(LabConfig { hosts, ..LabConfig::default() }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let files = lab.write_artifacts(dir.path()).unwrap();
+    std::fs::write(&files.known_hosts, "").unwrap();
+    let out = wsusfix()
+        .args(["scan", "--no-progress", "--format", "json", "--accept-new-host-keys", "-i"])
+        .arg(&files.inventory)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let port = lab.host("w03").unwrap().addr.port();
+    let said = format!("Warning: Permanently added '[127.0.0.1]:{port}' (ED25519) to the list of known hosts (");
+    assert!(stderr.contains(&said) && stderr.contains(&files.known_hosts.display().to_string()), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["hosts"][0]["notices"][0].as_str().unwrap().starts_with("Permanently added"), "{json}");
+    assert!(std::fs::read_to_string(&files.known_hosts).unwrap().contains(&format!("[127.0.0.1]:{port} ssh-ed25519")));
+
+    // The second time the key is known: nothing to say.
+    let out = wsusfix()
+        .args(["scan", "--no-progress", "--accept-new-host-keys", "-i"])
+        .arg(&files.inventory)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("Permanently added"));
+    lab.shutdown();
+}

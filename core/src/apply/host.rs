@@ -69,7 +69,12 @@ pub fn apply_host(
 ) -> HostOutcome {
     engine.journal.append(&Entry::HostStart { at: UtcTime::now(), host: plan.host.clone(), batch });
     let report = match engine.tools.connector.connect(host) {
-        Ok(shell) => HostRun::new(engine, &plan.host, shell, host.shell_type(), progress).run(plan, host),
+        Ok(mut shell) => {
+            let notices = shell.take_notices();
+            let mut report = HostRun::new(engine, &plan.host, shell, host.shell_type(), progress).run(plan, host);
+            report.warnings.extend(notices);
+            report
+        }
         Err(e) => HostOutcome::new(&plan.host, Outcome::Failed, format!("cannot connect: {e}")),
     };
     engine.journal.append(&Entry::HostResult { at: UtcTime::now(), result: report.clone() });

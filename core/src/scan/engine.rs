@@ -97,7 +97,8 @@ pub fn scan_host(host: &Host, request: &ScanRequest, tools: ScanTools<'_>) -> Ho
     let started = Instant::now();
     let mut result = match tools.connector.connect(host) {
         Ok(mut shell) => {
-            let result = match &request.save_facts {
+            let notices = shell.take_notices();
+            let mut result = match &request.save_facts {
                 Some(dir) => match SavedOutput::create(dir, &host.name) {
                     Ok(saved) => run_probe(
                         &mut *shell,
@@ -114,6 +115,7 @@ pub fn scan_host(host: &Host, request: &ScanRequest, tools: ScanTools<'_>) -> Ho
             if let Some(audit) = tools.audit {
                 audit.record(&host.name, shell.take_records());
             }
+            result.notices = notices;
             result
         }
         Err(e) => HostResult::new(&host.name, Assessment::unreachable(e.to_string()), None),

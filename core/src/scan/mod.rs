@@ -30,6 +30,9 @@ pub struct HostResult {
     pub evidence: Evidence,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// What connecting did that the user should hear of: a host key recorded on first use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
     /// Wall time of the probe, connection included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
@@ -44,7 +47,18 @@ impl HostResult {
 
     pub fn new(host: &str, assessment: Assessment, facts: Option<Facts>) -> HostResult {
         let Assessment { verdict, reason, release, evidence, warnings } = assessment;
-        HostResult { host: host.to_string(), verdict, reason, release, facts, evidence, warnings, duration_ms: None }
+        let notices = Vec::new();
+        HostResult {
+            host: host.to_string(),
+            verdict,
+            reason,
+            release,
+            facts,
+            evidence,
+            warnings,
+            notices,
+            duration_ms: None,
+        }
     }
 
     /// The host's WSUS `VersionString`, if the probe read one.

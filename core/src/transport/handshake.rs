@@ -72,12 +72,13 @@ fn resolve(ep: &Endpoint<'_>, timeout: Duration) -> Result<Vec<SocketAddr>, Tran
 }
 
 /// The SSH layer over a connected stream: handshake, host key, authentication, keepalive.
-/// Returns the session and a clone of its socket, for waiting on it.
+/// Returns the session, a clone of its socket (for waiting on it) and, when a host key was
+/// recorded on first use, the notice that says so.
 pub(crate) fn establish(
     ep: &Endpoint<'_>,
     stream: TcpStream,
     options: &SshOptions,
-) -> Result<(Session, TcpStream), TransportError> {
+) -> Result<(Session, TcpStream, Option<String>), TransportError> {
     let io =
         |context: &str, source| TransportError::Io { host: ep.host.to_owned(), context: context.to_owned(), source };
     let socket = stream.try_clone().map_err(|e| io("cloning the socket", e))?;
@@ -95,7 +96,7 @@ pub(crate) fn establish(
     prefer_known_key_types(&session, &record.key_types());
     session.set_tcp_stream(stream);
     session.handshake().map_err(|e| handshake_error(ep, &e, options.auth_timeout))?;
-    verify_host_key(ep, &session, &record, &known_as, options)?;
+    let added = verify_host_key(ep, &session, &record, &known_as, options)?;
     let login = Login {
         host: ep.host,
         user: ep.user,
@@ -106,7 +107,7 @@ pub(crate) fn establish(
     };
     authenticate(&session, &login)?;
     session.set_keepalive(true, u32::try_from(options.keepalive_interval.as_secs()).unwrap_or(u32::MAX).max(1));
-    Ok((session, socket))
+    Ok((session, socket, added))
 }
 
 fn handshake_error(ep: &Endpoint<'_>, e: &ssh2::Error, timeout: Duration) -> TransportError {

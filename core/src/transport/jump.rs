@@ -43,7 +43,7 @@ impl JumpTunnel {
         };
         let bastion = Endpoint::of_jump(jump);
         let stream = tcp_connect(&bastion, options.connect_timeout).map_err(wrap)?;
-        let (session, socket) = establish(&bastion, stream, options).map_err(wrap)?;
+        let (session, socket, _) = establish(&bastion, stream, options).map_err(wrap)?;
         let context = format!("opening a tunnel to {}:{}", target.address, target.port);
         let channel = session
             .channel_direct_tcpip(&target.address, target.port, None)

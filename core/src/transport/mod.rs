@@ -87,6 +87,12 @@ pub trait RemoteShell: Send {
 
     /// Takes the records kept so far, leaving none.
     fn take_records(&mut self) -> Vec<CommandRecord>;
+
+    /// Takes what connecting did that the user should hear of (OpenSSH's "Permanently added"
+    /// for a host key recorded on first use), leaving none.
+    fn take_notices(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// How a remote command ended.

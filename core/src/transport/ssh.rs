@@ -24,6 +24,8 @@ pub struct SshTransport {
     session: Session,
     socket: TcpStream,
     records: Vec<CommandRecord>,
+    /// What connecting did that the user should hear of (a host key recorded).
+    notices: Vec<String>,
     lost: Option<String>,
     // Declared last: dropped after the session that runs through it.
     _tunnel: Option<JumpTunnel>,
@@ -40,12 +42,13 @@ impl SshTransport {
                 (stream, Some(tunnel))
             }
         };
-        let (session, socket) = establish(&endpoint, stream, options)?;
+        let (session, socket, added) = establish(&endpoint, stream, options)?;
         Ok(SshTransport {
             name: target.name.clone(),
             session,
             socket,
             records: Vec::new(),
+            notices: added.into_iter().collect(),
             lost: None,
             _tunnel: tunnel,
         })
@@ -163,6 +166,10 @@ impl RemoteShell for SshTransport {
 
     fn take_records(&mut self) -> Vec<CommandRecord> {
         std::mem::take(&mut self.records)
+    }
+
+    fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
     }
 }
 

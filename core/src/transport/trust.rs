@@ -37,7 +37,7 @@ pub(crate) fn verify_host_key(
     record: &HostRecord<'_>,
     known_as: &str,
     options: &SshOptions,
-) -> Result<(), TransportError> {
+) -> Result<Option<String>, TransportError> {
     let host = ep.host.to_owned();
     let Some((blob, _)) = session.host_key() else {
         let reason = "the server presented no host key".to_owned();
@@ -46,7 +46,7 @@ pub(crate) fn verify_host_key(
     let key = HostKey::from_blob(blob);
     let key_type = key.key_type().unwrap_or("unknown").to_owned();
     let other_types = match record.check(&key) {
-        HostKeyCheck::Known => return Ok(()),
+        HostKeyCheck::Known => return Ok(None),
         HostKeyCheck::Changed(entry) => {
             return Err(TransportError::HostKeyChanged {
                 host,
@@ -69,9 +69,13 @@ pub(crate) fn verify_host_key(
     // Trust on first use only for a host with no key at all: a host known by another key
     // type that now offers only a new one is not "new".
     if options.accept_new_host_keys && other_types.is_empty() {
-        return append_key(&options.known_hosts, known_as, &key).map(|_| ()).map_err(|reason| {
-            TransportError::KnownHosts { host, path: options.known_hosts.first().cloned().unwrap_or_default(), reason }
-        });
+        return match append_key(&options.known_hosts, known_as, &key) {
+            Ok(file) => Ok(Some(permanently_added(known_as, &key_type, &file))),
+            Err(reason) => {
+                let path = options.known_hosts.first().cloned().unwrap_or_default();
+                Err(TransportError::KnownHosts { host, path, reason })
+            }
+        };
     }
     let searched = options
         .known_hosts
@@ -89,4 +93,16 @@ pub(crate) fn verify_host_key(
         detail.push_str(&format!("; keys of type {types} are recorded for it, but the server did not offer them"));
     }
     Err(TransportError::HostKeyUnknown { host, known_as: known_as.to_owned(), fingerprint: key.fingerprint(), detail })
+}
+
+/// What OpenSSH's client prints when it records a key on first use, naming the file too:
+/// `Permanently added '[10.0.0.5]:2222' (ED25519) to the list of known hosts (~/.ssh/known_hosts).`
+fn permanently_added(known_as: &str, key_type: &str, file: &std::path::Path) -> String {
+    let label = match key_type {
+        "ssh-ed25519" => "ED25519".to_owned(),
+        "ssh-rsa" => "RSA".to_owned(),
+        t if t.starts_with("ecdsa-") => "ECDSA".to_owned(),
+        t => t.to_ascii_uppercase(),
+    };
+    format!("Permanently added '{known_as}' ({label}) to the list of known hosts ({})", file.display())
 }
