@@ -3,10 +3,19 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use wsusfix_lab::{HostSpec, Lab, LabConfig};
+use wsusfix_lab::{Artifacts, HostSpec, Lab, LabConfig, RunningLab};
 
 fn wsusfix() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wsusfix"))
+}
+
+/// A lab of one host per profile, each named after its profile, and its files.
+fn lab(profiles: &[&str]) -> (RunningLab, tempfile::TempDir, Artifacts) {
+    let hosts = profiles.iter().map(|p| HostSpec::new(p, p).unwrap()).collect();
+    let lab = Lab::start(LabConfig { hosts, ..LabConfig::default() }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let files = lab.write_artifacts(dir.path()).unwrap();
+    (lab, dir, files)
 }
 
 /// A host that accepts the probe and never answers is given up on after the probe's own
@@ -14,10 +23,8 @@ fn wsusfix() -> Command {
 /// hosts are judged, and the scan says it is incomplete (3).
 #[test]
 fn a_hung_host_is_given_up_after_the_probe_timeout() {
-    let hosts = ["hang", "w2003-sp1-unpatched"].map(|p| HostSpec::new(p, p).unwrap()).to_vec();
-    let lab = Lab::start(LabConfig { hosts, ..LabConfig::default() }).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let inventory = lab.write_artifacts(dir.path()).unwrap().inventory;
+    let (lab, _dir, files) = lab(&["hang", "w2003-sp1-unpatched"]);
+    let inventory = files.inventory;
 
     let help = wsusfix().args(["scan", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
@@ -74,10 +81,8 @@ fn a_hung_host_is_given_up_after_the_probe_timeout() {
 /// (interrupted), the JSON is whole, and the exit status is 130.
 #[test]
 fn ctrl_c_stops_a_scan_at_once_and_writes_what_was_judged() {
-    let hosts = ["hang", "w2003-sp1-unpatched"].map(|p| HostSpec::new(p, p).unwrap()).to_vec();
-    let lab = Lab::start(LabConfig { hosts, ..LabConfig::default() }).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let inventory = lab.write_artifacts(dir.path()).unwrap().inventory;
+    let (lab, dir, files) = lab(&["hang", "w2003-sp1-unpatched"]);
+    let inventory = files.inventory;
     let out = dir.path().join("scan.json");
     let mut scan = wsusfix()
         .args(["scan", "--no-progress", "--format", "json", "--probe-timeout", "600", "-i"])
@@ -120,10 +125,7 @@ fn ctrl_c_stops_a_scan_at_once_and_writes_what_was_judged() {
 /// added ... to the list of known hosts"), naming the file; the scan JSON keeps the notice.
 #[test]
 fn a_key_accepted_on_first_use_is_announced_as_openssh_does() {
-    let hosts = vec![HostSpec::new("w03", "w2003-sp1-unpatched").unwrap()];
-    let lab = Lab::start(LabConfig { hosts, ..LabConfig::default() }).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let files = lab.write_artifacts(dir.path()).unwrap();
+    let (lab, _dir, files) = lab(&["w2003-sp1-unpatched"]);
     std::fs::write(&files.known_hosts, "").unwrap();
     let out = wsusfix()
         .args(["scan", "--no-progress", "--format", "json", "--accept-new-host-keys", "-i"])
@@ -132,7 +134,7 @@ fn a_key_accepted_on_first_use_is_announced_as_openssh_does() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    let port = lab.host("w03").unwrap().addr.port();
+    let port = lab.host("w2003-sp1-unpatched").unwrap().addr.port();
     let said = format!("Warning: Permanently added '[127.0.0.1]:{port}' (ED25519) to the list of known hosts (");
     assert!(stderr.contains(&said) && stderr.contains(&files.known_hosts.display().to_string()), "{stderr}");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
