@@ -115,10 +115,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let connector = args.connect.connector();
             let tools = ScanTools { connector: &connector, advisory: &advisory, templates: &templates, audit: None };
             let report = scan::scan(&request, tools, cancel, &mut |e| {
-                if let (Some(json), ScanEvent::HostDone { result, .. }) = (&mut json, &e) {
+                if let (Some(json), ScanEvent::HostDone { result, .. }) = (&mut json, e) {
                     json.scan_result(result);
                 }
-                progress.event(&e)
+                progress.event(e)
             });
             (report, inv_path.display().to_string())
         }

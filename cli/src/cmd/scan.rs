@@ -85,15 +85,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Ok(())
     };
-    // The scan runs beside this thread, which follows its results. A probe only reads, so
+    // The scan runs beside this thread, which collects its results (the only copy of them). A
+    // probe only reads, so
     // nothing is left half done when the first Ctrl-C stops the scan at once: the results so
     // far are written, every other host is `unknown` (interrupted), and the process exits 130
     // without waiting for the probes in flight.
     std::thread::scope(|scope| {
         let (events, received) = mpsc::channel();
-        let worker = scope.spawn(|| {
+        scope.spawn(|| {
             let events = events;
-            scan::scan(&request, tools, cancel, &mut |e| {
+            scan::scan_streaming(&request, tools, cancel, &mut |e| {
                 let _ = events.send(e);
             })
         });
@@ -119,7 +120,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }
-        let mut report = worker.join().map_err(|_| anyhow::anyhow!("the scan stopped unexpectedly"))?;
+        // Every event has come (the scan's side of the channel is gone): this is the whole result.
+        let mut report = scan::partial_report(&request.hosts, results, scan::NOT_SCANNED);
         finish(&mut report)?;
         Ok(ExitCode::from(report.outcome().exit_code()))
     })

@@ -63,21 +63,41 @@ pub fn scan(
     request: &ScanRequest,
     tools: ScanTools<'_>,
     cancel: &AtomicBool,
-    on_event: &mut dyn FnMut(ScanEvent),
+    on_event: &mut dyn FnMut(&ScanEvent),
 ) -> ScanReport {
+    let mut results: Vec<Option<HostResult>> = vec![None; request.hosts.len()];
+    scan_streaming(request, tools, cancel, &mut |event| {
+        on_event(&event);
+        if let ScanEvent::HostDone { index, result } = event {
+            if let Some(slot) = results.get_mut(index) {
+                *slot = Some(*result);
+            }
+        }
+    });
+    partial_report(&request.hosts, results, NOT_SCANNED)
+}
+
+/// Why a host a cancelled scan never started is `unknown`.
+pub const NOT_SCANNED: &str = "not scanned: the scan was cancelled";
+
+/// Probes every host of the request and hands each result to `on_event` as it is judged,
+/// keeping none: the caller that collects them (see [`partial_report`]) holds the only copy.
+pub fn scan_streaming(
+    request: &ScanRequest,
+    tools: ScanTools<'_>,
+    cancel: &AtomicBool,
+    on_event: &mut dyn FnMut(ScanEvent),
+) {
     let started = Instant::now();
     on_event(ScanEvent::Started { total: request.hosts.len() });
-    let mut results: Vec<Option<HostResult>> = vec![None; request.hosts.len()];
     let stop = || cancel.load(Ordering::SeqCst);
     let work = |host: &Host, _: &dyn Fn(())| scan_host(host, request, tools);
     fleet::run(&request.hosts, request.forks, stop, work, &mut |event| {
         if let PoolEvent::Done { index, result, .. } = event {
-            on_event(ScanEvent::HostDone { index, result: Box::new(result.clone()) });
-            results[index] = Some(result);
+            on_event(ScanEvent::HostDone { index, result: Box::new(result) });
         }
     });
     on_event(ScanEvent::Finished { elapsed: started.elapsed() });
-    partial_report(&request.hosts, results, "not scanned: the scan was cancelled")
 }
 
 /// The report of a scan that may not have judged every host: `results` holds what was judged,

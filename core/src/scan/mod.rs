@@ -6,7 +6,9 @@
 mod engine;
 mod saved;
 
-pub use engine::{partial_report, probe_over, scan, scan_host, ScanEvent, ScanRequest, ScanTools};
+pub use engine::{
+    partial_report, probe_over, scan, scan_host, scan_streaming, ScanEvent, ScanRequest, ScanTools, NOT_SCANNED,
+};
 
 use std::collections::BTreeMap;
 
