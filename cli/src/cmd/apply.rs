@@ -55,8 +55,9 @@ pub struct Args {
     #[arg(value_name = "PLAN", required_unless_present = "resume")]
     pub plan: Option<PathBuf>,
     /// The inventory: how to reach the plan's hosts (every host to work on must be in it).
-    #[arg(short, long, value_name = "FILE", env = "WSUSFIX_INVENTORY")]
-    pub inventory: PathBuf,
+    /// A file (YAML or INI) or a folder, with the group_vars/ and host_vars/ beside it; repeat -i to combine several, later ones winning, as Ansible does.
+    #[arg(short, long, value_name = "SOURCE", env = "WSUSFIX_INVENTORY", required = true)]
+    pub inventory: Vec<PathBuf>,
     /// Only hosts matching this pattern: `web*`, `group`, `a:b`, `a:&b`, `a:!b`, `@failed-hosts`.
     #[arg(short, long, value_name = "PATTERN")]
     pub limit: Option<String>,
@@ -135,7 +136,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let advisory = args.knowledge.advisory()?;
     let templates = args.knowledge.templates()?;
     let (plan, plan_text, plan_label) = load_plan(&args)?;
-    let inventory = Inventory::load(&args.inventory)?;
+    let inventory = Inventory::load_all(&args.inventory)?;
     for warning in &inventory.warnings {
         eprintln!("warning: {warning}");
     }

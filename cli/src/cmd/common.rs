@@ -40,9 +40,9 @@ impl KnowledgeArgs {
 /// Which hosts to work on.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TargetArgs {
-    /// The inventory (Ansible YAML format).
-    #[arg(short, long, value_name = "FILE", env = "WSUSFIX_INVENTORY")]
-    pub inventory: PathBuf,
+    /// The inventory, as Ansible reads it. A file (YAML or INI) or a folder, with the group_vars/ and host_vars/ beside it; repeat -i to combine several, later ones winning, as Ansible does.
+    #[arg(short, long, value_name = "SOURCE", env = "WSUSFIX_INVENTORY", required = true)]
+    pub inventory: Vec<PathBuf>,
     /// Only hosts matching this pattern: `web*`, `group`, `a:b`, `a:&b`, `a:!b`, `@retry-file`.
     #[arg(short, long, value_name = "PATTERN")]
     pub limit: Option<String>,
@@ -52,7 +52,7 @@ impl TargetArgs {
     /// Loads the inventory and selects the hosts, printing its warnings; also names the
     /// inventory exactly (path and SHA-256) for the results to say where they came from.
     pub fn select(&self) -> anyhow::Result<(Vec<wsusfix_core::inventory::Host>, InventoryRef)> {
-        let inventory = wsusfix_core::inventory::Inventory::load(&self.inventory)?;
+        let inventory = wsusfix_core::inventory::Inventory::load_all(&self.inventory)?;
         for warning in &inventory.warnings {
             eprintln!("warning: {warning}");
         }

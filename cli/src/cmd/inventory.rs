@@ -100,7 +100,7 @@ pub fn run(cmd: InventoryCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn load(target: &TargetArgs) -> anyhow::Result<Inventory> {
-    let inventory = Inventory::load(&target.inventory)?;
+    let inventory = Inventory::load_all(&target.inventory)?;
     for warning in &inventory.warnings {
         eprintln!("warning: {warning}");
     }

@@ -32,8 +32,9 @@ use crate::progress::ScanProgress;
 )]
 pub struct Args {
     /// The inventory (required unless --from-scan; with it, supplies each host's temp_dir and groups).
-    #[arg(short, long, value_name = "FILE", env = "WSUSFIX_INVENTORY")]
-    pub inventory: Option<PathBuf>,
+    /// A file (YAML or INI) or a folder, with the group_vars/ and host_vars/ beside it; repeat -i to combine several, later ones winning, as Ansible does.
+    #[arg(short, long, value_name = "SOURCE", env = "WSUSFIX_INVENTORY")]
+    pub inventory: Vec<PathBuf>,
     /// Only hosts matching this pattern: `web*`, `group`, `a:b`, `a:&b`, `a:!b`, `@retry-file`.
     #[arg(short, long, value_name = "PATTERN")]
     pub limit: Option<String>,
@@ -92,18 +93,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     batches.validate().context("--max-fail-percent")?;
     super::common::check_writable(&args.output, "-o")?;
-    let inventory = match &args.inventory {
-        Some(path) => Some(Inventory::load(path)?),
-        None => None,
-    };
+    let inventory = if args.inventory.is_empty() { None } else { Some(Inventory::load_all(&args.inventory)?) };
     let mut json = (args.format == RunFormat::Json).then(|| JsonLines::start("plan"));
     let selected: Vec<Host> = match &inventory {
         Some(inv) => inv.select(args.limit.as_deref())?.into_iter().cloned().collect(),
         None => Vec::new(),
     };
-    let (scan, created_from) = match (&args.from_scan, &args.inventory) {
-        (Some(file), _) => (read_scan(file, &selected, args.inventory.is_some())?, file.display().to_string()),
-        (None, Some(inv_path)) => {
+    let (scan, created_from) = match (&args.from_scan, &inventory) {
+        (Some(file), _) => (read_scan(file, &selected, inventory.is_some())?, file.display().to_string()),
+        (None, Some(inventory)) => {
             let cancel = super::common::cancel_on_interrupt(super::common::FINISH_IN_FLIGHT)?;
             let request = ScanRequest {
                 hosts: selected.clone(),
@@ -120,7 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
                 progress.event(e)
             });
-            (report, inv_path.display().to_string())
+            (report, inventory.source.clone())
         }
         (None, None) => bail!("nothing to plan from: give an inventory (-i FILE) or a saved scan (--from-scan FILE)"),
     };

@@ -1,30 +1,44 @@
 //! From the tree as written to the inventory as used: group depths, Ansible's implicit
 //! `ungrouped` group, and each host's variables merged by precedence.
 //!
-//! Precedence follows Ansible: a host's groups are applied from shallowest to deepest
-//! (`all` first), groups at the same depth in alphabetical order (the later name wins),
-//! and the host's own variables last.
+//! Precedence follows Ansible's, lowest first:
+//!
+//! 1. the inventory files' group variables: `all`, then the host's other groups from
+//!    shallowest to deepest, groups of one depth by `ansible_group_priority`, then by name
+//!    (the later wins);
+//! 2. `group_vars/all`, then `group_vars/` of the host's other groups, in the same order (each
+//!    inventory folder in turn, the later folder winning);
+//! 3. the host's own variables in the inventory files;
+//! 4. `host_vars/` of the host.
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::error::InventoryError;
-use super::load::{GroupNode, HostNode, Locator, Tree};
+use super::error::{InventoryError, Location};
 use super::model::{Group, Host, Inventory};
+use super::tree::{GroupNode, HostNode, Origin, Tree};
 use super::vars::VarSet;
+use super::varsdir::VarsLayer;
 
-pub(super) fn build(mut tree: Tree, source: &str, locator: &Locator<'_>) -> Result<Inventory, InventoryError> {
+/// Turns the tree into the inventory; `resolve` finds where an origin is, for errors.
+pub(super) fn build(
+    mut tree: Tree,
+    layers: &[VarsLayer],
+    source: &str,
+    resolve: &dyn Fn(&Origin) -> Location,
+) -> Result<Inventory, InventoryError> {
     if let Some(err) = InventoryError::from_list(std::mem::take(&mut tree.errors)) {
         return Err(err);
     }
+    adopt_orphans(&mut tree);
     add_ungrouped(&mut tree);
-    let depths = depths(&tree.groups, locator)?;
+    let depths = depths(&tree.groups, resolve)?;
     // Hosts listed in the same groups share their precedence order: computed once per set of
     // groups (a site's hundreds of hosts), not once per host.
     let mut orders: HashMap<&[String], Vec<&str>> = HashMap::new();
     let mut hosts = Vec::with_capacity(tree.hosts.len());
     for host in &tree.hosts {
         let order = orders.entry(&host.groups).or_insert_with(|| precedence(&host.groups, &tree.groups, &depths));
-        hosts.push(merge(host, order, &tree.groups));
+        hosts.push(merge(host, order, &tree.groups, layers));
     }
     let groups = tree
         .groups
@@ -38,6 +52,16 @@ pub(super) fn build(mut tree: Tree, source: &str, locator: &Locator<'_>) -> Resu
         .collect();
     let sha256 = String::new(); // set by `Inventory::parse`, which has the text
     Ok(Inventory { source: source.to_string(), sha256, hosts, groups, warnings: tree.warnings })
+}
+
+/// Makes every group without a parent a child of `all`, as Ansible does (an INI file's
+/// `[dc]` is nobody's child until then).
+fn adopt_orphans(tree: &mut Tree) {
+    let orphans: Vec<String> =
+        tree.groups.iter().filter(|(name, g)| *name != "all" && g.parents.is_empty()).map(|(n, _)| n.clone()).collect();
+    for orphan in orphans {
+        tree.link("all", &orphan);
+    }
 }
 
 /// Puts hosts that belong to no group but `all` into `ungrouped`, as Ansible does.
@@ -67,12 +91,20 @@ fn add_ungrouped(tree: &mut Tree) {
 /// Each group's depth: the length of the longest path from `all`. A loop is an error.
 fn depths(
     groups: &HashMap<String, GroupNode>,
-    locator: &Locator<'_>,
+    resolve: &dyn Fn(&Origin) -> Location,
 ) -> Result<HashMap<String, usize>, InventoryError> {
     let mut order = Vec::new();
     let mut state: HashMap<&str, bool> = HashMap::new(); // false: on the path, true: done
     let mut path = Vec::new();
-    visit("all", groups, &mut state, &mut path, &mut order).map_err(|chain| cycle(groups, locator, chain))?;
+    visit("all", groups, &mut state, &mut path, &mut order).map_err(|chain| cycle(groups, resolve, chain))?;
+    // A loop that `all` cannot reach (`a` child of `b`, `b` child of `a`, neither of `all`).
+    let mut names: Vec<&String> = groups.keys().collect();
+    names.sort();
+    for name in names {
+        if !state.contains_key(name.as_str()) {
+            visit(name, groups, &mut state, &mut path, &mut order).map_err(|chain| cycle(groups, resolve, chain))?;
+        }
+    }
     let mut depth: HashMap<String, usize> = HashMap::new();
     for name in order.iter().rev() {
         let here = depth.get(*name).copied().unwrap_or(0);
@@ -113,15 +145,21 @@ fn visit<'g>(
     Ok(())
 }
 
-fn cycle(groups: &HashMap<String, GroupNode>, locator: &Locator<'_>, chain: Vec<String>) -> InventoryError {
+fn cycle(
+    groups: &HashMap<String, GroupNode>,
+    resolve: &dyn Fn(&Origin) -> Location,
+    chain: Vec<String>,
+) -> InventoryError {
     let group = chain.first().cloned().unwrap_or_default();
-    let path = groups.get(&group).and_then(|g| g.path.as_deref()).unwrap_or_default();
-    let location = locator.at(path);
+    let location = match groups.get(&group).and_then(|g| g.origin.as_ref()) {
+        Some(origin) => resolve(origin),
+        None => Location::new("inventory", None, None),
+    };
     InventoryError::GroupCycle { location, group, chain }
 }
 
 /// Every group a host listed in `direct` belongs to (`all` and each ancestor included), in the
-/// order their variables apply: shallowest first, by name within a depth.
+/// order their variables apply: shallowest first, then by `ansible_group_priority`, then by name.
 fn precedence<'g>(
     direct: &'g [String],
     groups: &'g HashMap<String, GroupNode>,
@@ -135,19 +173,40 @@ fn precedence<'g>(
         }
     }
     let mut ordered: Vec<&str> = member_of.into_iter().collect();
-    ordered.sort_by_key(|name| (depths.get(*name).copied().unwrap_or(0), *name));
+    let priority = |name: &str| groups.get(name).map_or(1, |g| g.priority);
+    ordered.sort_by_key(|name| (depths.get(*name).copied().unwrap_or(0), priority(name), *name));
     ordered
 }
 
-/// A host with its groups' variables (in `order`, see [`precedence`]) and its own merged.
-fn merge(host: &HostNode, order: &[&str], groups: &HashMap<String, GroupNode>) -> Host {
+/// A host with its variables merged by precedence (see the module's doc); `order` is its
+/// groups' (see [`precedence`]), `all` first.
+fn merge(host: &HostNode, order: &[&str], groups: &HashMap<String, GroupNode>, layers: &[VarsLayer]) -> Host {
     let mut vars = VarSet::default();
     for name in order {
         if let Some(group) = groups.get(*name) {
             vars.overlay(&group.vars);
         }
     }
+    // Folder by folder, as Ansible's vars plugin runs per inventory source: `all` first, then
+    // the other groups.
+    for layer in layers {
+        if let Some(set) = layer.groups.get("all") {
+            vars.overlay(set);
+        }
+    }
+    for layer in layers {
+        for name in order.iter().filter(|name| **name != "all") {
+            if let Some(set) = layer.groups.get(*name) {
+                vars.overlay(set);
+            }
+        }
+    }
     vars.overlay(&host.vars);
+    for layer in layers {
+        if let Some(set) = layer.hosts.get(&host.name) {
+            vars.overlay(set);
+        }
+    }
     let (address, port, user, vars) = vars.finish(&host.name);
     let mut member_of: Vec<String> = order.iter().filter(|g| **g != "all").map(|g| g.to_string()).collect();
     member_of.sort_unstable();

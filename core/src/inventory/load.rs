@@ -1,62 +1,29 @@
-//! Reading an Ansible YAML inventory into a tree of groups and hosts.
+//! Reading an Ansible YAML inventory into the tree of groups and hosts.
 //!
 //! The walk follows Ansible's YAML inventory plugin: top-level keys are groups (usually just
-//! `all`), a group has `hosts`, `children` and `vars`, groups nest to any depth, and a host
-//! or group listed twice is one host or group whose settings are merged in document order.
-//! Every variable is checked and typed where it is written, so a bad value is reported once,
-//! at its own line, whichever hosts inherit it.
-
-use std::collections::HashMap;
+//! `all`), a group has `hosts`, `children` and `vars`, groups nest to any depth, host keys may
+//! carry ranges and a port (`wsus[01:20]`, `edge01:2022`), and a host or group listed twice is
+//! one host or group whose settings are merged in document order.
 
 use serde_yaml::{Mapping, Value};
 
 use super::error::{InventoryError, Location, NameKind, Scope};
-use super::model::Warning;
+use super::hostpattern;
 use super::span::Outline;
+use super::tree::{Origin, Place, Tree};
 use super::validate;
-use super::vars::{classify, kind, Var, VarName, VarSet};
-
-/// A group as written, before depths and precedence.
-#[derive(Debug, Default)]
-pub(super) struct GroupNode {
-    /// The key path where it is first defined, to point at it in errors (see [`Locator`]).
-    pub path: Option<Vec<String>>,
-    pub vars: VarSet,
-    pub parents: Vec<String>,
-    pub children: Vec<String>,
-    pub hosts: Vec<String>,
-}
-
-/// A host as written: its own settings (later listings win) and the groups listing it.
-#[derive(Debug)]
-pub(super) struct HostNode {
-    pub name: String,
-    pub vars: VarSet,
-    pub groups: Vec<String>,
-}
-
-/// Everything read from one inventory text.
-#[derive(Debug, Default)]
-pub(super) struct Tree {
-    pub groups: HashMap<String, GroupNode>,
-    /// In order of first appearance.
-    pub hosts: Vec<HostNode>,
-    pub warnings: Vec<Warning>,
-    pub errors: Vec<InventoryError>,
-}
+use super::vars::{kind, VarSet};
 
 static NULL: Value = Value::Null;
 
-/// Parses `text` (named `source` in messages) into a tree; YAML syntax errors stop here,
-/// every other problem is collected in `Tree::errors`. The locator it returns points at keys of
-/// the text, for errors found later.
-pub(super) fn read<'a>(text: &'a str, source: &'a str) -> Result<(Tree, Locator<'a>), InventoryError> {
-    let locator = Locator { text, source, outline: std::cell::OnceCell::new() };
-    let mut value: Value = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, &locator))?;
-    value.apply_merge().map_err(|e| yaml_error(&e, &locator))?;
-    let mut walker = Walker { locator, tree: Tree::default(), host_index: HashMap::new() };
+/// Reads the YAML inventory of `locator` (source number `source`) into `tree`. YAML syntax
+/// errors stop here; every other problem is collected in `tree.errors`.
+pub(super) fn read<'a>(tree: &mut Tree, source: usize, locator: &'a Locator<'a>) -> Result<(), InventoryError> {
+    let mut value: Value = serde_yaml::from_str(locator.text).map_err(|e| yaml_error(&e, locator))?;
+    value.apply_merge().map_err(|e| yaml_error(&e, locator))?;
+    let mut walker = Walker { locator, source, tree };
     walker.root(&value);
-    Ok((walker.tree, walker.locator))
+    Ok(())
 }
 
 /// Turns a key path (`all > children > dc_a > hosts > wsus01`) into a file, line and column.
@@ -69,6 +36,10 @@ pub(super) struct Locator<'a> {
 }
 
 impl<'a> Locator<'a> {
+    pub(super) fn new(text: &'a str, source: &'a str) -> Locator<'a> {
+        Locator { text, source, outline: std::cell::OnceCell::new() }
+    }
+
     fn outline(&self) -> &Outline<'a> {
         self.outline.get_or_init(|| Outline::new(self.text))
     }
@@ -81,7 +52,7 @@ impl<'a> Locator<'a> {
     }
 }
 
-fn yaml_error(err: &serde_yaml::Error, locator: &Locator<'_>) -> InventoryError {
+pub(super) fn yaml_error(err: &serde_yaml::Error, locator: &Locator<'_>) -> InventoryError {
     let source = locator.source;
     let mut message = err.to_string();
     let Some(at) = err.location() else {
@@ -104,10 +75,10 @@ fn yaml_error(err: &serde_yaml::Error, locator: &Locator<'_>) -> InventoryError 
     InventoryError::Yaml { location: Location::new(source, Some(line), Some(column)), message }
 }
 
-struct Walker<'a> {
-    locator: Locator<'a>,
-    tree: Tree,
-    host_index: HashMap<String, usize>,
+struct Walker<'a, 't> {
+    locator: &'a Locator<'a>,
+    source: usize,
+    tree: &'t mut Tree,
 }
 
 fn child(path: &[String], key: &str) -> Vec<String> {
@@ -116,7 +87,7 @@ fn child(path: &[String], key: &str) -> Vec<String> {
     path
 }
 
-impl Walker<'_> {
+impl Walker<'_, '_> {
     fn at(&self, path: &[String]) -> Location {
         self.locator.at(path)
     }
@@ -126,8 +97,13 @@ impl Walker<'_> {
         self.tree.errors.push(InventoryError::Structure { location, message });
     }
 
+    fn origin(&self, path: &[String]) -> Origin {
+        Origin::Key { source: self.source, path: path.to_vec() }
+    }
+
     fn root(&mut self, value: &Value) {
-        self.tree.groups.entry("all".into()).or_default().path = Some(vec!["all".to_string()]);
+        let origin = self.origin(&["all".to_string()]);
+        self.tree.group("all", || origin);
         let entries = match value {
             Value::Null => return,
             Value::Mapping(map) => self.keys(map, &[]),
@@ -192,14 +168,10 @@ impl Walker<'_> {
         if name == "all" && parent.is_some() {
             return self.structure(&path, "`all` contains every group; it cannot be a child".into());
         }
-        let node = self.tree.groups.entry(name.to_string()).or_default();
-        if node.path.is_none() {
-            node.path = Some(path.clone());
-        }
+        let origin = self.origin(&path);
+        self.tree.group(name, || origin);
         if let Some(parent) = parent {
-            push_new(&mut node.parents, parent);
-            let parent_node = self.tree.groups.entry(parent.to_string()).or_default();
-            push_new(&mut parent_node.children, name);
+            self.tree.link(parent, name);
         }
         let map = match value {
             Value::Null => return,
@@ -242,118 +214,50 @@ impl Walker<'_> {
             }
         };
         let set = self.vars(&Scope::Group(group.to_string()), map, path);
-        if let Some(node) = self.tree.groups.get_mut(group) {
-            node.vars.overlay(&set);
-        }
+        self.tree.set_group_vars(group, &set);
     }
 
     fn hosts(&mut self, group: &str, value: &Value, path: &[String]) {
-        for (name, data) in self.entries(value, path, "hosts") {
-            let host_path = child(path, &name);
-            if let Err(reason) = validate::host_name(&name) {
-                let location = self.at(&host_path);
-                self.tree.errors.push(InventoryError::InvalidName { location, kind: NameKind::Host, name, reason });
-                continue;
-            }
-            let vars = match data {
+        for (pattern, data) in self.entries(value, path, "hosts") {
+            let host_path = child(path, &pattern);
+            let expanded = match hostpattern::expand(&pattern) {
+                Ok(expanded) => expanded,
+                Err(reason) => {
+                    let location = self.at(&host_path);
+                    let (kind, name) = (NameKind::Host, pattern);
+                    self.tree.errors.push(InventoryError::InvalidName { location, kind, name, reason });
+                    continue;
+                }
+            };
+            let mut vars = match data {
                 Value::Null => VarSet::default(),
-                Value::Mapping(map) => self.vars(&Scope::Host(name.clone()), map, &host_path),
+                Value::Mapping(map) => self.vars(&Scope::Host(pattern.clone()), map, &host_path),
                 other => {
                     let message =
-                        format!("host `{name}` must have a mapping of variables, or nothing; found {}", kind(other));
+                        format!("host `{pattern}` must have a mapping of variables, or nothing; found {}", kind(other));
                     self.structure(&host_path, message);
                     continue;
                 }
             };
-            self.add_host(group, &name, &vars);
-        }
-    }
-
-    fn add_host(&mut self, group: &str, name: &str, vars: &VarSet) {
-        let index = *self.host_index.entry(name.to_string()).or_insert_with(|| {
-            self.tree.hosts.push(HostNode { name: name.to_string(), vars: VarSet::default(), groups: Vec::new() });
-            self.tree.hosts.len() - 1
-        });
-        let host = &mut self.tree.hosts[index];
-        host.vars.overlay(vars);
-        // The host's own short list of groups says whether it is new to this group; the
-        // group's list of hosts (100,000 of them, maybe) is never searched.
-        if host.groups.iter().any(|g| g == group) {
-            return;
-        }
-        host.groups.push(group.to_string());
-        if let Some(node) = self.tree.groups.get_mut(group) {
-            node.hosts.push(name.to_string());
-        }
-    }
-
-    /// Checks and types the variables of one mapping, host or group. A variable's path (for
-    /// its location) and its scope are made only when there is something to report: a
-    /// 10,000-host inventory has tens of thousands of variables and, usually, nothing to say.
-    fn vars(&mut self, scope: &Scope, map: &Mapping, path: &[String]) -> VarSet {
-        let mut set = VarSet::default();
-        // Few variables per mapping: a list is cheaper than a map.
-        let mut seen: Vec<(Var, String)> = Vec::new();
-        for (name, value) in self.keys(map, path) {
-            let location = |name: &str| self.locator.at(&child(path, name));
-            match classify(&name) {
-                VarName::Known(var) => {
-                    if let Some((_, first)) = seen.iter().find(|(v, _)| *v == var) {
-                        let location = location(&name);
-                        let (variable, alias) = (first.clone(), name);
-                        self.tree.errors.push(InventoryError::AliasConflict {
-                            location,
-                            scope: scope.clone(),
-                            variable,
-                            alias,
-                        });
-                    } else {
-                        seen.push((var, name.clone()));
-                        if let Err(reason) = set.set(var, value) {
-                            let location = location(&name);
-                            let variable = name;
-                            self.tree.errors.push(InventoryError::InvalidValue {
-                                location,
-                                scope: scope.clone(),
-                                variable,
-                                reason,
-                            });
-                        }
-                    }
+            if let Some(port) = expanded.port {
+                vars.set_port_if_unset(port);
+            }
+            for name in &expanded.names {
+                if let Err(reason) = validate::host_name(name) {
+                    let location = self.at(&host_path);
+                    let (kind, name) = (NameKind::Host, name.clone());
+                    self.tree.errors.push(InventoryError::InvalidName { location, kind, name, reason });
+                    break;
                 }
-                VarName::Secret { instead } if !is_empty(value) => {
-                    let location = location(&name);
-                    let (scope, variable) = (scope.clone(), name);
-                    self.tree.errors.push(InventoryError::Secret { location, scope, variable, instead });
-                }
-                VarName::Secret { .. } => {
-                    let location = location(&name);
-                    let message = "is empty; secrets are never read from the inventory (ignored)".into();
-                    let (scope, variable) = (scope.clone(), Some(name));
-                    self.tree.warnings.push(Warning { location, scope, variable, message });
-                }
-                VarName::Ignored(why) => {
-                    let location = location(&name);
-                    let message = why.to_string();
-                    let (scope, variable) = (scope.clone(), Some(name));
-                    self.tree.warnings.push(Warning { location, scope, variable, message });
-                }
+                self.tree.add_host(group, name, &vars);
             }
         }
-        set
     }
-}
 
-fn is_empty(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::String(s) => s.is_empty(),
-        _ => false,
-    }
-}
-
-fn push_new(list: &mut Vec<String>, item: &str) {
-    if !list.iter().any(|x| x == item) {
-        list.push(item.to_string());
+    fn vars(&mut self, scope: &Scope, map: &Mapping, path: &[String]) -> VarSet {
+        let entries = self.keys(map, path);
+        let locator = self.locator;
+        let locate = |name: &str| locator.at(&child(path, name));
+        self.tree.read_vars(scope, entries, Place::Inventory, &locate)
     }
 }

@@ -28,16 +28,23 @@
 //! assert_eq!(hosts[0].user.as_deref(), Some("CORP\\svc-wsus"));
 //! ```
 
+mod assemble;
 mod build;
 mod error;
+mod hostpattern;
+mod ini;
 mod load;
 mod model;
 mod pattern;
+mod pyliteral;
+mod sources;
 mod span;
+mod tree;
 mod validate;
 mod vars;
+mod varsdir;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use error::{InventoryError, Location, NameKind, PatternError, Scope};
 pub use model::{
@@ -51,26 +58,25 @@ pub fn validate_host_name(name: &str) -> Result<(), String> {
 }
 
 impl Inventory {
-    /// Reads and validates the inventory file at `path`.
+    /// Reads and validates the inventory at `path`: a file (YAML or INI) or a folder, with the
+    /// `group_vars/` and `host_vars/` beside it.
     pub fn load(path: impl AsRef<Path>) -> Result<Inventory, InventoryError> {
-        let path = path.as_ref();
-        let text = crate::files::read_input(path, crate::files::INPUT_LIMIT)
-            .map_err(|source| InventoryError::Io { path: path.to_path_buf(), source })?;
-        Inventory::parse(&text, &path.display().to_string())
+        Inventory::load_all(&[path.as_ref().to_path_buf()])
     }
 
-    /// Validates inventory `text`; `source_name` is the file name used in messages.
+    /// Reads the inventory made of several sources, as `ansible -i A -i B` does: in order,
+    /// the later source winning where two set the same variable at the same level.
+    pub fn load_all(paths: &[PathBuf]) -> Result<Inventory, InventoryError> {
+        let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        assemble::assemble(sources::collect(paths)?, &given.join(", "))
+    }
+
+    /// Validates inventory `text` (YAML or INI); `source_name` is the file name used in
+    /// messages, and its extension, if any, says the format. No vars folders are read.
     pub fn parse(text: &str, source_name: &str) -> Result<Inventory, InventoryError> {
-        if let Some(line) = crate::files::flow_too_deep(text, crate::files::MAX_FLOW_DEPTH) {
-            return Err(InventoryError::Structure {
-                location: Location::new(source_name, Some(line), None),
-                message: format!("`[`/`{{` nest more than {} deep here", crate::files::MAX_FLOW_DEPTH),
-            });
-        }
-        let (tree, locator) = load::read(text, source_name)?;
-        let mut inventory = build::build(tree, source_name, &locator)?;
-        inventory.sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
-        Ok(inventory)
+        let format = sources::detect(source_name, text);
+        let text = sources::SourceText { name: source_name.to_string(), text: text.to_string(), format };
+        assemble::assemble(sources::Sources { texts: vec![text], vars_roots: Vec::new() }, source_name)
     }
 
     /// The host called `name`.

@@ -31,6 +31,8 @@ pub(super) enum Var {
     PackageSha256X64,
     LabProfile,
     ShellType,
+    /// `ansible_group_priority`: orders groups of one depth; never a host's setting.
+    GroupPriority,
 }
 
 const NAMES: &[(&str, Var)] = &[
@@ -65,6 +67,7 @@ const ALIASES: &[(&str, Var)] = &[
     ("ansible_ssh_private_key_file", Var::SshKeyFile),
     ("ansible_private_key_file", Var::SshKeyFile),
     ("ansible_shell_type", Var::ShellType),
+    ("ansible_group_priority", Var::GroupPriority),
     // This project's own earlier name: it only ever bounded the probe.
     ("command_timeout", Var::ProbeTimeout),
 ];
@@ -98,7 +101,6 @@ pub(super) fn classify(name: &str) -> VarName {
             "is not supported: wsusfix passes no options to ssh; for a bastion set `jump_host` (ignored)"
         }
         "ansible_connection" => "is ignored: wsusfix always connects over SSH",
-        "ansible_group_priority" => "is not supported: groups take precedence by depth, then by name (ignored)",
         _ if lower.starts_with("ansible_") => "is an Ansible variable wsusfix does not use (ignored)",
         _ => "is not a wsusfix variable (ignored)",
     })
@@ -125,6 +127,8 @@ pub(super) struct VarSet {
     package_sha256_x64: Option<Sha256Digest>,
     lab_profile: Option<LabProfile>,
     shell_type: Option<ShellType>,
+    /// A group's own ordering, not laid over hosts (see [`VarSet::overlay`]).
+    group_priority: Option<i64>,
 }
 
 macro_rules! overlay_fields {
@@ -158,11 +162,29 @@ impl VarSet {
             Var::PackageSha256X64 => self.package_sha256_x64 = Some(text(value)?.parse()?),
             Var::LabProfile => self.lab_profile = Some(text(value)?.parse()?),
             Var::ShellType => self.shell_type = Some(text(value)?.parse()?),
+            Var::GroupPriority => {
+                let priority = integer(value)?;
+                let range = -1_000_000..=1_000_000;
+                if !range.contains(&priority) {
+                    return Err(format!("must be between {} and {}", range.start(), range.end()));
+                }
+                self.group_priority = Some(priority as i64);
+            }
         }
         Ok(())
     }
 
-    /// Lets every setting of `over` replace this one's.
+    /// The port written after a host's name (`wsus01:2222`), unless a variable sets one.
+    pub(super) fn set_port_if_unset(&mut self, port: u16) {
+        self.port.get_or_insert(port);
+    }
+
+    /// The `ansible_group_priority` read into this set, if any.
+    pub(super) fn group_priority(&self) -> Option<i64> {
+        self.group_priority
+    }
+
+    /// Lets every setting of `over` replace this one's (a group's priority stays its own).
     pub(super) fn overlay(&mut self, over: &VarSet) {
         overlay_fields!(self, over: address, port, user, ssh_key_file, ssh_key_passphrase_env,
             ssh_password_env, known_hosts_file, jump_host, connect_timeout, probe_timeout,
