@@ -171,3 +171,44 @@ fn an_unwritable_output_is_refused_before_any_host_and_a_fifo_key_file_blocks_no
     let out = wsusfix(&["scan", "-i", keyed.to_str().unwrap(), "--format", "json", "--connect-timeout", "3"]);
     assert!(text(&out.stdout).contains("is not a regular file"), "{}", text(&out.stdout));
 }
+
+#[test]
+fn several_sources_a_folder_and_group_vars_read_as_ansible_does() {
+    let data = repo("core/tests/data/ansible");
+    let (site, other) = (format!("{data}/several/site"), format!("{data}/several/other/hosts"));
+    let out = wsusfix(&["inventory", "check", "-i", &site, "-i", &other, "-l", "branch", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on standard output");
+    let names: Vec<&str> = json["hosts"].as_array().unwrap().iter().filter_map(|h| h["name"].as_str()).collect();
+    assert_eq!(names, ["br1", "br2", "br3", "edge01", "br4"]);
+    // The later source's group variable and group_vars/ win; the port after the name is kept.
+    assert_eq!(json["hosts"][3]["user"], "other-source");
+    assert_eq!(json["hosts"][3]["port"], 2022);
+    assert_eq!(json["hosts"][3]["vars"]["temp_dir"], "O:\\Temp");
+    assert_eq!(json["hosts"][3]["vars"]["wsus_dir"], "S:\\WSUS");
+    let path = json["about"]["inventory"]["path"].as_str().unwrap_or_default();
+    assert!(path.contains("several/site, ") && path.ends_with("several/other/hosts"), "{path}");
+
+    // What Ansible would not read, or wsusfix does not use, is said on standard error.
+    let out = wsusfix(&["inventory", "check", "-i", &format!("{data}/group-vars/hosts.ini")]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("group_vars/dc.yml: group `dc`: is not read:"), "{stderr}");
+    assert!(
+        stderr.contains("group_vars/all.yml:5:1: group `all`: 1 variable wsusfix does not use (ignored): ntp_server"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_ini_path_that_lost_its_backslash_is_refused_with_the_reason() {
+    let hosts = repo("core/tests/data/ansible/ini-backslash/hosts");
+    let out = wsusfix(&["inventory", "check", "-i", &hosts]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("hosts:2:8: host `wsus01`: variable `wsus_dir`: `D:WSUS` is not a safe Windows path"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("write wsus_dir='…' in single quotes"), "{stderr}");
+}
