@@ -81,6 +81,21 @@ struct Walker<'a, 't> {
     tree: &'t mut Tree,
 }
 
+/// Top-level keys of files Ansible reads as something other than a YAML inventory.
+fn not_an_inventory(key: &str) -> Option<&'static str> {
+    match key {
+        "plugin" => Some(
+            "this is an inventory plugin's configuration (`plugin:`), which wsusfix does not run; \
+             save what it produces (`ansible-inventory -i FILE --list --yaml > inventory.yaml`) and give that",
+        ),
+        "_meta" => Some(
+            "this is `ansible-inventory --list` JSON, the format of inventory scripts; write it with \
+             `ansible-inventory -i SOURCE --list --yaml > inventory.yaml` and give that",
+        ),
+        _ => None,
+    }
+}
+
 fn child(path: &[String], key: &str) -> Vec<String> {
     let mut path = path.to_vec();
     path.push(key.to_string());
@@ -113,6 +128,10 @@ impl Walker<'_, '_> {
                 return self.structure(&[], message);
             }
         };
+        if let Some((name, message)) = entries.iter().find_map(|(n, _)| not_an_inventory(n).map(|m| (n, m))) {
+            // The rest of such a file means nothing as groups: one error says what it is.
+            return self.structure(std::slice::from_ref(name), message.into());
+        }
         for (name, data) in entries {
             if matches!(name.as_str(), "hosts" | "children" | "vars") {
                 let message = format!(
