@@ -56,6 +56,9 @@ impl JsonLines {
                 self.emit("batch_started", json!({ "batch": batch, "batches": batches, "hosts": hosts }))
             }
             ApplyEvent::HostStarted { host } => self.emit("host_started", json!({ "host": host })),
+            ApplyEvent::HostWorking { host, step, doing } => {
+                self.emit("step_progress", json!({ "host": host, "step": step, "doing": doing }))
+            }
             ApplyEvent::StepDone { host, step, detail } => self.emit(
                 "step_done",
                 json!({

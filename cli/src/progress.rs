@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::time::Instant;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use wsusfix_core::apply::ApplyEvent;
@@ -11,10 +12,74 @@ use wsusfix_core::assess::Verdict;
 use wsusfix_core::outcome::Outcome;
 use wsusfix_core::scan::ScanEvent;
 
-/// Progress of a scan: one bar, with the verdicts so far.
+/// The hosts being worked on and what each waits on, for a bar to name them: the longest
+/// waiting first, since a host that hangs is the one a user wants to see.
+struct InFlight {
+    started: Instant,
+    hosts: BTreeMap<String, (Instant, String)>,
+}
+
+impl Default for InFlight {
+    fn default() -> Self {
+        InFlight { started: Instant::now(), hosts: BTreeMap::new() }
+    }
+}
+
+/// How many in-flight hosts a bar names.
+const NAMED_IN_FLIGHT: usize = 3;
+
+impl InFlight {
+    fn set(&mut self, host: &str, doing: String) {
+        match self.hosts.get_mut(host) {
+            Some(entry) => entry.1 = doing,
+            None => {
+                self.hosts.insert(host.to_string(), (Instant::now(), doing));
+            }
+        }
+    }
+
+    fn remove(&mut self, host: &str) {
+        self.hosts.remove(host);
+    }
+
+    /// `wsus07 probing since 00:00:03, wsus12 install: running since 00:01:10 (+5 more)`, or
+    /// nothing; times on the bar's clock, so that they stay true between two redraws.
+    fn summary(&self) -> String {
+        let mut oldest: Vec<(&String, &(Instant, String))> = self.hosts.iter().collect();
+        oldest.sort_by_key(|(_, (since, _))| *since);
+        let named: Vec<String> = oldest
+            .iter()
+            .take(NAMED_IN_FLIGHT)
+            .map(|(host, (since, doing))| {
+                let at = since.saturating_duration_since(self.started).as_secs();
+                format!("{host} {doing} since {:02}:{:02}:{:02}", at / 3600, at / 60 % 60, at % 60)
+            })
+            .collect();
+        let more = oldest.len().saturating_sub(NAMED_IN_FLIGHT);
+        match (named.is_empty(), more) {
+            (true, _) => String::new(),
+            (false, 0) => named.join(", "),
+            (false, more) => format!("{} (+{more} more)", named.join(", ")),
+        }
+    }
+}
+
+/// The counts so far, then the hosts in flight, for a bar's message.
+fn bar_message<K: std::fmt::Display>(counts: &BTreeMap<K, usize>, in_flight: &InFlight) -> String {
+    let counts: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let waiting = in_flight.summary();
+    match (counts.is_empty(), waiting.is_empty()) {
+        (_, true) => counts.join(", "),
+        (true, false) => format!("waiting on {waiting}"),
+        (false, false) => format!("{} | waiting on {waiting}", counts.join(", ")),
+    }
+}
+
+/// Progress of a scan: one bar, with the verdicts so far and the hosts in flight.
 pub struct ScanProgress {
     bar: ProgressBar,
     counts: BTreeMap<Verdict, usize>,
+    in_flight: InFlight,
     /// Plain lines instead of a bar: standard error is not a terminal.
     lines: bool,
     label: String,
@@ -36,7 +101,7 @@ impl ScanProgress {
         bar.set_style(style);
         bar.set_prefix(label.to_string());
         let lines = !std::io::stderr().is_terminal();
-        ScanProgress { bar, counts: BTreeMap::new(), lines, label: label.to_string() }
+        ScanProgress { bar, counts: BTreeMap::new(), in_flight: InFlight::default(), lines, label: label.to_string() }
     }
 
     pub fn event(&mut self, event: &ScanEvent) {
@@ -48,7 +113,14 @@ impl ScanProgress {
                     eprintln!("{}: {total} hosts", self.label);
                 }
             }
+            ScanEvent::HostPhase { host, phase, .. } => {
+                if !self.lines {
+                    self.in_flight.set(host, phase.to_string());
+                    self.bar.set_message(bar_message(&self.counts, &self.in_flight));
+                }
+            }
             ScanEvent::HostDone { result, .. } => {
+                self.in_flight.remove(&result.host);
                 if self.lines {
                     eprintln!("{}", host_line(result));
                 }
@@ -62,9 +134,8 @@ impl ScanProgress {
                     }
                 }
                 *self.counts.entry(result.verdict).or_default() += 1;
-                let msg: Vec<String> = self.counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
                 self.bar.inc(1);
-                self.bar.set_message(msg.join(", "));
+                self.bar.set_message(bar_message(&self.counts, &self.in_flight));
             }
             ScanEvent::Finished { .. } => self.bar.finish_and_clear(),
         }
@@ -94,6 +165,7 @@ pub struct ApplyProgress {
     overall: ProgressBar,
     batch: ProgressBar,
     counts: BTreeMap<Outcome, usize>,
+    in_flight: InFlight,
     enabled: bool,
     /// Plain lines instead of bars: standard error is not a terminal.
     lines: bool,
@@ -117,7 +189,15 @@ impl ApplyProgress {
         let batch = multi.add(ProgressBar::new(0));
         batch.set_style(style("{prefix:7} {bar:30.green/white} {pos}/{len}  {msg}"));
         let lines = !std::io::stderr().is_terminal();
-        ApplyProgress { _multi: multi, overall, batch, counts: BTreeMap::new(), enabled, lines }
+        ApplyProgress {
+            _multi: multi,
+            overall,
+            batch,
+            counts: BTreeMap::new(),
+            in_flight: InFlight::default(),
+            enabled,
+            lines,
+        }
     }
 
     pub fn event(&mut self, event: ApplyEvent) {
@@ -133,10 +213,20 @@ impl ApplyProgress {
                 eprintln!("batch {batch}/{batches}: {hosts} hosts");
             }
             ApplyEvent::HostStarted { host } if self.lines => eprintln!("{host}: working"),
+            // On a pipe, the waits: a step's end has its own line.
+            ApplyEvent::HostWorking { host, step, doing } if self.lines => {
+                if !matches!(doing.as_str(), "running" | "uploading") {
+                    eprintln!("{host}: {step}: {doing}");
+                }
+            }
+            ApplyEvent::HostWorking { host, step, doing } => {
+                self.in_flight.set(&host, format!("{step}: {doing}"));
+                self.batch.set_message(self.in_flight.summary());
+            }
             ApplyEvent::StepDone { host, step, detail } if self.lines => {
                 eprintln!("{}", step_line(&host, &step, &detail))
             }
-            ApplyEvent::StepDone { host, step, .. } => self.batch.set_message(format!("{host}: {}", step.id)),
+            ApplyEvent::StepDone { .. } => {}
             ApplyEvent::HostDone { host, outcome, elapsed } if self.lines => {
                 eprintln!("{host}: {outcome} ({:.1} s)", elapsed.as_secs_f64());
             }
@@ -146,8 +236,12 @@ impl ApplyProgress {
                 self.batch.set_length(hosts as u64);
                 self.batch.set_position(0);
             }
-            ApplyEvent::HostStarted { host } => self.batch.set_message(format!("working on {host}")),
+            ApplyEvent::HostStarted { host } => {
+                self.in_flight.set(&host, "connecting".into());
+                self.batch.set_message(self.in_flight.summary());
+            }
             ApplyEvent::HostDone { host, outcome, .. } => {
+                self.in_flight.remove(&host);
                 *self.counts.entry(outcome).or_default() += 1;
                 let msg: Vec<String> = self.counts.iter().map(|(o, n)| format!("{n} {o}")).collect();
                 // Count first, then name the counts: a redraw in between never shows more
@@ -155,7 +249,7 @@ impl ApplyProgress {
                 self.overall.inc(1);
                 self.batch.inc(1);
                 self.overall.set_message(msg.join(", "));
-                self.batch.set_message(format!("{host}: {outcome}"));
+                self.batch.set_message(self.in_flight.summary());
             }
             ApplyEvent::Stopped { reason } if self.enabled => self.overall.println(reason),
             ApplyEvent::Finished { .. } => {
@@ -164,5 +258,29 @@ impl ApplyProgress {
             }
             ApplyEvent::Stopped { .. } => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_waiting_hosts_are_named_first_and_the_rest_counted() {
+        let mut in_flight = InFlight::default();
+        assert_eq!(in_flight.summary(), "");
+        for host in ["w1", "w2", "w3", "w4", "w5"] {
+            in_flight.set(host, "connecting".into());
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        in_flight.set("w1", "probing".into());
+        in_flight.remove("w2");
+        let summary = in_flight.summary();
+        assert!(summary.starts_with("w1 probing since 00:00:00, w3 connecting since"), "{summary}");
+        assert!(summary.ends_with(" (+1 more)"), "{summary}");
+        let mut counts = BTreeMap::new();
+        counts.insert("affected", 2);
+        assert!(bar_message(&counts, &in_flight).starts_with("2 affected | waiting on w1 probing"));
+        assert_eq!(bar_message(&counts, &InFlight::default()), "2 affected");
     }
 }

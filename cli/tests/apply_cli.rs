@@ -473,6 +473,12 @@ fn apply_format_json_streams_one_object_per_event_and_the_result_last() {
     let install = lines.iter().find(|l| l["type"] == "step_done" && l["host"] == "w03" && l["step"] == "install");
     let install = install.unwrap_or_else(|| panic!("no step_done for w03's install: {kinds:?}"));
     assert_eq!((install["judged"].as_str(), install["exit_code"].as_i64()), (Some("ok"), Some(0)), "{install}");
+    // Each step says it is under way before it ends: what a host in flight waits on.
+    let position =
+        |kind: &str| lines.iter().position(|l| l["type"] == kind && l["host"] == "w03" && l["step"] == "install");
+    let (started, ended) = (position("step_progress"), position("step_done"));
+    assert!(started.is_some_and(|s| Some(s) < ended), "{kinds:?}");
+    assert_eq!(lines[started.unwrap_or_default()]["doing"], "running");
     let done = lines.iter().find(|l| l["type"] == "host_done" && l["host"] == "w03").unwrap();
     assert_eq!(done["outcome"], "remediated", "{done}");
     let result = lines.last().unwrap();

@@ -50,12 +50,14 @@ pub struct Engine<'a> {
     pub claimant: &'a Claimant,
 }
 
-/// One attempt of a step, as it ends: for progress (`apply` on a pipe prints it, `--format
-/// json` streams it). The journal has the same, and more.
+/// What a host's work reports as it goes: for progress (`apply` on a pipe prints it, the bar
+/// names it, `--format json` streams it). The journal has the ends of steps, and more.
 #[derive(Clone, Debug)]
-pub struct StepDone {
-    pub step: StepRecord,
-    pub detail: String,
+pub enum HostProgress {
+    /// A step is under way, and what it waits on now (`running`, `uploading`, a retry's pause).
+    Working { step: String, doing: String },
+    /// One attempt of a step ended.
+    StepDone { step: StepRecord, detail: String },
 }
 
 /// Works on one host and returns its result; the journal gets every step and the result, and
@@ -65,7 +67,7 @@ pub fn apply_host(
     plan: &HostPlan,
     host: &Host,
     batch: usize,
-    progress: &dyn Fn(StepDone),
+    progress: &dyn Fn(HostProgress),
 ) -> HostOutcome {
     engine.journal.append(&Entry::HostStart { at: UtcTime::now(), host: plan.host.clone(), batch });
     let report = match engine.tools.connector.connect(host) {
@@ -117,7 +119,7 @@ impl Attempt {
 
 struct HostRun<'a> {
     engine: &'a Engine<'a>,
-    progress: &'a dyn Fn(StepDone),
+    progress: &'a dyn Fn(HostProgress),
     shell: Box<dyn RemoteShell>,
     shell_type: ShellType,
     report: HostOutcome,
@@ -134,7 +136,7 @@ impl<'a> HostRun<'a> {
         name: &str,
         shell: Box<dyn RemoteShell>,
         shell_type: ShellType,
-        progress: &'a dyn Fn(StepDone),
+        progress: &'a dyn Fn(HostProgress),
     ) -> HostRun<'a> {
         let report = HostOutcome::new(name, Outcome::Failed, "");
         let release_owed = engine.interrupted.contains(name);
@@ -401,8 +403,20 @@ impl<'a> HostRun<'a> {
         Ok(())
     }
 
+    /// Says what a step waits on now.
+    fn working(&self, step: &str, doing: impl Into<String>) {
+        (self.progress)(HostProgress::Working { step: step.to_string(), doing: doing.into() });
+    }
+
     fn step(&mut self, step: &Step, steps: &[Step], index: usize) -> StepEnd {
         let timeout = Duration::from_secs(step.timeout_secs.max(1));
+        let doing = match &step.action {
+            Action::Manual { .. } => "a manual step",
+            Action::Upload { .. } => "uploading",
+            Action::Run { .. } if matches!(step.expect, Expect::TaskFinished { .. }) => "waiting for the task",
+            Action::Run { .. } => "running",
+        };
+        self.working(&step.id, doing);
         match &step.action {
             Action::Manual { instructions } => {
                 let attempt = Attempt::decided(Judgement::new(Judged::Manual, instructions.clone()), Duration::ZERO);
@@ -489,7 +503,9 @@ impl<'a> HostRun<'a> {
                 return attempt;
             }
             self.record(&step.id, command, &attempt);
-            std::thread::sleep(self.backoff(tries));
+            let pause = self.backoff(tries);
+            self.working(&step.id, format!("busy; try {} of {INSTALL_TRIES} in {} s", tries + 1, pause.as_secs()));
+            std::thread::sleep(pause);
         }
         unreachable!("the loop returns")
     }
@@ -530,7 +546,14 @@ impl<'a> HostRun<'a> {
                         return attempt;
                     };
                     self.record(&step.id, command, &attempt);
-                    std::thread::sleep(self.backoff(tries));
+                    let pause = self.backoff(tries);
+                    let doing = format!(
+                        "busy; task started again, try {} of {INSTALL_TRIES}, in {} s",
+                        tries + 1,
+                        pause.as_secs()
+                    );
+                    self.working(&step.id, doing);
+                    std::thread::sleep(pause);
                     tries += 1;
                     let again =
                         self.exec(&start.expect, &start_command, Duration::from_secs(start.timeout_secs.max(1)));
@@ -618,7 +641,7 @@ impl<'a> HostRun<'a> {
             duration_ms: millis(attempt.duration),
             judged: Some(attempt.judgement.judged),
         };
-        (self.progress)(StepDone { step: record.clone(), detail: attempt.judgement.detail.clone() });
+        (self.progress)(HostProgress::StepDone { step: record.clone(), detail: attempt.judgement.detail.clone() });
         match self.report.steps.iter_mut().find(|s| s.id == id) {
             Some(existing) => *existing = record,
             None => self.report.steps.push(record),

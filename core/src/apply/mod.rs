@@ -174,6 +174,13 @@ pub enum ApplyEvent {
     HostStarted {
         host: String,
     },
+    /// A step on a host is under way, and what it waits on now: `running`, `uploading`,
+    /// `waiting for the task`, or a retry's pause (`busy; try 2 of 3 in 30 s`).
+    HostWorking {
+        host: String,
+        step: String,
+        doing: String,
+    },
     /// One attempt of a step on a host ended (a retried step reports each attempt).
     StepDone {
         host: String,

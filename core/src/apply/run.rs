@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::host::{apply_host, Engine, StepDone};
+use super::host::{apply_host, Engine, HostProgress};
 use super::journal::{Entry, Journal};
 use super::marker::Claimant;
 use super::{ApplyError, ApplyEvent, ApplyRequest, ApplyTools};
@@ -270,12 +270,15 @@ fn run_batch(
         &work,
         engine.request.forks,
         stop,
-        |&(plan, host), report: &dyn Fn(StepDone)| apply_host(engine, plan, host, batch, report),
-        &mut |e: PoolEvent<HostOutcome, StepDone>| match e {
+        |&(plan, host), report: &dyn Fn(HostProgress)| apply_host(engine, plan, host, batch, report),
+        &mut |e: PoolEvent<HostOutcome, HostProgress>| match e {
             PoolEvent::Started { index } => on_event(ApplyEvent::HostStarted { host: work[index].0.host.clone() }),
             PoolEvent::Progress { index, progress } => {
-                let StepDone { step, detail } = progress;
-                on_event(ApplyEvent::StepDone { host: work[index].0.host.clone(), step, detail })
+                let host = work[index].0.host.clone();
+                on_event(match progress {
+                    HostProgress::Working { step, doing } => ApplyEvent::HostWorking { host, step, doing },
+                    HostProgress::StepDone { step, detail } => ApplyEvent::StepDone { host, step, detail },
+                })
             }
             PoolEvent::Done { index, result, elapsed } => {
                 on_event(ApplyEvent::HostDone { host: result.host.clone(), outcome: result.outcome, elapsed });

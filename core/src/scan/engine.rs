@@ -53,9 +53,22 @@ pub struct ScanTools<'a> {
 /// [`partial_report`]).
 #[derive(Clone, Debug)]
 pub enum ScanEvent {
-    Started { total: usize },
-    HostDone { index: usize, result: Box<HostResult> },
-    Finished { elapsed: Duration },
+    Started {
+        total: usize,
+    },
+    /// A host is being worked on, and what it waits on now.
+    HostPhase {
+        index: usize,
+        host: String,
+        phase: HostPhase,
+    },
+    HostDone {
+        index: usize,
+        result: Box<HostResult>,
+    },
+    Finished {
+        elapsed: Duration,
+    },
 }
 
 /// Probes every host of the request and assesses it.
@@ -91,11 +104,14 @@ pub fn scan_streaming(
     let started = Instant::now();
     on_event(ScanEvent::Started { total: request.hosts.len() });
     let stop = || cancel.load(Ordering::SeqCst);
-    let work = |host: &Host, _: &dyn Fn(())| scan_host(host, request, tools);
-    fleet::run(&request.hosts, request.forks, stop, work, &mut |event| {
-        if let PoolEvent::Done { index, result, .. } = event {
-            on_event(ScanEvent::HostDone { index, result: Box::new(result) });
+    let work = |host: &Host, report: &dyn Fn(HostPhase)| scan_host(host, request, tools, report);
+    fleet::run(&request.hosts, request.forks, stop, work, &mut |event| match event {
+        PoolEvent::Done { index, result, .. } => on_event(ScanEvent::HostDone { index, result: Box::new(result) }),
+        PoolEvent::Progress { index, progress } => {
+            let host = request.hosts.get(index).map(|h| h.name.clone()).unwrap_or_default();
+            on_event(ScanEvent::HostPhase { index, host, phase: progress })
         }
+        PoolEvent::Started { .. } => {}
     });
     on_event(ScanEvent::Finished { elapsed: started.elapsed() });
 }
@@ -112,11 +128,33 @@ pub fn partial_report(hosts: &[Host], results: Vec<Option<HostResult>>, reason: 
     ScanReport::new(hosts)
 }
 
-/// Probes one host: connect, run the probe, read its output as it streams, assess.
-pub fn scan_host(host: &Host, request: &ScanRequest, tools: ScanTools<'_>) -> HostResult {
+/// What a host being scanned waits on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostPhase {
+    /// TCP, the SSH handshake, the host key, authentication.
+    Connecting,
+    /// The probe runs and its output is read.
+    Probing,
+}
+
+impl std::fmt::Display for HostPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HostPhase::Connecting => "connecting",
+            HostPhase::Probing => "probing",
+        })
+    }
+}
+
+/// Probes one host: connect, run the probe, read its output as it streams, assess; `report`
+/// hears each phase as it begins.
+pub fn scan_host(host: &Host, request: &ScanRequest, tools: ScanTools<'_>, report: &dyn Fn(HostPhase)) -> HostResult {
     let started = Instant::now();
+    report(HostPhase::Connecting);
     let mut result = match tools.connector.connect(host) {
         Ok(mut shell) => {
+            report(HostPhase::Probing);
             let notices = shell.take_notices();
             let mut result = match &request.save_facts {
                 Some(dir) => match SavedOutput::create(dir, &host.name) {

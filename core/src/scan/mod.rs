@@ -7,7 +7,8 @@ mod engine;
 mod saved;
 
 pub use engine::{
-    partial_report, probe_over, scan, scan_host, scan_streaming, ScanEvent, ScanRequest, ScanTools, NOT_SCANNED,
+    partial_report, probe_over, scan, scan_host, scan_streaming, HostPhase, ScanEvent, ScanRequest, ScanTools,
+    NOT_SCANNED,
 };
 
 use std::collections::BTreeMap;
