@@ -21,7 +21,7 @@ use std::sync::Arc;
 use super::{ConnectError, ConnectSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_USER};
 use crate::inventory::{Host, DEFAULT_PORT};
 use crate::ssh_config::{
-    expand_path, HostConfig, LocalUser, ProxyJump, SshConfig, SshConfigError, SshConfigWarning, Tokens,
+    expand_path, literal_path, HostConfig, LocalUser, ProxyJump, SshConfig, SshConfigError, SshConfigWarning, Tokens,
 };
 use crate::transport::{self, Auth, JumpHost, Secret, SshOptions, SshTarget};
 
@@ -87,7 +87,7 @@ pub(super) fn route(
         options.global_known_hosts = files
             .value
             .iter()
-            .map(|file| expand_path(file, &files.at, "GlobalKnownHostsFile", &tokens))
+            .map(|file| literal_path(file, &files.at, "GlobalKnownHostsFile"))
             .collect::<Result<_, _>>()
             .map_err(fail)?;
     }

@@ -128,5 +128,11 @@ pub fn expand_path(value: &str, at: &Location, directive: &str, tokens: &Tokens)
     crate::inventory::validate::local_path(&text).map_err(bad)
 }
 
+/// A path directive that takes no tokens (`GlobalKnownHostsFile`, as in ssh), checked as the
+/// inventory checks a local path.
+pub fn literal_path(value: &str, at: &Location, directive: &str) -> Result<PathBuf, SshConfigError> {
+    crate::inventory::validate::local_path(value).map_err(|reason| SshConfigError::value(at, directive, reason))
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,8 +1,8 @@
 //! OpenSSH's `%` tokens (ssh_config(5), TOKENS) and `~`, for the directives wsusfix applies:
-//! `HostName` takes `%h` and `%%`; `IdentityFile`, `UserKnownHostsFile` and
-//! `GlobalKnownHostsFile` take `%%`, `%d` (home), `%h` (the host connected to), `%i` (local
+//! `HostName` takes `%h` and `%%`; `IdentityFile` and `UserKnownHostsFile` take `%%`, `%d` (home), `%h` (the host connected to), `%i` (local
 //! user id), `%n` (the name as given), `%p` (port), `%r` (remote user) and `%u` (local user).
 //! A token wsusfix does not know is refused, as ssh refuses one it does not know.
+//! `GlobalKnownHostsFile` takes none, as in ssh.
 
 /// The values tokens stand for.
 #[derive(Clone, Debug, Default)]
