@@ -210,3 +210,121 @@ fn jump_through(
     }
     Ok(JumpHost { name: format!("{} (jump host of {})", via.name, host.name), address, port, user, auth })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::inventory::Inventory;
+    use crate::ssh_config::Source;
+
+    struct Case {
+        dir: tempfile::TempDir,
+        local: LocalUser,
+    }
+
+    impl Case {
+        fn new() -> Case {
+            let dir = tempfile::tempdir().unwrap();
+            let local = LocalUser { home: Some(dir.path().to_path_buf()), name: "op".into(), uid: Some(1000) };
+            Case { dir, local }
+        }
+
+        fn file(&self, name: &str, text: &str) -> PathBuf {
+            let path = self.dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        }
+
+        fn route(
+            &self,
+            config: &str,
+            inventory: &str,
+            settings: &ConnectSettings,
+        ) -> Result<(SshTarget, SshOptions, Vec<SshConfigWarning>), ConnectError> {
+            let path = self.file("config", config);
+            let config = SshConfig::load(&Source::File(path), &self.local).unwrap();
+            let inventory = Inventory::parse(inventory, "inline.yaml").unwrap();
+            route(&inventory.hosts[0], settings, &config, &self.local)
+        }
+    }
+
+    const CONFIG: &str = "Host wsus01\n  HostName 10.0.0.5\n  Port 2222\n  User cfguser\n  ConnectTimeout 3\n\
+                          ServerAliveInterval 0\n  ProxyJump none\nHost *\n  ProxyJump ops@bastion\n";
+
+    #[test]
+    fn ssh_config_fills_in_what_the_inventory_leaves_open() {
+        let case = Case::new();
+        let (target, options, _) =
+            case.route(CONFIG, "all:\n  hosts:\n    wsus01:\n", &ConnectSettings::default()).unwrap();
+        assert_eq!((target.address.as_str(), target.port, target.user.as_str()), ("10.0.0.5", 2222, "cfguser"));
+        assert_eq!(target.jump, None, "ProxyJump none came first");
+        assert_eq!(target.auth, Auth::Agent);
+        assert_eq!(options.connect_timeout, Duration::from_secs(3));
+        assert_eq!(options.keepalive_interval, Duration::ZERO);
+        assert!(!options.accept_new_host_keys);
+    }
+
+    #[test]
+    fn the_inventory_wins_then_the_command_line() {
+        let case = Case::new();
+        let inventory = "all:\n  hosts:\n    wsus01:\n      ansible_host: 10.9.9.9\n      ansible_port: 22\n      \
+                         ansible_user: invuser\n      connect_timeout: 9\n";
+        let settings = ConnectSettings {
+            default_user: Some("cliuser".into()),
+            connect_timeout: Some(Duration::from_secs(4)),
+            ..ConnectSettings::default()
+        };
+        let (target, options, _) = case.route(CONFIG, inventory, &settings).unwrap();
+        assert_eq!((target.address.as_str(), target.port, target.user.as_str()), ("10.9.9.9", 22, "invuser"));
+        assert_eq!(options.connect_timeout, Duration::from_secs(9));
+        let (target, options, _) = case.route(CONFIG, "all:\n  hosts:\n    wsus01:\n", &settings).unwrap();
+        assert_eq!(target.user, "cliuser", "--user before ssh_config's User");
+        assert_eq!(options.connect_timeout, Duration::from_secs(4), "--connect-timeout before ConnectTimeout");
+        let (target, options, _) =
+            case.route("Port 2\n", "all:\n  hosts:\n    other:\n", &ConnectSettings::default()).unwrap();
+        assert_eq!((target.address.as_str(), target.port, target.user.as_str()), ("other", 2, DEFAULT_USER));
+        assert_eq!(options.connect_timeout, DEFAULT_CONNECT_TIMEOUT);
+    }
+
+    #[test]
+    fn bastions_keys_and_known_hosts() {
+        let case = Case::new();
+        let key = case.file("id_admin", "not a real key");
+        let config = format!(
+            "Host bastion\n  HostName 192.0.2.1\n  Port 2022\n  User jumpuser\n\
+             Host *\n  IdentityFile %d/missing_%r\n  IdentityFile {}/id_%r\n  ProxyJump bastion\n\
+             UserKnownHostsFile %d/kh_%n\n  GlobalKnownHostsFile /etc/wsusfix/global\n\
+             StrictHostKeyChecking accept-new\n",
+            case.dir.path().display()
+        );
+        let inventory = "all:\n  hosts:\n    wsus01:\n      user: admin\n      known_hosts_file: /own/kh\n";
+        let settings = ConnectSettings { extra_known_hosts: vec!["/extra/kh".into()], ..ConnectSettings::default() };
+        let (target, options, _) = case.route(&config, inventory, &settings).unwrap();
+        assert_eq!(target.auth, Auth::KeyFile { path: key.clone(), passphrase: None }, "the first that exists");
+        let jump = target.jump.unwrap();
+        assert_eq!((jump.address.as_str(), jump.port, jump.user.as_str()), ("192.0.2.1", 2022, "jumpuser"));
+        assert_eq!(jump.auth, target.auth, "the bastion's own files do not exist: the target's key");
+        let home = case.dir.path();
+        assert_eq!(options.known_hosts, [Path::new("/own/kh"), Path::new("/extra/kh"), &home.join("kh_wsus01")]);
+        assert_eq!(options.global_known_hosts, [Path::new("/etc/wsusfix/global")]);
+        assert!(options.accept_new_host_keys);
+        // The inventory's jump host and key file win over ProxyJump and IdentityFile.
+        let inventory = "all:\n  hosts:\n    wsus01:\n      jump_host: gw:22\n      ssh_key_file: /keys/k\n";
+        let (target, _, _) = case.route(&config, inventory, &ConnectSettings::default()).unwrap();
+        assert_eq!(target.jump.unwrap().address, "gw");
+        assert_eq!(target.auth, Auth::KeyFile { path: "/keys/k".into(), passphrase: None });
+    }
+
+    #[test]
+    fn bad_paths_name_the_line() {
+        let case = Case::new();
+        let err = case
+            .route("IdentityFile %C\n", "all:\n  hosts:\n    wsus01:\n", &ConnectSettings::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("wsus01: ssh_config ") && err.contains("config:1: IdentityFile: `%C`"), "{err}");
+    }
+}
