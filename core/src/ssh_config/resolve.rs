@@ -221,11 +221,14 @@ impl Walk<'_> {
                     let value = values::strict(values::single(args).map_err(bad)?).map_err(bad)?;
                     set(&mut out.strict_host_key_checking, value, at);
                     if value == StrictHostKeyChecking::No {
+                        let written = args.first().map_or("no", String::as_str);
                         self.warn(
                             at,
                             keyword,
-                            "`no` would let ssh trust any key: wsusfix treats it as `accept-new` (a key seen \
-                             for the first time is recorded, a changed key is still refused)",
+                            format!(
+                                "`{written}` would let ssh trust any key: wsusfix treats it as `accept-new` (a key \
+                                 seen for the first time is recorded, a changed key is still refused)"
+                            ),
                         );
                     }
                 }
