@@ -29,7 +29,7 @@ fn common_options_come_from_the_environment_and_the_command_line_wins() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--inventory"), "a missing inventory is named");
 
     let help = String::from_utf8_lossy(&wsusfix(&["scan", "--help"], &[]).stdout).into_owned();
-    for var in ["WSUSFIX_INVENTORY", "WSUSFIX_FORKS", "WSUSFIX_USER", "WSUSFIX_KNOWN_HOSTS"] {
+    for var in ["WSUSFIX_INVENTORY", "WSUSFIX_FORKS", "WSUSFIX_USER", "WSUSFIX_KNOWN_HOSTS", "WSUSFIX_SSH_CONFIG"] {
         assert!(help.contains(&format!("[env: {var}=")), "scan --help names {var}:\n{help}");
     }
 }

@@ -190,10 +190,10 @@ impl Server {
 
     fn connect(&self, host: &wsusfix_core::inventory::Host) -> Result<Box<dyn RemoteShell>, ConnectError> {
         let connector = SshConnector::new(ConnectSettings {
-            accept_new_host_keys: false,
-            extra_known_hosts: Vec::new(),
-            connect_timeout: Duration::from_secs(5),
-            default_user: "admin".into(),
+            connect_timeout: Some(Duration::from_secs(5)),
+            default_user: Some("admin".into()),
+            ssh_config: Some(wsusfix_core::ssh_config::Source::None),
+            ..ConnectSettings::default()
         });
         connector.connect(host)
     }

@@ -22,6 +22,7 @@ pub mod report;
 pub mod safe;
 pub mod scan;
 pub mod shell;
+pub mod ssh_config;
 pub mod templates;
 pub mod time;
 pub mod transport;

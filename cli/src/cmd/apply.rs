@@ -167,6 +167,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    // Before the confirmation: an OpenSSH configuration that cannot be used stops here.
+    let connector = args.connect.connector(&request.hosts)?;
     let working: Vec<&DryRunHost> = preview.iter().filter(|h| h.batch.is_some()).collect();
     if args.backout {
         confirm_backout(&working, args.confirm_backout.as_deref())?;
@@ -182,7 +184,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let cancel = super::common::cancel_on_interrupt(super::common::FINISH_IN_FLIGHT)?;
-    let connector = args.connect.connector();
     let tools = ApplyTools { connector: &connector, advisory: &advisory, templates: &templates };
     let mut progress = ApplyProgress::new(!args.connect.no_progress);
     let result = session.run(&request, tools, cancel, &mut |e| {

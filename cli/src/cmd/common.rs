@@ -1,4 +1,5 @@
-//! Options several commands share: which advisory definition and templates to use.
+//! Options several commands share: which advisory definition and templates to use, which
+//! hosts, and how to reach them (with OpenSSH's client configuration).
 
 use std::path::PathBuf;
 
@@ -6,6 +7,8 @@ use anyhow::Context;
 use wsusfix_core::about::InventoryRef;
 use wsusfix_core::advisory::Advisory;
 use wsusfix_core::connector::{ConnectSettings, SshConnector};
+use wsusfix_core::inventory::Host;
+use wsusfix_core::ssh_config;
 use wsusfix_core::templates::Templates;
 
 /// Where wsusfix's knowledge comes from.
@@ -70,6 +73,12 @@ pub enum RunFormat {
 }
 
 /// How to reach hosts over SSH.
+///
+/// Each connection setting is taken from the first place that gives it: the inventory (a
+/// host's or its groups' variables), then the command line (`--user`, `--connect-timeout`:
+/// the values for hosts whose inventory sets none; `-F`, `--accept-new-host-keys` and
+/// `--known-hosts` apply to every host), then OpenSSH's client configuration, then the built-in
+/// default. ssh_config's `Host` patterns match the inventory name.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ConnectArgs {
     /// Hosts worked on at once.
@@ -83,25 +92,34 @@ pub struct ConnectArgs {
     #[arg(short, long, value_name = "N", default_value_t = wsusfix_core::fleet::default_forks(), env = "WSUSFIX_FORKS")]
     pub forks: std::num::NonZeroUsize,
     /// Trust and record the host key of a host seen for the first time (a changed key is
-    /// always refused).
+    /// always refused). ssh_config's `StrictHostKeyChecking accept-new` does the same for the
+    /// hosts it applies to (and `no` is taken as `accept-new`, never as "any key").
     #[arg(long)]
     pub accept_new_host_keys: bool,
+    /// Read this OpenSSH client configuration instead of ~/.ssh/config and
+    /// /etc/ssh/ssh_config, as `ssh -F` (`none`: read none). Wins over the inventory's
+    /// `ssh_config_file`; the inventory's own settings win over what it says.
+    #[arg(short = 'F', long = "ssh-config", value_name = "FILE", env = "WSUSFIX_SSH_CONFIG",
+          long_help = CONNECT_PRECEDENCE)]
+    pub ssh_config: Option<PathBuf>,
     /// An extra known_hosts file to check host keys against (besides ~/.ssh/known_hosts and
     /// each host's `known_hosts_file`).
     #[arg(long, value_name = "FILE", env = "WSUSFIX_KNOWN_HOSTS")]
     pub known_hosts: Vec<PathBuf>,
-    /// Seconds to wait for a connection and its authentication (a host's `connect_timeout` wins).
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
-    pub connect_timeout: u64,
+    /// Seconds to wait for a connection and its authentication, for hosts whose inventory sets
+    /// no `connect_timeout` (before ssh_config's `ConnectTimeout`) [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub connect_timeout: Option<u64>,
     /// Seconds the read-only probe may run once connected (a host's `probe_timeout` wins): a
     /// hung host is given up on after this. The probe takes about a second on a healthy
     /// server; `wmic`'s first run on Server 2003 can take several. The steps `apply` runs
     /// (installers, tasks) have their own timeouts, in the plan.
     #[arg(long, value_name = "SECS", default_value_t = 30, alias = "command-timeout")]
     pub probe_timeout: u64,
-    /// The user for hosts whose inventory names none.
-    #[arg(long, value_name = "USER", default_value = "Administrator", env = "WSUSFIX_USER")]
-    pub user: String,
+    /// The user for hosts whose inventory names none (before ssh_config's `User`)
+    /// [default: Administrator].
+    #[arg(long, value_name = "USER", env = "WSUSFIX_USER")]
+    pub user: Option<String>,
     /// Show no progress bar (none is shown when standard error is not a terminal).
     #[arg(long)]
     pub no_progress: bool,
@@ -112,18 +130,39 @@ impl ConnectArgs {
         std::time::Duration::from_secs(self.probe_timeout)
     }
 
-    /// The SSH connector for these settings. Also raises the soft limit on open files so that
-    /// `--forks` hosts in flight fit in it (see [`raise_open_file_limit`]).
-    pub fn connector(&self) -> SshConnector {
+    /// The SSH connector for these settings, checked against every host it will reach: an
+    /// OpenSSH configuration that cannot be used stops the command before any host is
+    /// contacted, and its warnings are printed once each. Also raises the soft limit on open
+    /// files so that `--forks` hosts in flight fit in it (see [`raise_open_file_limit`]).
+    pub fn connector(&self, hosts: &[Host]) -> anyhow::Result<SshConnector> {
         raise_open_file_limit(self.forks.get());
-        SshConnector::new(ConnectSettings {
+        let connector = SshConnector::new(ConnectSettings {
             accept_new_host_keys: self.accept_new_host_keys,
             extra_known_hosts: self.known_hosts.clone(),
-            connect_timeout: std::time::Duration::from_secs(self.connect_timeout),
+            connect_timeout: self.connect_timeout.map(std::time::Duration::from_secs),
             default_user: self.user.clone(),
-        })
+            ssh_config: self.ssh_config.as_deref().map(ssh_config::Source::from_arg),
+        });
+        for warning in connector.check(hosts)? {
+            eprintln!("warning: {warning}");
+        }
+        Ok(connector)
     }
 }
+
+/// The precedence of connection settings, under each connecting command's `--help`.
+const CONNECT_PRECEDENCE: &str = concat!(
+    "Read this OpenSSH client configuration instead of ~/.ssh/config and /etc/ssh/ssh_config, as ",
+    "`ssh -F` (`none`: read none).\n\n",
+    "Connection settings, first found wins: the inventory > the command line > OpenSSH's client ",
+    "configuration (-F FILE, else the host's `ssh_config_file`, else ~/.ssh/config then ",
+    "/etc/ssh/ssh_config) > built-in defaults. --user and --connect-timeout are for hosts whose ",
+    "inventory sets none. ssh_config's `Host` patterns match the inventory name.\n\n",
+    "Applied from ssh_config: HostName, Port, User, IdentityFile, ProxyJump, UserKnownHostsFile, ",
+    "GlobalKnownHostsFile, StrictHostKeyChecking (`no` is taken as `accept-new`), ConnectTimeout, ",
+    "ServerAliveInterval. What would make ssh connect otherwise (ProxyCommand, HostKeyAlias, ...) ",
+    "is named in a warning."
+);
 
 /// Open files a host in flight may hold: its socket and the clone the transport waits on, the
 /// key file and known_hosts while connecting, a saved-facts file.

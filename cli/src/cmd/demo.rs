@@ -88,7 +88,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let artifacts = lab.write_artifacts(&out.join("lab"))?;
     let inventory = artifacts.inventory.display().to_string();
     super::lab::write_packages(&out.join("packages"))?;
-    let timeouts = ["--probe-timeout", "5", "--connect-timeout", "5", "--no-progress"];
+    // The lab is on loopback: the operator's OpenSSH configuration (-F none) is for the fleet.
+    let timeouts = ["--probe-timeout", "5", "--connect-timeout", "5", "--no-progress", "-F", "none"];
 
     step("1. Scan every host in one round trip", "scan.json, scan.md");
     let code = wsusfix(

@@ -110,7 +110,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 save_facts: None,
             };
             let mut progress = ScanProgress::new("scan", !args.connect.no_progress);
-            let connector = args.connect.connector();
+            let connector = args.connect.connector(&selected)?;
             let tools = ScanTools { connector: &connector, advisory: &advisory, templates: &templates, audit: None };
             let report = scan::scan(&request, tools, cancel, &mut |e| {
                 if let (Some(json), ScanEvent::HostDone { result, .. }) = (&mut json, e) {

@@ -103,11 +103,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     request.policy.pause_between_secs = 0;
     let label = args.plan.display().to_string();
     let session = Session::start(&out.join("run"), &plan, &plan_text, &label, RunOptions::of(&request, None))?;
+    // Twins on loopback: the operator's OpenSSH configuration is for the real fleet.
     let connector = SshConnector::new(ConnectSettings {
-        accept_new_host_keys: false,
-        extra_known_hosts: Vec::new(),
-        connect_timeout: std::time::Duration::from_secs(10),
-        default_user: "admin".into(),
+        connect_timeout: Some(std::time::Duration::from_secs(10)),
+        default_user: Some("admin".into()),
+        ssh_config: Some(wsusfix_core::ssh_config::Source::None),
+        ..ConnectSettings::default()
     });
     let cancel = super::common::cancel_on_interrupt(super::common::FINISH_IN_FLIGHT)?;
     let tools = ApplyTools { connector: &connector, advisory: &advisory, templates: &templates };

@@ -70,7 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         save_facts: args.save_facts.clone(),
     };
     let audit = args.audit.as_deref().map(AuditLog::open).transpose()?;
-    let connector = args.connect.connector();
+    let connector = args.connect.connector(&request.hosts)?;
     let tools = ScanTools { connector: &connector, advisory: &advisory, templates: &templates, audit: audit.as_ref() };
     let cancel = super::common::cancel_on_interrupt(READ_ONLY_STOP)?;
     let mut progress = ScanProgress::new("scan", !args.connect.no_progress);

@@ -207,8 +207,11 @@ fn merge(host: &HostNode, order: &[&str], groups: &HashMap<String, GroupNode>, l
             vars.overlay(set);
         }
     }
-    let (address, port, user, vars) = vars.finish(&host.name);
+    let (address, port, user, vars) = vars.finish();
+    let (address_set, port_set) = (address.is_some(), port.is_some());
+    let address = address.unwrap_or_else(|| host.name.clone());
+    let port = port.unwrap_or(super::model::DEFAULT_PORT);
     let mut member_of: Vec<String> = order.iter().filter(|g| **g != "all").map(|g| g.to_string()).collect();
     member_of.sort_unstable();
-    Host { name: host.name.clone(), address, port, user, groups: member_of, vars }
+    Host { name: host.name.clone(), address, port, user, address_set, port_set, groups: member_of, vars }
 }

@@ -40,7 +40,7 @@ mod pyliteral;
 mod sources;
 mod span;
 mod tree;
-mod validate;
+pub(crate) mod validate;
 mod vars;
 mod varsdir;
 

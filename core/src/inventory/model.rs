@@ -38,6 +38,12 @@ pub struct Host {
     pub address: String,
     pub port: u16,
     pub user: Option<String>,
+    /// Whether a variable set the address and the port (rather than the name and 22 standing in):
+    /// ssh_config's `HostName` and `Port` fill in only what the inventory left open.
+    #[serde(skip)]
+    pub address_set: bool,
+    #[serde(skip)]
+    pub port_set: bool,
     /// Every group the host belongs to, directly or through a child group, sorted,
     /// without `all`.
     pub groups: Vec<String>,
@@ -85,6 +91,9 @@ pub struct HostVars {
     pub ssh_password_env: Option<EnvVarName>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub known_hosts_file: Option<PathBuf>,
+    /// OpenSSH client configuration read for this host instead of `~/.ssh/config` (as `ssh -F`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssh_config_file: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jump_host: Option<JumpHost>,
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "seconds")]
@@ -122,6 +131,7 @@ impl HostVars {
             ("ssh_key_passphrase_env", shown(&self.ssh_key_passphrase_env)),
             ("ssh_password_env", shown(&self.ssh_password_env)),
             ("known_hosts_file", path(&self.known_hosts_file)),
+            ("ssh_config_file", path(&self.ssh_config_file)),
             ("jump_host", shown(&self.jump_host)),
             ("connect_timeout", secs(&self.connect_timeout)),
             ("probe_timeout", secs(&self.probe_timeout)),

@@ -157,6 +157,8 @@ all:
     assert_eq!(host(&inv, "wsus02").endpoint(), "[2001:db8::5]:22");
     let plain = host(&inv, "wsus03");
     assert_eq!((plain.address.as_str(), plain.port, plain.user.as_deref()), ("wsus03", DEFAULT_PORT, None));
+    assert!(h.address_set && h.port_set);
+    assert!(!plain.address_set && !plain.port_set, "the name and 22 stand in: ssh_config may say otherwise");
     let advisory = crate::advisory::Advisory::embedded();
     assert_eq!(plain.wsus_dir(&advisory), r"C:\Program Files\Update Services");
     assert_eq!(plain.groups, ["ungrouped"]);

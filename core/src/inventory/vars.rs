@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_yaml::Value;
 
-use super::model::{EnvVarName, HostVars, JumpHost, LabProfile, Sha256Digest, WindowsPath, DEFAULT_PORT};
+use super::model::{EnvVarName, HostVars, JumpHost, LabProfile, Sha256Digest, WindowsPath};
 use super::validate::{self, Reason};
 use crate::shell::ShellType;
 
@@ -20,6 +20,7 @@ pub(super) enum Var {
     SshKeyPassphraseEnv,
     SshPasswordEnv,
     KnownHostsFile,
+    SshConfigFile,
     JumpHost,
     ConnectTimeout,
     ProbeTimeout,
@@ -43,6 +44,7 @@ const NAMES: &[(&str, Var)] = &[
     ("ssh_key_passphrase_env", Var::SshKeyPassphraseEnv),
     ("ssh_password_env", Var::SshPasswordEnv),
     ("known_hosts_file", Var::KnownHostsFile),
+    ("ssh_config_file", Var::SshConfigFile),
     ("jump_host", Var::JumpHost),
     ("connect_timeout", Var::ConnectTimeout),
     ("probe_timeout", Var::ProbeTimeout),
@@ -116,6 +118,7 @@ pub(super) struct VarSet {
     ssh_key_passphrase_env: Option<EnvVarName>,
     ssh_password_env: Option<EnvVarName>,
     known_hosts_file: Option<PathBuf>,
+    ssh_config_file: Option<PathBuf>,
     jump_host: Option<JumpHost>,
     connect_timeout: Option<Duration>,
     probe_timeout: Option<Duration>,
@@ -151,6 +154,7 @@ impl VarSet {
             Var::SshKeyPassphraseEnv => self.ssh_key_passphrase_env = Some(text(value)?.parse()?),
             Var::SshPasswordEnv => self.ssh_password_env = Some(text(value)?.parse()?),
             Var::KnownHostsFile => self.known_hosts_file = Some(validate::local_path(&text(value)?)?),
+            Var::SshConfigFile => self.ssh_config_file = Some(validate::local_path(&text(value)?)?),
             Var::JumpHost => self.jump_host = Some(text(value)?.parse()?),
             Var::ConnectTimeout => self.connect_timeout = Some(validate::seconds(number(value)?)?),
             Var::ProbeTimeout => self.probe_timeout = Some(validate::seconds(number(value)?)?),
@@ -187,18 +191,20 @@ impl VarSet {
     /// Lets every setting of `over` replace this one's (a group's priority stays its own).
     pub(super) fn overlay(&mut self, over: &VarSet) {
         overlay_fields!(self, over: address, port, user, ssh_key_file, ssh_key_passphrase_env,
-            ssh_password_env, known_hosts_file, jump_host, connect_timeout, probe_timeout,
+            ssh_password_env, known_hosts_file, ssh_config_file, jump_host, connect_timeout, probe_timeout,
             wsus_dir, temp_dir, package_x86, package_x64, package_sha256_x86,
             package_sha256_x64, lab_profile, shell_type);
     }
 
-    /// The final address, port, user and variables of the host called `name`.
-    pub(super) fn finish(self, name: &str) -> (String, u16, Option<String>, HostVars) {
+    /// The final address, port, user and variables of the host called `name`; the address and
+    /// port are `None` where no variable set them (the name and 22 then, unless ssh_config says).
+    pub(super) fn finish(self) -> (Option<String>, Option<u16>, Option<String>, HostVars) {
         let vars = HostVars {
             ssh_key_file: self.ssh_key_file,
             ssh_key_passphrase_env: self.ssh_key_passphrase_env,
             ssh_password_env: self.ssh_password_env,
             known_hosts_file: self.known_hosts_file,
+            ssh_config_file: self.ssh_config_file,
             jump_host: self.jump_host,
             connect_timeout: self.connect_timeout,
             probe_timeout: self.probe_timeout,
@@ -211,8 +217,7 @@ impl VarSet {
             lab_profile: self.lab_profile,
             shell_type: self.shell_type,
         };
-        let address = self.address.unwrap_or_else(|| name.to_string());
-        (address, self.port.unwrap_or(DEFAULT_PORT), self.user, vars)
+        (self.address, self.port, self.user, vars)
     }
 }
 
@@ -295,8 +300,10 @@ mod tests {
         assert!(set.set(Var::Port, &Value::from(true)).is_err());
         assert!(set.set(Var::Port, &Value::from("x")).unwrap_err().contains("\"x\""));
         assert!(set.set(Var::User, &Value::Null).is_err());
-        let (address, port, user, vars) = set.finish("wsus01");
-        assert_eq!((address.as_str(), port, user), ("wsus01", 2222, None));
+        set.set(Var::SshConfigFile, &Value::from("/etc/wsusfix/ssh_config")).unwrap();
+        let (address, port, user, vars) = set.finish();
+        assert_eq!((address, port, user), (None, Some(2222), None));
+        assert_eq!(vars.ssh_config_file, Some(PathBuf::from("/etc/wsusfix/ssh_config")));
         assert_eq!(vars.connect_timeout, Some(Duration::from_millis(7500)));
         assert_eq!(vars.wsus_dir, None);
     }

@@ -106,7 +106,12 @@ pub(crate) fn establish(
         port: ep.port,
     };
     authenticate(&session, &login)?;
-    session.set_keepalive(true, u32::try_from(options.keepalive_interval.as_secs()).unwrap_or(u32::MAX).max(1));
+    // A zero interval (ssh_config's `ServerAliveInterval 0`) turns keepalives off, as in ssh.
+    let interval = match options.keepalive_interval {
+        d if d.is_zero() => 0,
+        d => u32::try_from(d.as_secs()).unwrap_or(u32::MAX).max(1),
+    };
+    session.set_keepalive(interval > 0, interval);
     Ok((session, socket, added))
 }
 

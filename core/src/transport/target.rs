@@ -62,7 +62,7 @@ pub struct SshOptions {
     pub connect_timeout: Duration,
     /// The SSH handshake and authentication, each.
     pub auth_timeout: Duration,
-    /// Interval of SSH keepalive messages while waiting on a host.
+    /// Interval of SSH keepalive messages while waiting on a host; zero sends none.
     pub keepalive_interval: Duration,
 }
 

@@ -16,13 +16,14 @@ pub fn write_packages(dir: &Path, advisory: &Advisory) {
     }
 }
 
-/// How the tests reach a lab: its inventory's keys, strict host keys, the lab's user.
+/// How the tests reach a lab: its inventory's keys, strict host keys, the lab's user, and no
+/// OpenSSH configuration (whatever the machine's `~/.ssh/config` says).
 pub fn lab_connector(connect_timeout: Duration) -> SshConnector {
     SshConnector::new(ConnectSettings {
-        accept_new_host_keys: false,
-        extra_known_hosts: Vec::new(),
-        connect_timeout,
-        default_user: "admin".into(),
+        connect_timeout: Some(connect_timeout),
+        default_user: Some("admin".into()),
+        ssh_config: Some(wsusfix_core::ssh_config::Source::None),
+        ..ConnectSettings::default()
     })
 }
 
