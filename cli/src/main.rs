@@ -8,6 +8,7 @@ mod cmd;
 mod events;
 mod output;
 mod progress;
+mod verbosity;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,14 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "wsusfix", version, propagate_version = true, max_term_width = 100)]
 struct Cli {
+    /// Say more on standard error: -v each host's verdict and step, -vv connections and
+    /// commands, -vvv SSH-level detail (algorithms, banners, every exec).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Say less on standard error: no progress bars or per-host lines; results, warnings and
+    /// errors only.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -56,6 +65,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return usage(&err),
     };
+    verbosity::init(cli.verbose, cli.quiet);
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(err) => {

@@ -75,6 +75,16 @@ fn bar_message<K: std::fmt::Display>(counts: &BTreeMap<K, usize>, in_flight: &In
     }
 }
 
+/// Bars: on a terminal, unless `-q` or `-v` (a bar would tear the log).
+fn bars_wanted() -> bool {
+    std::io::stderr().is_terminal() && !crate::verbosity::quiet() && !crate::verbosity::logging()
+}
+
+/// Plain lines as things happen: off a terminal, or beside `-v`'s log; never with `-q`.
+fn lines_wanted() -> bool {
+    !crate::verbosity::quiet() && (!std::io::stderr().is_terminal() || crate::verbosity::logging())
+}
+
 /// Progress of a scan: one bar, with the verdicts so far and the hosts in flight.
 pub struct ScanProgress {
     bar: ProgressBar,
@@ -88,7 +98,7 @@ pub struct ScanProgress {
 impl ScanProgress {
     /// `label` prefixes the bar (`scan`, `batch 2/4`).
     pub fn new(label: &str, enabled: bool) -> ScanProgress {
-        let bar = if enabled && std::io::stderr().is_terminal() {
+        let bar = if enabled && bars_wanted() {
             ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
         } else {
             ProgressBar::hidden()
@@ -100,7 +110,7 @@ impl ScanProgress {
         .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(label.to_string());
-        let lines = !std::io::stderr().is_terminal();
+        let lines = lines_wanted();
         ScanProgress { bar, counts: BTreeMap::new(), in_flight: InFlight::default(), lines, label: label.to_string() }
     }
 
@@ -173,7 +183,7 @@ pub struct ApplyProgress {
 
 impl ApplyProgress {
     pub fn new(enabled: bool) -> ApplyProgress {
-        let enabled = enabled && std::io::stderr().is_terminal();
+        let enabled = enabled && bars_wanted();
         let multi = MultiProgress::with_draw_target(if enabled {
             ProgressDrawTarget::stderr()
         } else {
@@ -188,7 +198,7 @@ impl ApplyProgress {
         overall.set_style(style("apply   [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} hosts  {msg}"));
         let batch = multi.add(ProgressBar::new(0));
         batch.set_style(style("{prefix:7} {bar:30.green/white} {pos}/{len}  {msg}"));
-        let lines = !std::io::stderr().is_terminal();
+        let lines = lines_wanted();
         ApplyProgress {
             _multi: multi,
             overall,

@@ -150,3 +150,38 @@ fn a_key_accepted_on_first_use_is_announced_as_openssh_does() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("Permanently added"));
     lab.shutdown();
 }
+
+/// `-q` leaves only the result (no per-host lines); `-vv` adds the structured log: each line in
+/// its host's span, the connection, the command's end and the verdict; `-vvv` the SSH detail.
+#[test]
+fn quiet_and_verbose_say_less_and_more() {
+    let (lab, _dir, files) = lab(&["w2003-sp1-unpatched"]);
+    let scan = |flags: &[&str]| {
+        let out = wsusfix().args(["scan", "-i"]).arg(&files.inventory).args(flags).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (stdout, stderr) = scan(&[]);
+    assert!(stderr.contains("w2003-sp1-unpatched: affected"), "{stderr}");
+    assert!(!stderr.contains("DEBUG") && !stderr.contains("INFO"), "{stderr}");
+    assert!(stdout.contains("w2003-sp1-unpatched"), "{stdout}");
+
+    let (quiet_stdout, quiet_stderr) = scan(&["-q"]);
+    assert_eq!(quiet_stderr, "", "-q prints nothing on standard error for a clean scan");
+    assert_eq!(quiet_stdout, stdout, "-q changes nothing on standard output");
+
+    let (_, verbose) = scan(&["-vv"]);
+    let in_span =
+        |text: &str| verbose.lines().any(|l| l.contains("host{host=w2003-sp1-unpatched}") && l.contains(text));
+    assert!(in_span("DEBUG") && in_span("connecting") && in_span("host key verified"), "{verbose}");
+    assert!(in_span("command ended exit=Some(") && in_span("INFO") && in_span("judged verdict=affected"), "{verbose}");
+    assert!(!verbose.contains("TRACE"), "{verbose}");
+    assert!(verbose.contains("w2003-sp1-unpatched: affected"), "plain lines beside the log: {verbose}");
+
+    let (_, trace) = scan(&["-vvv"]);
+    assert!(trace.contains("SSH handshake done kex=") && trace.contains("exec command=\"echo ::wsusfix."), "{trace}");
+
+    let out = wsusfix().args(["scan", "-q", "-v", "-i"]).arg(&files.inventory).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "-q and -v together are a usage error");
+    lab.shutdown();
+}

@@ -69,6 +69,7 @@ pub fn apply_host(
     batch: usize,
     progress: &dyn Fn(HostProgress),
 ) -> HostOutcome {
+    let _span = tracing::info_span!("host", host = %plan.host, batch).entered();
     engine.journal.append(&Entry::HostStart { at: UtcTime::now(), host: plan.host.clone(), batch });
     let report = match engine.tools.connector.connect(host) {
         Ok(mut shell) => {
@@ -405,7 +406,9 @@ impl<'a> HostRun<'a> {
 
     /// Says what a step waits on now.
     fn working(&self, step: &str, doing: impl Into<String>) {
-        (self.progress)(HostProgress::Working { step: step.to_string(), doing: doing.into() });
+        let doing = doing.into();
+        tracing::debug!(step, doing = %doing, "step under way");
+        (self.progress)(HostProgress::Working { step: step.to_string(), doing });
     }
 
     fn step(&mut self, step: &Step, steps: &[Step], index: usize) -> StepEnd {
@@ -634,6 +637,14 @@ impl<'a> HostRun<'a> {
             output_tail: attempt.tail.clone(),
             ssh_exit_status: attempt.ssh_exit_status,
         };
+        tracing::info!(
+            step = id,
+            judged = %attempt.judgement.judged,
+            exit = ?attempt.exit_code,
+            ms = millis(attempt.duration),
+            detail = %attempt.judgement.detail,
+            "step attempt ended"
+        );
         self.engine.journal.append(&Entry::Step(entry));
         let record = StepRecord {
             id: id.to_string(),

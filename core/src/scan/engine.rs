@@ -150,6 +150,7 @@ impl std::fmt::Display for HostPhase {
 /// Probes one host: connect, run the probe, read its output as it streams, assess; `report`
 /// hears each phase as it begins.
 pub fn scan_host(host: &Host, request: &ScanRequest, tools: ScanTools<'_>, report: &dyn Fn(HostPhase)) -> HostResult {
+    let _span = tracing::info_span!("host", host = %host.name).entered();
     let started = Instant::now();
     report(HostPhase::Connecting);
     let mut result = match tools.connector.connect(host) {
@@ -179,6 +180,7 @@ pub fn scan_host(host: &Host, request: &ScanRequest, tools: ScanTools<'_>, repor
         Err(e) => HostResult::new(&host.name, Assessment::unreachable(e.to_string()), None),
     };
     result.duration_ms = Some(millis(started.elapsed()));
+    tracing::info!(verdict = %result.verdict, reason = %result.reason, ms = result.duration_ms, "judged");
     result
 }
 

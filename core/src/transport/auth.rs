@@ -130,6 +130,7 @@ pub(crate) fn authenticate(session: &Session, login: &Login<'_>) -> Result<(), T
         }
     };
     if matches!(result, Ok(())) && session.authenticated() {
+        tracing::debug!(user = login.user, method = %login.auth.describe(), "authenticated");
         return Ok(());
     }
     if let Err(e) = &result {

@@ -96,7 +96,19 @@ pub(crate) fn establish(
     prefer_known_key_types(&session, &record.key_types());
     session.set_tcp_stream(stream);
     session.handshake().map_err(|e| handshake_error(ep, &e, options.auth_timeout))?;
+    if tracing::enabled!(tracing::Level::TRACE) {
+        let method = |kind| session.methods(kind).unwrap_or("?").to_string();
+        tracing::trace!(
+            kex = %method(ssh2::MethodType::Kex),
+            host_key = %method(ssh2::MethodType::HostKey),
+            cipher = %method(ssh2::MethodType::CryptCs),
+            mac = %method(ssh2::MethodType::MacCs),
+            server = %session.banner().unwrap_or("?"),
+            "SSH handshake done"
+        );
+    }
     let added = verify_host_key(ep, &session, &record, &known_as, options)?;
+    tracing::debug!(known_as = %known_as, newly_added = added.is_some(), "host key verified");
     let login = Login {
         host: ep.host,
         user: ep.user,

@@ -35,6 +35,12 @@ impl SshTransport {
     /// Connects, checks the host key, and authenticates, each step within its timeout.
     pub fn connect(target: &SshTarget, options: &SshOptions) -> Result<Self, TransportError> {
         let endpoint = Endpoint::of_target(target);
+        tracing::debug!(
+            address = %endpoint.address,
+            port = endpoint.port,
+            jump = target.jump.is_some(),
+            "connecting"
+        );
         let (stream, tunnel) = match &target.jump {
             None => (tcp_connect(&endpoint, options.connect_timeout)?, None),
             Some(jump) => {
@@ -109,7 +115,17 @@ impl SshTransport {
         self.check_alive()?;
         let started = (SystemTime::now(), Instant::now());
         let mut bytes_out = 0;
+        tracing::trace!(command, input_bytes = input.len(), timeout_s = timeout.as_secs(), "exec");
         let result = exec::run(&self.link(), command, input, &Budget::new("command", timeout), sink, &mut bytes_out);
+        match &result {
+            Ok(status) => tracing::debug!(
+                exit = ?status.code(),
+                output_bytes = bytes_out,
+                ms = started.1.elapsed().as_millis() as u64,
+                "command ended"
+            ),
+            Err(e) => tracing::debug!(error = %e, "command failed"),
+        }
         // The record names what ran: the exec line and, after it, any script it read.
         let text = match input {
             [] => command.to_owned(),
