@@ -1,4 +1,5 @@
-//! Printing results: plain padded tables for people, JSON, YAML and CSV for programs.
+//! Printing results: tables for people (comfy-table, fitted to the terminal), JSON, YAML and CSV
+//! (the csv crate) for programs.
 
 use std::io::Write;
 use std::path::Path;
@@ -15,30 +16,34 @@ pub enum Format {
     Csv,
 }
 
-/// A plain text table: columns padded to their widest cell, no borders.
+/// A plain text table, no borders: columns two spaces apart. On a terminal it fits the
+/// terminal's width (a long cell wraps within its column); elsewhere (a pipe, a file) every
+/// cell is whole on one line, for `grep` and `cut`.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    use comfy_table::{presets, ContentArrangement, Table};
+    use std::io::IsTerminal;
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING);
+    t.set_header(header.iter().copied());
     for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+        t.add_row(row.iter().map(String::as_str));
+    }
+    let columns = t.column_count();
+    // Names and addresses stay whole; the last column (groups, a reason) wraps to fit.
+    for (i, column) in t.column_iter_mut().enumerate() {
+        let last = i + 1 == columns;
+        column.set_padding((0, if last { 0 } else { 2 }));
+        if !last {
+            column.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
         }
     }
+    let arrangement =
+        if std::io::stdout().is_terminal() { ContentArrangement::Dynamic } else { ContentArrangement::Disabled };
+    t.set_content_arrangement(arrangement);
     let mut out = String::new();
-    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
-        let mut text = String::new();
-        for (i, cell) in cells.enumerate() {
-            let pad = widths[i].saturating_sub(cell.chars().count());
-            text.push_str(cell);
-            if i + 1 < widths.len() {
-                text.push_str(&" ".repeat(pad + 2));
-            }
-        }
-        out.push_str(text.trim_end());
+    for line in t.lines() {
+        out.push_str(line.trim_end());
         out.push('\n');
-    };
-    line(&mut header.iter().copied());
-    for row in rows {
-        line(&mut row.iter().map(String::as_str));
     }
     out
 }

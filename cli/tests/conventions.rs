@@ -58,3 +58,29 @@ fn completions_for_every_shell_and_man_pages_for_every_command() {
         assert!(dir.path().join(page).is_file(), "{page}");
     }
 }
+
+/// On a terminal a table fits its width (the last column wraps; names stay whole); on a pipe
+/// every row is one whole line. The terminal is a real pseudo-terminal (`script`), sized with
+/// `stty`.
+#[test]
+fn tables_fit_the_terminal_and_stay_whole_on_a_pipe() {
+    let piped = wsusfix(&["inventory", "check", "-i", EXAMPLE], &[]);
+    let piped = String::from_utf8_lossy(&piped.stdout).into_owned();
+    let denver = piped.lines().find(|l| l.starts_with("wsus-denver ")).unwrap_or_default();
+    assert!(denver.ends_with("branch_offices, branch_us, patch_window_sunday, wsus_servers"), "{denver}");
+    assert!(denver.len() > 100, "whole on a pipe: {denver}");
+
+    if Command::new("script").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "CI is set but `script` (util-linux) is missing");
+        eprintln!("skipped the terminal half: `script` (util-linux) is not installed");
+        return;
+    }
+    let line = format!("stty cols 100; {} inventory check -i {EXAMPLE}", env!("CARGO_BIN_EXE_wsusfix"));
+    let out =
+        Command::new("script").args(["-qec", &line, "/dev/null"]).env_remove("WSUSFIX_INVENTORY").output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    let rows: Vec<&str> = shown.lines().take_while(|l| !l.is_empty()).collect();
+    assert!(rows.len() > 7, "a wrapped table has more lines than hosts: {shown}");
+    assert!(rows.iter().all(|l| l.chars().count() <= 100), "every line fits 100 columns: {shown}");
+    assert!(rows.iter().any(|l| l.starts_with("wsus-denver ") && l.contains("DENVER\\wsus-admin")), "{shown}");
+}
