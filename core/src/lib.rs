@@ -10,6 +10,7 @@ pub mod advisory;
 pub mod apply;
 pub mod assess;
 pub mod audit;
+pub mod change;
 pub mod connector;
 pub mod facts;
 pub mod files;

@@ -23,6 +23,7 @@
 mod change_request;
 mod load;
 mod result_doc;
+mod risk;
 mod scan_doc;
 mod schedule;
 mod scope;
@@ -118,6 +119,23 @@ impl ReportInput {
 /// The template a document is rendered with: `docs/change-request.html.tera`.
 pub fn template_name(kind: ReportKind, format: DocFormat) -> String {
     format!("docs/{}.{}.tera", kind.as_str(), format.extension())
+}
+
+/// Renders one document, with metadata for a change request whose plan carries none (`report
+/// --meta FILE`: the metadata and the file's name). A plan's own metadata always wins.
+pub fn render_with_meta(
+    input: &ReportInput,
+    format: DocFormat,
+    templates: &Templates,
+    meta: Option<(&crate::change::ChangeMeta, String)>,
+) -> Result<String, TemplateError> {
+    match input {
+        ReportInput::Plan(plan) => {
+            let name = template_name(ReportKind::ChangeRequest, format);
+            templates.render(&name, &ChangeRequest::with_meta(plan, meta, format.escape()))
+        }
+        other => render(other.kind(), other, format, templates),
+    }
 }
 
 /// Renders one document. A broken template (embedded or an organisation's own) gives its
