@@ -101,7 +101,7 @@ fn change_request_with_change_metadata_fills_page_one_and_places_the_batches_in_
     assert!(text.contains("| Approver | Information Security Officer | | |"), "{text}");
     let html = rendered(ReportKind::ChangeRequest, &input, DocFormat::Html);
     check_golden("change-request-meta.html.golden", &html);
-    assert!(html.contains("<div class=\"appendices\">"), "the appendices start on a new page when printed");
+    assert!(html.contains("<section class=\"appendices\">"), "the appendices start on a new page when printed");
 }
 
 #[test]
