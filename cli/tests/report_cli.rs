@@ -94,7 +94,7 @@ fn report_change_request_in_markdown_and_html() {
 
     let (code, html, err) = run(wsusfix().args(["report", "change-request", "--format", "html"]).arg(plan()));
     assert_eq!(code, Some(0), "{err}");
-    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<h2>5. Back-out</h2>"), "{html}");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<h2>6. Back-out</h2>"), "{html}");
 }
 
 /// The change metadata travels in the plan (`plan --meta`), where the digest binds it, and the

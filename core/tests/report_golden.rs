@@ -61,9 +61,15 @@ fn rendered(kind: ReportKind, input: &ReportInput, format: DocFormat) -> String 
 fn change_request_report_in_markdown_matches_the_golden_file() {
     let text = rendered(ReportKind::ChangeRequest, &plan_input(), DocFormat::Markdown);
     check_golden("change-request.md.golden", &text);
-    for section in
-        ["## 1. Summary", "## 3. Schedule", "## 4. Risk", "## 5. Back-out", "## 7. Approvals", "# Appendices"]
-    {
+    for section in [
+        "## 1. Summary",
+        "## 3. Schedule",
+        "## 4. Risk",
+        "## 5. Test evidence",
+        "## 6. Back-out",
+        "## 8. Approvals",
+        "# Appendices",
+    ] {
         assert!(text.contains(section), "{section} missing");
     }
     let page_one = &text[..text.find("# Appendices").unwrap()];

@@ -46,6 +46,10 @@ pub struct Args {
     /// --meta to bind it. Refused for a plan that carries its own.
     #[arg(long, value_name = "FILE")]
     pub meta: Option<PathBuf>,
+    /// A rehearsal of this plan to cite as test evidence: the run folder `wsusfix lab rehearse`
+    /// printed (it must be a rehearsal, of this very plan).
+    #[arg(long, value_name = "RUN_DIR")]
+    pub rehearsal: Option<PathBuf>,
     #[command(flatten)]
     pub knowledge: KnowledgeArgs,
 }
@@ -119,7 +123,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             format!("{} fails its integrity check; no change request is written", args.input[0].display())
         })?;
     }
-    let text = report::render_with_meta(&input, format, &templates, meta.as_ref().map(|(m, n)| (m, n.clone())))
+    let rehearsal = match (&args.rehearsal, &input) {
+        (None, _) => None,
+        (Some(dir), ReportInput::Plan(plan)) => Some(report::Rehearsal::load(dir, plan)?),
+        (Some(_), _) => bail!("--rehearsal is for a change request, made from a plan"),
+    };
+    let extras = report::Extras { meta: meta.as_ref().map(|(m, n)| (m, n.as_str())), rehearsal: rehearsal.as_ref() };
+    let text = report::render_with(&input, format, &templates, extras)
         .with_context(|| format!("cannot write the {} report", kind.as_str()))?;
     output::emit(&text, args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)

@@ -10,6 +10,7 @@
 
 use serde::Serialize;
 
+use super::rehearsal::{Rehearsal, RehearsalView};
 use super::risk::RiskView;
 use super::schedule::Schedule;
 use super::scope::{os_label, Bucket, PlanScope};
@@ -26,6 +27,8 @@ pub struct ChangeRequest {
     pub digest: String,
     pub change: ChangeView,
     pub risk: RiskView,
+    /// The rehearsal cited as test evidence (`--rehearsal RUN_DIR`), if any.
+    pub rehearsal: Option<RehearsalView>,
     pub advisory_id: String,
     pub fixed_version: String,
     pub created_at: String,
@@ -46,6 +49,16 @@ pub struct ChangeRequest {
     pub attention: Vec<HostLine>,
     pub rtm_hosts: Vec<String>,
     pub evidence: Vec<EvidenceLine>,
+}
+
+/// What a change request may cite besides its plan (`report change-request --meta FILE
+/// --rehearsal RUN_DIR`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Extras<'a> {
+    /// Metadata for a plan that carries none, and the file it came from.
+    pub meta: Option<(&'a ChangeMeta, &'a str)>,
+    /// A rehearsal of this plan (checked by [`Rehearsal::load`]).
+    pub rehearsal: Option<&'a Rehearsal>,
 }
 
 /// The change metadata, prepared for the document; absent fields are `None` or empty and named
@@ -173,12 +186,12 @@ pub fn route_title(route: Route) -> &'static str {
 impl ChangeRequest {
     /// The document for `plan`, with the change metadata it carries.
     pub fn new(plan: &Plan, esc: Escape) -> ChangeRequest {
-        ChangeRequest::with_meta(plan, None, esc)
+        ChangeRequest::with(plan, Extras::default(), esc)
     }
 
-    /// As [`ChangeRequest::new`], with metadata from elsewhere (`report --meta FILE`) for a plan
-    /// that carries none: (the metadata, the file it came from).
-    pub fn with_meta(plan: &Plan, extra: Option<(&ChangeMeta, String)>, esc: Escape) -> ChangeRequest {
+    /// As [`ChangeRequest::new`], with what `report` was given besides the plan.
+    pub fn with(plan: &Plan, extras: Extras<'_>, esc: Escape) -> ChangeRequest {
+        let extra = extras.meta;
         let mut hosts: Vec<&HostPlan> = plan.hosts.iter().collect();
         hosts.sort_by(|a, b| a.host.cmp(&b.host));
         let header = &plan.header;
@@ -201,7 +214,7 @@ impl ChangeRequest {
             .collect();
         let (meta, unbound_source) = match (&header.change, extra) {
             (Some(own), _) => (Some(own), None),
-            (None, Some((meta, source))) => (Some(meta), Some(source)),
+            (None, Some((meta, source))) => (Some(meta), Some(source.to_string())),
             (None, None) => (None, None),
         };
         let change = ChangeView::new(meta, unbound_source, esc);
@@ -219,6 +232,7 @@ impl ChangeRequest {
             digest: plan.digest(),
             change,
             risk: RiskView::of(plan),
+            rehearsal: extras.rehearsal.map(|r| RehearsalView::new(r, esc)),
             advisory_id: esc.text(&header.advisory.id),
             fixed_version: header.advisory.fixed_file_version.to_string(),
             created_at: header.created_at.to_string(),

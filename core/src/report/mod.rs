@@ -22,6 +22,7 @@
 
 mod change_request;
 mod load;
+mod rehearsal;
 mod result_doc;
 mod risk;
 mod scan_doc;
@@ -30,8 +31,11 @@ mod scope;
 mod steps;
 pub mod text;
 
-pub use change_request::{route_title, BackoutView, ChangeRequest, EvidenceLine, HostLine, PackageView, RouteView};
+pub use change_request::{
+    route_title, BackoutView, ChangeRequest, EvidenceLine, Extras, HostLine, PackageView, RouteView,
+};
 pub use load::{load_scans, ReportInputError};
+pub use rehearsal::{Rehearsal, RehearsalError, RehearsalView};
 pub use result_doc::ResultDoc;
 pub use scan_doc::{ScanDoc, ScanHostView};
 pub use schedule::{Batch, Schedule};
@@ -121,18 +125,19 @@ pub fn template_name(kind: ReportKind, format: DocFormat) -> String {
     format!("docs/{}.{}.tera", kind.as_str(), format.extension())
 }
 
-/// Renders one document, with metadata for a change request whose plan carries none (`report
-/// --meta FILE`: the metadata and the file's name). A plan's own metadata always wins.
-pub fn render_with_meta(
+/// Renders a change request with what `report` was given besides the plan (change metadata
+/// for a plan that carries none, a rehearsal cited as test evidence); any other document as
+/// [`render`] does.
+pub fn render_with(
     input: &ReportInput,
     format: DocFormat,
     templates: &Templates,
-    meta: Option<(&crate::change::ChangeMeta, String)>,
+    extras: Extras<'_>,
 ) -> Result<String, TemplateError> {
     match input {
         ReportInput::Plan(plan) => {
             let name = template_name(ReportKind::ChangeRequest, format);
-            templates.render(&name, &ChangeRequest::with_meta(plan, meta, format.escape()))
+            templates.render(&name, &ChangeRequest::with(plan, extras, format.escape()))
         }
         other => render(other.kind(), other, format, templates),
     }

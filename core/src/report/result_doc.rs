@@ -12,6 +12,10 @@ use crate::outcome::{HostOutcome, Outcome, RunOutcome};
 /// Everything `docs/result.*.tera` can use.
 #[derive(Clone, Debug, Serialize)]
 pub struct ResultDoc {
+    /// A rehearsal on simulated twins: the document says SIMULATED in its title and first line.
+    pub simulated: bool,
+    /// Why the run stopped before its last batch, if it did.
+    pub stopped: Option<String>,
     pub run_id: String,
     pub started_at: String,
     pub finished_at: String,
@@ -74,6 +78,8 @@ impl ResultDoc {
             .collect();
         let views: Vec<HostView> = hosts.iter().map(|h| host_view(h, esc)).collect();
         ResultDoc {
+            simulated: run.simulated,
+            stopped: run.stopped.as_deref().map(|s| esc.text(s)),
             run_id: esc.text(&run.run_id),
             started_at: run.started_at.to_string(),
             finished_at: run.finished_at.to_string(),
