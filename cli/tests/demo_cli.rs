@@ -30,9 +30,27 @@ fn the_demo_runs_the_whole_job_and_every_host_ends_as_its_profile_implies() {
         "result.md",
         "result.html",
         "lab/inventory.yaml",
+        "change.yaml",
     ] {
         assert!(out.join(artefact).is_file(), "the demo did not write {artefact}");
     }
+    // The change request names the change; the result report closes it: the same change, the
+    // plan's digest, who ran it, the run's history and what to do next.
+    let cr = std::fs::read_to_string(out.join("change-request.md")).unwrap();
+    assert!(cr.starts_with("# Change request CHG0031337: "), "{cr}");
+    let result = std::fs::read_to_string(out.join("result.md")).unwrap();
+    let digest = cr.split("**Plan digest `").nth(1).and_then(|r| r.split('`').next()).unwrap_or_default();
+    assert!(
+        result.contains("| Change | CHG0031337 |") && result.contains(&format!("| Plan | `{digest}` |")),
+        "{result}"
+    );
+    assert!(result.contains("| Operators | ") && result.contains("## History"), "{result}");
+    assert!(result.contains("started by ") && result.contains(": batch 1 of 3: 1 host"), "{result}");
+    assert!(
+        result.contains("## Next steps") && result.contains("--limit @"),
+        "a failed host gets its retry command: {result}"
+    );
+
     // The failing installer's host is the one retry candidate.
     let failed = std::fs::read_to_string(out.join("run/failed-hosts")).unwrap();
     assert_eq!(failed.lines().count(), 1, "{failed}");

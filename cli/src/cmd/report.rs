@@ -128,7 +128,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (Some(dir), ReportInput::Plan(plan)) => Some(report::Rehearsal::load(dir, plan)?),
         (Some(_), _) => bail!("--rehearsal is for a change request, made from a plan"),
     };
-    let extras = report::Extras { meta: meta.as_ref().map(|(m, n)| (m, n.as_str())), rehearsal: rehearsal.as_ref() };
+    // A result made from a run folder also tells the run's story, from its journal.
+    let history = match (kind, args.input.as_slice()) {
+        (ReportKind::Result, [dir]) if dir.is_dir() => Some(report::RunHistory::load(dir)?),
+        _ => None,
+    };
+    let extras = report::Extras {
+        meta: meta.as_ref().map(|(m, n)| (m, n.as_str())),
+        rehearsal: rehearsal.as_ref(),
+        run: history.as_ref(),
+    };
     let text = report::render_with(&input, format, &templates, extras)
         .with_context(|| format!("cannot write the {} report", kind.as_str()))?;
     output::emit(&text, args.output.as_deref())?;

@@ -59,6 +59,8 @@ pub struct Extras<'a> {
     pub meta: Option<(&'a ChangeMeta, &'a str)>,
     /// A rehearsal of this plan (checked by [`Rehearsal::load`]).
     pub rehearsal: Option<&'a Rehearsal>,
+    /// For a result report made from a run folder: its journal and plan copy.
+    pub run: Option<&'a super::history::RunHistory>,
 }
 
 /// The change metadata, prepared for the document; absent fields are `None` or empty and named

@@ -21,6 +21,7 @@
 //! ```
 
 mod change_request;
+mod history;
 mod load;
 mod rehearsal;
 mod result_doc;
@@ -34,6 +35,7 @@ pub mod text;
 pub use change_request::{
     route_title, BackoutView, ChangeRequest, EvidenceLine, Extras, HostLine, PackageView, RouteView,
 };
+pub use history::{HistoryView, RunHistory};
 pub use load::{load_scans, ReportInputError};
 pub use rehearsal::{Rehearsal, RehearsalError, RehearsalView};
 pub use result_doc::ResultDoc;
@@ -138,6 +140,10 @@ pub fn render_with(
         ReportInput::Plan(plan) => {
             let name = template_name(ReportKind::ChangeRequest, format);
             templates.render(&name, &ChangeRequest::with(plan, extras, format.escape()))
+        }
+        ReportInput::Result(run) => {
+            let name = template_name(ReportKind::Result, format);
+            templates.render(&name, &ResultDoc::with_history(run, extras.run, format.escape()))
         }
         other => render(other.kind(), other, format, templates),
     }
