@@ -28,3 +28,4 @@ pub mod templates;
 pub mod time;
 pub mod transport;
 pub mod version;
+pub mod wildcard;
