@@ -130,7 +130,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     // A result made from a run folder also tells the run's story, from its journal.
     let history = match (kind, args.input.as_slice()) {
-        (ReportKind::Result, [dir]) if dir.is_dir() => Some(report::RunHistory::load(dir)?),
+        // A folder holding only an outcome.json (copied for the record) has no story to tell.
+        (ReportKind::Result, [dir]) if dir.join(wsusfix_core::apply::journal::JOURNAL_FILE).is_file() => {
+            Some(report::RunHistory::load(dir)?)
+        }
         _ => None,
     };
     let extras = report::Extras {
