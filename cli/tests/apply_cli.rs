@@ -590,7 +590,12 @@ fn reboot_only_runs_the_planned_restart_later_and_only_where_one_is_still_pendin
     assert!(clean["facts"].get("reboot_pending").is_none(), "{clean}");
 
     // --reboot on a host fixed earlier runs nothing, and names the command that closes the loop.
-    let out = s.apply(&["--yes", "--reboot", "--limit", "w03"]).arg(&s.plan).output().unwrap();
+    let out = s
+        .apply(&["--yes", "--reboot", "--limit", "w03", "--run-dir"])
+        .arg(s.dir.path().join("reboot"))
+        .arg(&s.plan)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(stdout_of(&out).contains("apply --reboot-only runs the plan's restart"), "{}", text(&out));
     assert_eq!(s.lab.host_state("w03").unwrap().snapshot().restarts(), 0);
@@ -645,7 +650,13 @@ fn reboot_only_runs_the_planned_restart_later_and_only_where_one_is_still_pendin
     for host in ["w03", "w08"] {
         s.lab.host_state(host).unwrap().with(|h| h.clock += 600);
     }
-    let out = s.apply(&["--yes", "--reboot-only", "--limit", "w03,w08"]).arg(&s.plan).output().unwrap();
+    let again = s.dir.path().join("reboot-only-again");
+    let out = s
+        .apply(&["--yes", "--reboot-only", "--limit", "w03,w08", "--run-dir"])
+        .arg(&again)
+        .arg(&s.plan)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(stdout_of(&out).matches("--reboot-only: no restart pending").count(), 2, "{}", text(&out));
     assert_eq!(s.lab.host_state("w03").unwrap().snapshot().restarts(), 1);
