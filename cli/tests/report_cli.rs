@@ -94,7 +94,71 @@ fn report_change_request_in_markdown_and_html() {
 
     let (code, html, err) = run(wsusfix().args(["report", "change-request", "--format", "html"]).arg(plan()));
     assert_eq!(code, Some(0), "{err}");
-    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<h2>7. Back-out plan</h2>"), "{html}");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<h2>6. Back-out</h2>"), "{html}");
+}
+
+/// The change metadata travels in the plan (`plan --meta`), where the digest binds it, and the
+/// change request shows it; metadata given to `report` for a plan without any is shown as not
+/// bound; a plan edited after it was made gets no change request at all.
+#[test]
+fn change_metadata_is_bound_by_the_plan_and_a_tampered_plan_gets_no_change_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../inventory/change.example.yaml");
+    let scan = dir.path().join("scan.json");
+    let probes = ["w2003-sp1-unpatched", "w2008-sp1-unpatched-x64-filtered"].map(|n| data(&format!("probe/{n}.txt")));
+    let (_, json, _) = run(wsusfix().args(["assess", "--format", "json"]).args(&probes));
+    std::fs::write(&scan, json).unwrap();
+    let planned = dir.path().join("plan.yaml");
+    let (code, _, err) = run(wsusfix()
+        .args(["plan", "--from-scan"])
+        .arg(&scan)
+        .arg("--packages")
+        .arg(data("packages"))
+        .arg("--meta")
+        .arg(&meta)
+        .arg("-o")
+        .arg(&planned));
+    assert_eq!(code, Some(0), "{err}");
+    let digest = err
+        .lines()
+        .find_map(|l| l.strip_prefix("digest "))
+        .unwrap_or_default()
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(digest.starts_with("sha256:"), "{err}");
+    let (code, doc, err) = run(wsusfix().args(["report", "change-request"]).arg(&planned));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(doc.starts_with("# Change request CHG0031337: KB954960 fix on 2 WSUS servers"), "{doc}");
+    assert!(
+        doc.contains(&format!("`wsusfix apply --expect-digest {digest}`")),
+        "the printed digest is the document's: {doc}"
+    );
+    assert!(!doc.contains("To complete") && !doc.contains("not bind"), "{doc}");
+
+    // The plan's own metadata cannot be swapped at report time.
+    let (code, _, err) = run(wsusfix().args(["report", "change-request", "--meta"]).arg(&meta).arg(&planned));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("carries its change metadata, bound by its digest"), "{err}");
+
+    // A plan without metadata: the document takes it from --meta, and says it is not bound.
+    let (code, doc, err) = run(wsusfix().args(["report", "change-request", "--meta"]).arg(&meta).arg(plan()));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(doc.contains("come from `change.example.yaml`, given to `wsusfix report`"), "{doc}");
+
+    // One command changed by hand: refused, naming the host and step.
+    let text = std::fs::read_to_string(&planned).unwrap();
+    let tampered = dir.path().join("tampered.yaml");
+    std::fs::write(&tampered, text.replacen("/quiet /norestart", "/quiet /norestart & del C:\\x", 1)).unwrap();
+    let cr = dir.path().join("cr.md");
+    let (code, _, err) = run(wsusfix().args(["report", "change-request"]).arg(&tampered).arg("-o").arg(&cr));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("fails its integrity check") && err.contains("the plan was changed after it was made"),
+        "{err}"
+    );
+    assert!(!cr.exists(), "nothing is written");
 }
 
 #[test]

@@ -286,4 +286,10 @@ pub struct RunOutcome {
     pub started_at: UtcTime,
     pub finished_at: UtcTime,
     pub hosts: Vec<HostOutcome>,
+    /// A rehearsal on simulated twins (`lab rehearse`), not a change to real servers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulated: bool,
+    /// Why the run stopped before its last batch, if it did (the failure threshold, Ctrl-C).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }

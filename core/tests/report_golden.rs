@@ -10,6 +10,7 @@ mod common;
 use std::path::Path;
 
 use wsusfix_core::advisory::Advisory;
+use wsusfix_core::change::ChangeMeta;
 use wsusfix_core::probe;
 use wsusfix_core::report::{render, DocFormat, ReportInput, ReportKind};
 use wsusfix_core::scan::{HostResult, ScanReport};
@@ -60,12 +61,53 @@ fn rendered(kind: ReportKind, input: &ReportInput, format: DocFormat) -> String 
 fn change_request_report_in_markdown_matches_the_golden_file() {
     let text = rendered(ReportKind::ChangeRequest, &plan_input(), DocFormat::Markdown);
     check_golden("change-request.md.golden", &text);
-    for section in ["## 1. Summary", "## 4. Risk and impact", "## 7. Back-out plan", "## 8. Schedule", "## Appendix A"]
-    {
+    for section in [
+        "## 1. Summary",
+        "## 3. Schedule",
+        "## 4. Risk",
+        "## 5. Test evidence",
+        "## 6. Back-out",
+        "## 8. Approvals",
+        "# Appendices",
+    ] {
         assert!(text.contains(section), "{section} missing");
     }
+    let page_one = &text[..text.find("# Appendices").unwrap()];
+    assert!(!page_one.contains("```"), "no command on the board's page: {page_one}");
+    assert!(page_one.contains("**To complete before approval:** change_id, type, priority"), "{page_one}");
     assert!(text.contains("| 1 | 1 | 1 of 3 |"), "canary batch of one host: 1,10%,100% over 3 hosts");
+    assert!(text.contains("**high**, the highest of:"), "an RTM upgrade makes the risk high: {page_one}");
+    assert!(text.contains("- high: 1 WSUS 3.0 RTM server is upgraded to SP1 first"), "{page_one}");
+    assert!(!text.contains("&gt;"), "a Markdown document reads as written when pasted into a ticket");
+    assert!(!text.contains("tests/data/packages/"), "no folder of the operator's machine in the document");
+    assert!(!text.contains("timeout 0 s"), "a manual step is not timed");
     assert!(text.contains("WSUS3.0SP1-KB954960-x64.exe /quiet /norestart"), "a representative command");
+}
+
+/// The plan of every kind of host, with the change metadata of `inventory/change.example.yaml`:
+/// page one complete, the batches placed in the window, and the digest in the header.
+#[test]
+fn change_request_with_change_metadata_fills_page_one_and_places_the_batches_in_the_window() {
+    let ReportInput::Plan(mut plan) = plan_input() else { panic!("a plan") };
+    let meta = ChangeMeta::load(Path::new("../inventory/change.example.yaml")).unwrap();
+    plan.header.change = Some(meta);
+    let digest = plan.digest();
+    let input = ReportInput::Plan(plan);
+    let text = rendered(ReportKind::ChangeRequest, &input, DocFormat::Markdown);
+    check_golden("change-request-meta.md.golden", &text);
+    assert!(text.starts_with("# Change request CHG0031337: KB954960 fix on 3 WSUS servers"), "{text}");
+    assert!(text.contains(&format!("`wsusfix apply --expect-digest sha256:{digest}`")), "{text}");
+    assert!(!text.contains("To complete") && !text.contains("_to complete_"), "{text}");
+    assert!(
+        text.contains("| Window | 2026-12-12 22:00 UTC+08:00 to 2026-12-13 02:00 UTC+08:00 (4 h 00 min) |"),
+        "{text}"
+    );
+    assert!(text.contains("| 1 | 1 | 1 of 3 | 2026-12-12 22:00 UTC+08:00 | 2026-12-12 22:29 UTC+08:00 |"), "{text}");
+    assert!(text.contains("it would end at 2026-12-13 05:54 UTC+08:00, after the window closes"), "{text}");
+    assert!(text.contains("| Approver | Information Security Officer | | |"), "{text}");
+    let html = rendered(ReportKind::ChangeRequest, &input, DocFormat::Html);
+    check_golden("change-request-meta.html.golden", &html);
+    assert!(html.contains("<section class=\"appendices\">"), "the appendices start on a new page when printed");
 }
 
 #[test]

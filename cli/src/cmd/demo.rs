@@ -99,7 +99,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     expect_code(code, &[2, 3], "scan")?;
     wsusfix(&["report", "scan", &path("scan.json"), "--format", "md", "-o", &path("scan.md")], &[])?;
 
-    step("2. Plan the fix from that scan", "plan.yaml (review it with `wsusfix show`)");
+    step(
+        "2. Plan the fix from that scan, for change CHG0031337",
+        "change.yaml, plan.yaml (review it with `wsusfix show`)",
+    );
+    std::fs::write(path("change.yaml"), CHANGE_EXAMPLE)
+        .with_context(|| format!("cannot write {}", path("change.yaml")))?;
     wsusfix(
         &[
             "plan",
@@ -109,6 +114,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             &inventory,
             "--packages",
             &path("packages"),
+            "--meta",
+            &path("change.yaml"),
             "-o",
             &path("plan.yaml"),
         ],
@@ -133,7 +140,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     step("5. Verify: scan again; only the DLL version read back counts", "rescan.json");
     let code = wsusfix(&["scan", "-i", &inventory, "--format", "json", "-o", &path("rescan.json")], &timeouts)?;
-    expect_code(code, &[2, 3], "rescan")?;
+    expect_code(code, &[0, 2, 3], "rescan")?;
 
     step("6. Write the result report for the change record", "result.md, result.html");
     for format in ["md", "html"] {
@@ -149,6 +156,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("Finished in {:.1} s. Everything is in {}/", started.elapsed().as_secs_f64(), out.display());
     Ok(ExitCode::SUCCESS)
 }
+
+/// The change metadata the demo plans for: the repository's documented example.
+const CHANGE_EXAMPLE: &str = include_str!("../../../inventory/change.example.yaml");
 
 fn step(title: &str, writes: &str) {
     println!("\n== {title}  ->  {writes}");

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use wsusfix_core::change::ChangeMeta;
 use wsusfix_core::inventory::{Host, Inventory};
 use wsusfix_core::plan::{self, BatchPolicy, Plan, PlanChoices, PlanRequest, Route};
 use wsusfix_core::scan::{self, ScanEvent, ScanReport, ScanRequest, ScanTools};
@@ -66,6 +67,11 @@ pub struct Args {
     /// or the same computer name) once per name anyway. Without it such a plan is refused.
     #[arg(long)]
     pub allow_aliases: bool,
+    /// The change this plan is for: ID, type, priority, people, window, communication, back-out
+    /// triggers (YAML; inventory/change.example.yaml documents it). Carried in the plan, so its
+    /// digest binds the approved change to what runs; `report change-request` shows it.
+    #[arg(long, value_name = "FILE")]
+    pub meta: Option<PathBuf>,
     /// `text`: a summary on standard error. `json`: JSON lines on standard output, an object
     /// per host the live scan judged, one per planned host (its route and step count), and a
     /// last `result` line with the plan file and its digest.
@@ -93,6 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     batches.validate().context("--max-fail-percent")?;
     super::common::check_writable(&args.output, "-o")?;
+    let meta = args.meta.as_deref().map(ChangeMeta::load).transpose()?;
     let inventory = if args.inventory.is_empty() { None } else { Some(Inventory::load_all(&args.inventory)?) };
     let mut json = (args.format == RunFormat::Json).then(|| JsonLines::start("plan"));
     let selected: Vec<Host> = match &inventory {
@@ -134,7 +141,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         allow_aliases: args.allow_aliases,
     };
     let request = PlanRequest::from_inventory(&selected, choices, &advisory)?;
-    let plan = plan::build(&scan, &request, &advisory, &templates)?;
+    let mut plan = plan::build(&scan, &request, &advisory, &templates)?;
+    plan.header.change = meta;
     plan.save(&args.output)?;
     eprintln!("{}: {}", args.output.display(), summary(&plan));
     eprintln!("digest sha256:{} (apply --expect-digest checks it)", plan.digest());

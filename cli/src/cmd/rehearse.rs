@@ -3,7 +3,10 @@
 //! Each host of the plan that has steps gets a twin in an embedded lab, built from the facts
 //! the plan recorded (Windows release and build, architecture, session token, WSUS and DLL
 //! versions). The plan then runs on the twins through the same engine as `apply`, with the
-//! real package files, and the outcome per host says what a real run would most likely do.
+//! real package files, in the plan's own batches and with its stop rule, and the outcome per
+//! host says what a real run would most likely do. The run folder is kept (`rehearsals/<UTC
+//! time>` unless `--out` says where) and every record in it is marked simulated, so that
+//! `report result` stamps it SIMULATED and `report change-request --rehearsal` can cite it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,7 +29,10 @@ use crate::output::table;
 ///
 /// Builds a simulated twin of every host the plan changes, from the facts the plan recorded,
 /// applies the plan to the twins over SSH exactly as `wsusfix apply` would (same steps, same
-/// commands, the real package files uploaded), and reports what happened to each. Twins only
+/// commands, the real package files uploaded, the plan's batches and stop rule, without the
+/// pauses between batches), and reports what happened to each. The run folder is kept and
+/// marked simulated: `wsusfix report result DIR/run` stamps it SIMULATED, and `wsusfix report
+/// change-request PLAN --rehearsal DIR/run` cites it as test evidence. Twins only
 /// approximate the real servers: a fingerprint difference is noted, not refused, and what a
 /// twin cannot know (disk space, third-party software, the real installer) a rehearsal cannot
 /// prove.
@@ -39,7 +45,8 @@ use crate::output::table;
 pub struct Args {
     /// The plan to rehearse.
     pub plan: PathBuf,
-    /// Where to keep the twins' lab files and the rehearsal's run folder (default: a temporary folder).
+    /// Where to keep the twins' lab files and the rehearsal's run folder (`DIR/run`); default
+    /// rehearsals/<UTC time> under the current folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// `text`: a table. `json`: JSON lines, an object per event and a last `result` line
@@ -84,8 +91,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let temp = tempfile::tempdir().context("cannot create a temporary folder")?;
-    let out = args.out.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("rehearsals").join(wsusfix_core::apply::journal::run_id(wsusfix_core::time::UtcTime::now()))
+    });
     let lab = Lab::start(LabConfig { hosts: specs, ..LabConfig::default() })?;
     let artifacts = lab.write_artifacts(&out.join("twins"))?;
     let inventory = Inventory::load(&artifacts.inventory)?;
@@ -97,9 +105,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     request.probe_timeout = std::time::Duration::from_secs(30);
     request.retry_delay = std::time::Duration::from_millis(200);
     request.poll_interval = Some(std::time::Duration::from_millis(100));
-    // Rehearsals take every batch at once and never stop early: the point is to see them all.
-    request.policy.serial = vec!["100%".into()];
-    request.policy.max_fail_percent = 100;
+    // The plan's own batches and stop rule, so that the rehearsal shows where a real run would
+    // stop; only the pauses between batches are left out.
     request.policy.pause_between_secs = 0;
     let label = args.plan.display().to_string();
     let session = Session::start(&out.join("run"), &plan, &plan_text, &label, RunOptions::of(&request, None))?;
@@ -142,9 +149,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         twins.len(),
         if bad.is_empty() { String::new() } else { format!("; look at {} before a real run", bad.join(", ")) }
     ));
-    if args.out.is_some() {
-        say(format!("journal: {}", session.journal_path().display()));
+    if let Some(stop) = &result.stopped {
+        say(format!("the rehearsal {stop}, as a real run of this plan would: the later batches were not rehearsed"));
     }
+    say(format!(
+        "run folder (kept, marked simulated): {}; `wsusfix report change-request {} --rehearsal {}` cites it",
+        out.join("run").display(),
+        args.plan.display(),
+        out.join("run").display()
+    ));
     Ok(ExitCode::from(code))
 }
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use wsusfix_core::change::ChangeMeta;
 use wsusfix_core::report::{self, DocFormat, ReportInput, ReportKind};
 
 use super::common::KnowledgeArgs;
@@ -40,6 +41,15 @@ pub struct Args {
     /// Write to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Change metadata for a change request whose plan carries none (YAML, as for
+    /// `plan --meta`). The document then says the plan's digest does not bind it; re-plan with
+    /// --meta to bind it. Refused for a plan that carries its own.
+    #[arg(long, value_name = "FILE")]
+    pub meta: Option<PathBuf>,
+    /// A rehearsal of this plan to cite as test evidence: the run folder `wsusfix lab rehearse`
+    /// printed (it must be a rehearsal, of this very plan).
+    #[arg(long, value_name = "RUN_DIR")]
+    pub rehearsal: Option<PathBuf>,
     #[command(flatten)]
     pub knowledge: KnowledgeArgs,
 }
@@ -89,7 +99,46 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             several.len()
         ),
     };
-    let text = report::render(kind, &input, format, &templates)
+    let meta = match (&args.meta, &input) {
+        (None, _) => None,
+        (Some(file), ReportInput::Plan(plan)) => {
+            if plan.header.change.is_some() {
+                bail!(
+                    "{} carries its change metadata, bound by its digest: change it by re-planning with --meta, \
+                     not with report --meta",
+                    args.input[0].display()
+                );
+            }
+            let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into());
+            Some((ChangeMeta::load(file)?, name))
+        }
+        (Some(_), _) => bail!("--meta is for a change request, made from a plan"),
+    };
+    // A change request describes what will run: a plan that is not what `wsusfix plan` made
+    // from its own recorded facts (edited by hand, or made under another advisory) is refused,
+    // as `apply` refuses it.
+    if let ReportInput::Plan(plan) = &input {
+        let advisory = args.knowledge.advisory()?;
+        wsusfix_core::plan::verify(plan, &advisory, &templates).with_context(|| {
+            format!("{} fails its integrity check; no change request is written", args.input[0].display())
+        })?;
+    }
+    let rehearsal = match (&args.rehearsal, &input) {
+        (None, _) => None,
+        (Some(dir), ReportInput::Plan(plan)) => Some(report::Rehearsal::load(dir, plan)?),
+        (Some(_), _) => bail!("--rehearsal is for a change request, made from a plan"),
+    };
+    // A result made from a run folder also tells the run's story, from its journal.
+    let history = match (kind, args.input.as_slice()) {
+        (ReportKind::Result, [dir]) if dir.is_dir() => Some(report::RunHistory::load(dir)?),
+        _ => None,
+    };
+    let extras = report::Extras {
+        meta: meta.as_ref().map(|(m, n)| (m, n.as_str())),
+        rehearsal: rehearsal.as_ref(),
+        run: history.as_ref(),
+    };
+    let text = report::render_with(&input, format, &templates, extras)
         .with_context(|| format!("cannot write the {} report", kind.as_str()))?;
     output::emit(&text, args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)

@@ -91,6 +91,7 @@ mod tests {
             finished_at: at,
             hosts: Vec::new(),
             stopped: Some(Stop::MaxFailPercent { failed, done, max }),
+            simulated: false,
         }
     }
 

@@ -50,6 +50,9 @@ pub struct RunOptions {
     pub reboot: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reboot_only: bool,
+    /// Who started (or resumed) the run, and where: `alice on ctl01`, for the closure record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
 }
 
 /// One step run, as recorded.

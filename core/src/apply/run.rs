@@ -53,6 +53,8 @@ pub struct ApplyResult {
     pub finished_at: UtcTime,
     pub hosts: Vec<HostOutcome>,
     pub stopped: Option<Stop>,
+    /// A rehearsal on simulated twins (`lab rehearse`): every record of it says so.
+    pub simulated: bool,
 }
 
 impl ApplyResult {
@@ -84,6 +86,8 @@ impl ApplyResult {
             started_at: self.started_at,
             finished_at: self.finished_at,
             hosts: self.hosts.clone(),
+            simulated: self.simulated,
+            stopped: self.stopped.as_ref().map(|s| s.to_string()),
         }
     }
 }
@@ -213,7 +217,14 @@ pub fn apply(
     }
     let hosts = finish(plan.hosts.iter().map(|h| h.host.as_str()), results, stopped.as_ref(), ctx);
     on_event(ApplyEvent::Finished { elapsed: clock.elapsed() });
-    let result = ApplyResult { run_id: ctx.run_id.clone(), started_at, finished_at: UtcTime::now(), hosts, stopped };
+    let result = ApplyResult {
+        run_id: ctx.run_id.clone(),
+        started_at,
+        finished_at: UtcTime::now(),
+        hosts,
+        stopped,
+        simulated: request.rehearsal,
+    };
     ctx.journal.append(&Entry::RunEnd {
         at: result.finished_at,
         counts: result.counts(),

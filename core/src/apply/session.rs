@@ -48,8 +48,22 @@ impl RunOptions {
             backout: request.backout,
             reboot: request.reboot,
             reboot_only: request.reboot_only,
+            operator: Some(operator()),
         }
     }
+}
+
+/// `alice on ctl01`: the local account (the password database's name, else `USER`) and this
+/// machine.
+pub fn operator() -> String {
+    let name = crate::ssh_config::LocalUser::current().name;
+    let name = crate::report::text::printable(name.trim());
+    let user = match (name.is_empty() || name.chars().count() > 64, crate::ssh_config::LocalUser::current().uid) {
+        (false, _) => name,
+        (true, Some(uid)) => format!("uid {uid}"),
+        (true, None) => "an unnamed account".into(),
+    };
+    format!("{user} on {}", super::lock::machine())
 }
 
 impl Session {

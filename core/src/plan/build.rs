@@ -46,6 +46,7 @@ pub fn build(
         rtm_choice: request.rtm,
         packages: hashed.into_values().collect(),
         batches: request.batches.clone(),
+        change: None,
     };
     check_pins(&header, request)?;
     if !request.allow_aliases {

@@ -54,6 +54,9 @@ pub struct PlanHeader {
     /// Package files by their role, with the hashes checked on the hosts.
     pub packages: Vec<PackageRef>,
     pub batches: BatchPolicy,
+    /// The change this plan is for (`plan --meta FILE`), bound to it by the plan's digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<crate::change::ChangeMeta>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

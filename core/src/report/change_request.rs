@@ -1,26 +1,45 @@
 //! The change request: what a change board reads before it approves the plan. Built from the
-//! plan alone, so the document describes exactly what `apply` will run.
+//! plan alone (with the change metadata it carries), so the document describes exactly what
+//! `apply` will run, and its header names the plan's digest, which `apply --expect-digest`
+//! checks: the approved document and the file that runs are provably one.
+//!
+//! Page one is for the board: the change, the people, the window and the batch schedule in it,
+//! the scope in counts, the computed risk with its reasons, the back-out triggers, the
+//! approvals, and what is still to complete. The commands and the per-host detail are
+//! appendices.
 
 use serde::Serialize;
 
+use super::rehearsal::{Rehearsal, RehearsalView};
+use super::risk::RiskView;
 use super::schedule::Schedule;
 use super::scope::{os_label, Bucket, PlanScope};
 use super::steps::{duration_text, durations, StepView};
 use super::text::{fence, serde_name, Escape};
+use crate::change::ChangeMeta;
 use crate::plan::{Action, Expect, HostPlan, Plan, Route};
 
 /// Everything `docs/change-request.*.tera` can use.
 #[derive(Clone, Debug, Serialize)]
 pub struct ChangeRequest {
     pub fence: String,
+    /// The plan's canonical SHA-256 (`apply --expect-digest sha256:…`).
+    pub digest: String,
+    pub change: ChangeView,
+    pub risk: RiskView,
+    /// The rehearsal cited as test evidence (`--rehearsal RUN_DIR`), if any.
+    pub rehearsal: Option<RehearsalView>,
     pub advisory_id: String,
     pub fixed_version: String,
     pub created_at: String,
+    /// The file name the plan was made from (never a path of the operator's machine).
     pub created_from: String,
     pub wsusfix_version: String,
     pub rtm_choice: String,
     pub packages: Vec<PackageView>,
     pub scope: PlanScope,
+    /// Hosts the plan leaves as they are: fixed already or not affected.
+    pub not_changed: usize,
     /// Hosts to change whose server log shows the symptom.
     pub symptomatic: usize,
     pub services: Vec<String>,
@@ -30,6 +49,75 @@ pub struct ChangeRequest {
     pub attention: Vec<HostLine>,
     pub rtm_hosts: Vec<String>,
     pub evidence: Vec<EvidenceLine>,
+}
+
+/// What a change request may cite besides its plan (`report change-request --meta FILE
+/// --rehearsal RUN_DIR`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Extras<'a> {
+    /// Metadata for a plan that carries none, and the file it came from.
+    pub meta: Option<(&'a ChangeMeta, &'a str)>,
+    /// A rehearsal of this plan (checked by [`Rehearsal::load`]).
+    pub rehearsal: Option<&'a Rehearsal>,
+    /// For a result report made from a run folder: its journal and plan copy.
+    pub run: Option<&'a super::history::RunHistory>,
+}
+
+/// The change metadata, prepared for the document; absent fields are `None` or empty and named
+/// in `to_complete`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ChangeView {
+    pub id: Option<String>,
+    pub change_type: Option<String>,
+    pub priority: Option<String>,
+    pub requester: Option<String>,
+    pub implementer: Option<String>,
+    pub approvers: Vec<String>,
+    pub window: Option<WindowView>,
+    pub communication: Vec<String>,
+    pub backout_triggers: Vec<String>,
+    pub backout_decided_by: Option<String>,
+    /// The fields still to complete, by their names in the metadata file.
+    pub to_complete: Vec<String>,
+    /// Where the metadata came from when the plan does not carry it (`report --meta FILE`):
+    /// then the plan's digest does not bind it, and the document says so.
+    pub unbound_source: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowView {
+    pub start: String,
+    pub end: String,
+    pub length: String,
+}
+
+impl ChangeView {
+    fn new(meta: Option<&ChangeMeta>, unbound_source: Option<String>, esc: Escape) -> ChangeView {
+        let Some(meta) = meta else {
+            let to_complete = ChangeMeta::default().missing().iter().map(|f| f.to_string()).collect();
+            return ChangeView { to_complete, ..ChangeView::default() };
+        };
+        let text = |v: &Option<String>| v.as_deref().map(|v| esc.text(v));
+        let list = |v: &[String]| v.iter().map(|v| esc.text(v)).collect();
+        ChangeView {
+            id: text(&meta.change_id),
+            change_type: meta.change_type.map(|t| t.to_string()),
+            priority: meta.priority.map(|p| p.to_string()),
+            requester: text(&meta.requester),
+            implementer: text(&meta.implementer),
+            approvers: list(&meta.approvers),
+            window: meta.window.as_ref().map(|w| WindowView {
+                start: esc.text(&w.start.local_text()),
+                end: esc.text(&w.end.local_text()),
+                length: duration_text(u64::try_from(w.end.utc.0 - w.start.utc.0).unwrap_or(0)),
+            }),
+            communication: list(&meta.communication),
+            backout_triggers: list(&meta.backout.triggers),
+            backout_decided_by: text(&meta.backout.decided_by),
+            to_complete: meta.missing().iter().map(|f| f.to_string()).collect(),
+            unbound_source: unbound_source.map(|s| esc.text(&s)),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -98,7 +186,14 @@ pub fn route_title(route: Route) -> &'static str {
 }
 
 impl ChangeRequest {
+    /// The document for `plan`, with the change metadata it carries.
     pub fn new(plan: &Plan, esc: Escape) -> ChangeRequest {
+        ChangeRequest::with(plan, Extras::default(), esc)
+    }
+
+    /// As [`ChangeRequest::new`], with what `report` was given besides the plan.
+    pub fn with(plan: &Plan, extras: Extras<'_>, esc: Escape) -> ChangeRequest {
+        let extra = extras.meta;
         let mut hosts: Vec<&HostPlan> = plan.hosts.iter().collect();
         hosts.sort_by(|a, b| a.host.cmp(&b.host));
         let header = &plan.header;
@@ -119,12 +214,31 @@ impl ChangeRequest {
                 run.into_iter().chain(s.on_failure.as_deref())
             })
             .collect();
+        let (meta, unbound_source) = match (&header.change, extra) {
+            (Some(own), _) => (Some(own), None),
+            (None, Some((meta, source))) => (Some(meta), Some(source.to_string())),
+            (None, None) => (None, None),
+        };
+        let change = ChangeView::new(meta, unbound_source, esc);
+        let attention: Vec<HostLine> = hosts
+            .iter()
+            .filter(|h| h.verdict.needs_attention() || h.route == Route::NeedsAttention)
+            .map(|h| HostLine { host: esc.text(&h.host), verdict: h.verdict.to_string(), reason: esc.text(&h.reason) })
+            .collect();
+        let mut schedule = Schedule::new(&header.batches, changing.len(), per_host);
+        if let Some(window) = meta.and_then(|c| c.window.as_ref()) {
+            schedule.fit_into(window);
+        }
         ChangeRequest {
             fence: fence(commands),
+            digest: plan.digest(),
+            change,
+            risk: RiskView::of(plan),
+            rehearsal: extras.rehearsal.map(|r| RehearsalView::new(r, esc)),
             advisory_id: esc.text(&header.advisory.id),
             fixed_version: header.advisory.fixed_file_version.to_string(),
             created_at: header.created_at.to_string(),
-            created_from: esc.text(&header.created_from),
+            created_from: esc.text(&file_name(&header.created_from)),
             wsusfix_version: esc.text(&header.wsusfix_version),
             rtm_choice: serde_name(&header.rtm_choice),
             packages: header
@@ -137,21 +251,14 @@ impl ChangeRequest {
                     sha256: esc.text(&p.sha256),
                 })
                 .collect(),
+            not_changed: scope.total.saturating_sub(scope.to_change + attention.len()),
             scope: escape_scope(scope, esc),
             symptomatic: changing.iter().filter(|h| h.symptoms > 0).count(),
             services: services(plan).iter().map(|s| esc.text(s)).collect(),
             routes,
             backout: backout_view(&hosts, esc),
-            schedule: Schedule::new(&header.batches, changing.len(), per_host),
-            attention: hosts
-                .iter()
-                .filter(|h| h.verdict.needs_attention() || h.route == Route::NeedsAttention)
-                .map(|h| HostLine {
-                    host: esc.text(&h.host),
-                    verdict: h.verdict.to_string(),
-                    reason: esc.text(&h.reason),
-                })
-                .collect(),
+            schedule,
+            attention,
             rtm_hosts: hosts
                 .iter()
                 .filter(|h| h.verdict == crate::assess::Verdict::AffectedRtm)
@@ -207,6 +314,15 @@ fn backout_view(hosts: &[&HostPlan], esc: Escape) -> Option<BackoutView> {
         typical: duration_text(typical),
         longest: duration_text(longest),
     })
+}
+
+/// The last part of a path (`inventory.yaml` of `/home/op/fleet/inventory.yaml`), so that a
+/// document names what the plan came from without the operator's folders.
+fn file_name(path: &str) -> String {
+    path.split(", ")
+        .map(|p| p.rsplit(['/', '\\']).find(|part| !part.is_empty()).unwrap_or(p))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The services the plan checks, in the order it first names them.

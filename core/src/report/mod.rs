@@ -21,16 +21,23 @@
 //! ```
 
 mod change_request;
+mod history;
 mod load;
+mod rehearsal;
 mod result_doc;
+mod risk;
 mod scan_doc;
 mod schedule;
 mod scope;
 mod steps;
 pub mod text;
 
-pub use change_request::{route_title, BackoutView, ChangeRequest, EvidenceLine, HostLine, PackageView, RouteView};
+pub use change_request::{
+    route_title, BackoutView, ChangeRequest, EvidenceLine, Extras, HostLine, PackageView, RouteView,
+};
+pub use history::{HistoryView, RunHistory};
 pub use load::{load_scans, ReportInputError};
+pub use rehearsal::{Rehearsal, RehearsalError, RehearsalView};
 pub use result_doc::ResultDoc;
 pub use scan_doc::{ScanDoc, ScanHostView};
 pub use schedule::{Batch, Schedule};
@@ -118,6 +125,28 @@ impl ReportInput {
 /// The template a document is rendered with: `docs/change-request.html.tera`.
 pub fn template_name(kind: ReportKind, format: DocFormat) -> String {
     format!("docs/{}.{}.tera", kind.as_str(), format.extension())
+}
+
+/// Renders a change request with what `report` was given besides the plan (change metadata
+/// for a plan that carries none, a rehearsal cited as test evidence); any other document as
+/// [`render`] does.
+pub fn render_with(
+    input: &ReportInput,
+    format: DocFormat,
+    templates: &Templates,
+    extras: Extras<'_>,
+) -> Result<String, TemplateError> {
+    match input {
+        ReportInput::Plan(plan) => {
+            let name = template_name(ReportKind::ChangeRequest, format);
+            templates.render(&name, &ChangeRequest::with(plan, extras, format.escape()))
+        }
+        ReportInput::Result(run) => {
+            let name = template_name(ReportKind::Result, format);
+            templates.render(&name, &ResultDoc::with_history(run, extras.run, format.escape()))
+        }
+        other => render(other.kind(), other, format, templates),
+    }
 }
 
 /// Renders one document. A broken template (embedded or an organisation's own) gives its

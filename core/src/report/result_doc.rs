@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::history::{HistoryView, RunHistory};
 use super::scope::Bucket;
 use super::steps::duration_text;
 use super::text::Escape;
@@ -12,6 +13,14 @@ use crate::outcome::{HostOutcome, Outcome, RunOutcome};
 /// Everything `docs/result.*.tera` can use.
 #[derive(Clone, Debug, Serialize)]
 pub struct ResultDoc {
+    /// The tool and version that wrote the outcome (`wsusfix 0.1.0`).
+    pub tool: Option<String>,
+    /// The closure record from the run folder's journal, when the report is made from a folder.
+    pub history: Option<HistoryView>,
+    /// A rehearsal on simulated twins: the document says SIMULATED in its title and first line.
+    pub simulated: bool,
+    /// Why the run stopped before its last batch, if it did.
+    pub stopped: Option<String>,
     pub run_id: String,
     pub started_at: String,
     pub finished_at: String,
@@ -58,6 +67,11 @@ pub struct StepRun {
 
 impl ResultDoc {
     pub fn new(run: &RunOutcome, esc: Escape) -> ResultDoc {
+        ResultDoc::with_history(run, None, esc)
+    }
+
+    /// The report with the closure record of the run folder's journal.
+    pub fn with_history(run: &RunOutcome, history: Option<&RunHistory>, esc: Escape) -> ResultDoc {
         let mut hosts: Vec<&HostOutcome> = run.hosts.iter().collect();
         let rank = |o: Outcome| Outcome::ALL.iter().position(|x| *x == o);
         hosts.sort_by(|a, b| rank(a.outcome).cmp(&rank(b.outcome)).then_with(|| a.host.cmp(&b.host)));
@@ -74,6 +88,10 @@ impl ResultDoc {
             .collect();
         let views: Vec<HostView> = hosts.iter().map(|h| host_view(h, esc)).collect();
         ResultDoc {
+            tool: run.about.as_ref().map(|a| esc.text(&a.tool)),
+            history: history.map(|h| HistoryView::new(h, run, esc)),
+            simulated: run.simulated,
+            stopped: run.stopped.as_deref().map(|s| esc.text(s)),
             run_id: esc.text(&run.run_id),
             started_at: run.started_at.to_string(),
             finished_at: run.finished_at.to_string(),

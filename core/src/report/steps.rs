@@ -30,6 +30,8 @@ pub struct StepView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UploadView {
+    /// The package's file name: the folder it sits in on the operator's machine is not the
+    /// board's business (and may name a person).
     pub local: String,
     pub remote: String,
     pub sha256: String,
@@ -41,7 +43,11 @@ impl StepView {
             Action::Run { command } => ("run", Some(esc.code(command)), None, None),
             Action::Upload { local, remote, sha256 } => {
                 let upload = UploadView {
-                    local: esc.code(&local.display().to_string()),
+                    local: esc.code(
+                        &local
+                            .file_name()
+                            .map_or_else(|| local.display().to_string(), |f| f.to_string_lossy().into_owned()),
+                    ),
                     remote: esc.code(remote),
                     sha256: esc.code(sha256),
                 };

@@ -5,8 +5,10 @@
 //! - Both formats lose control characters (a line break becomes a space, anything else U+FFFD):
 //!   they are not allowed in HTML and would break a Markdown table.
 //! - Markdown text also has the characters that would start a table cell, an HTML tag, an
-//!   entity or an emphasis escaped, so a host reason renders as the text it is.
-//! - HTML text is left to Tera, which autoescapes every `*.html.tera` template.
+//!   entity or an emphasis escaped, so a host reason renders as the text it is; `>` and a lone
+//!   `&` stay as they are, so the text also reads as written when pasted into a ticket.
+//! - HTML text is left to Tera, which autoescapes every `*.html.tera` template; the backticks
+//!   our own messages quote names with (`dll`) become quotation marks (‘dll’).
 
 use serde::Serialize;
 
@@ -22,7 +24,7 @@ impl Escape {
     pub fn text(self, s: &str) -> String {
         let clean = printable(s);
         match self {
-            Escape::Html => clean,
+            Escape::Html => quote_backticks(&clean),
             Escape::Markdown => markdown_text(&clean),
         }
     }
@@ -55,13 +57,50 @@ fn markdown_text(s: &str) -> String {
                 out.push(c);
             }
             '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
+            // Only an `&` that would read as an entity (`&lt;`, `&#60;`) needs escaping.
+            '&' if looks_like_entity(chars.clone()) => out.push_str("&amp;"),
             // A backslash escapes the punctuation after it in Markdown; keep Windows paths
             // (`C:\Windows`) readable and double it only where it would vanish.
             '\\' if chars.peek().is_some_and(|n| n.is_ascii_punctuation()) => out.push_str("\\\\"),
             c => out.push(c),
         }
+    }
+    out
+}
+
+fn looks_like_entity(rest: impl Iterator<Item = char>) -> bool {
+    let mut length = 0;
+    for c in rest {
+        match c {
+            ';' => return length > 0,
+            c if c.is_ascii_alphanumeric() || c == '#' => length += 1,
+            _ => return false,
+        }
+        if length > 32 {
+            return false;
+        }
+    }
+    false
+}
+
+/// Pairs of backticks (`name`) as quotation marks (‘name’); an unpaired one is left.
+fn quote_backticks(s: &str) -> String {
+    if s.matches('`').count() < 2 {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut open = false;
+    let pairs = s.matches('`').count() / 2 * 2;
+    for (seen, part) in s.split('`').enumerate() {
+        if seen > 0 {
+            if seen <= pairs {
+                out.push(if open { '’' } else { '‘' });
+                open = !open;
+            } else {
+                out.push('`');
+            }
+        }
+        out.push_str(part);
     }
     out
 }
@@ -87,13 +126,15 @@ mod tests {
     #[test]
     fn markdown_text_cannot_break_a_table_or_open_a_tag() {
         let md = Escape::Markdown.text("a|b <script>alert(1)</script> & c:\\\"x\"\n\u{1b}[31m");
-        assert_eq!(md, "a\\|b &lt;script&gt;alert(1)&lt;/script&gt; &amp; c:\\\\\"x\" \u{FFFD}[31m");
+        assert_eq!(md, "a\\|b &lt;script>alert(1)&lt;/script> & c:\\\\\"x\" \u{FFFD}[31m");
+        assert_eq!(Escape::Markdown.text("DLL >= 3.1 & &lt; <"), "DLL >= 3.1 & &amp;lt; &lt;");
         assert_eq!(Escape::Markdown.text("C:\\Windows\\Temp"), "C:\\Windows\\Temp");
     }
 
     #[test]
     fn html_text_is_left_to_tera_but_loses_control_characters() {
         assert_eq!(Escape::Html.text("<b>\u{7}</b>"), "<b>\u{FFFD}</b>");
+        assert_eq!(Escape::Html.text("inside the `dll` section, a ` alone"), "inside the ‘dll’ section, a ` alone");
     }
 
     #[test]

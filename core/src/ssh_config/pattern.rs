@@ -5,34 +5,7 @@
 pub(super) fn wildcard(text: &str, pattern: &str) -> bool {
     let text: Vec<char> = text.chars().collect();
     let pattern: Vec<char> = pattern.chars().collect();
-    // Iterative matching with one backtrack point: linear in practice, never recursive.
-    let (mut t, mut p) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some('*') => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some('?') => {
-                t += 1;
-                p += 1;
-            }
-            Some(c) if *c == text[t] => {
-                t += 1;
-                p += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p..].iter().all(|c| *c == '*')
+    crate::wildcard::matches(&text, &pattern, '*', '?')
 }
 
 /// A `Host` line's patterns against the name: true when one matches and no negated one does.
