@@ -540,3 +540,245 @@ fn a_failed_installers_log_tail_is_in_the_table_the_outcome_and_the_report() {
     let report = String::from_utf8_lossy(&report.stdout);
     assert!(report.contains("The failing step's log, last lines:") && report.contains(tail), "{report}");
 }
+
+fn journal_of(run: &std::path::Path) -> Vec<Entry> {
+    Journal::read(&run.join(JOURNAL_FILE)).unwrap()
+}
+
+fn outcome_json(run: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(run.join("outcome.json")).unwrap()).unwrap()
+}
+
+fn host_json<'a>(outcome: &'a serde_json::Value, host: &str) -> &'a serde_json::Value {
+    outcome["hosts"].as_array().unwrap().iter().find(|h| h["host"] == host).unwrap()
+}
+
+fn stdout_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn reboot_only_runs_the_planned_restart_later_and_only_where_one_is_still_pending() {
+    let hosts = [
+        ("w03", "w2003-sp1-unpatched"),
+        ("w08", "w2008-sp1-unpatched"),
+        ("clean", "w2003-sp1-unpatched"),
+        ("later", "w2003-sp1-unpatched"),
+    ];
+    let s = setup(&hosts, "100%");
+    for host in ["w03", "w08"] {
+        s.lab.host_state(host).unwrap().with(|h| h.installer.reboot_required = true);
+    }
+    // The fix, without --reboot: the installers' 3010 leaves a restart pending, recorded.
+    let out = s
+        .apply(&["--yes", "--limit", "!later", "--run-dir"])
+        .arg(s.dir.path().join("fix"))
+        .arg(&s.plan)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(stdout_of(&out).contains("[reboot pending]"), "{}", text(&out));
+
+    // A scan says so: the registry's record, a warning, the fact in the JSON.
+    let out = wsusfix().args(["scan", "--no-progress", "--format", "json", "-i"]).arg(&s.inventory).output().unwrap();
+    let scan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let w03 = scan["hosts"].as_array().unwrap().iter().find(|h| h["host"] == "w03").unwrap();
+    assert_eq!(w03["verdict"], "remediated");
+    assert_eq!(w03["facts"]["reboot_pending"]["sources"], serde_json::json!(["pending-file-rename-operations"]));
+    assert!(w03["warnings"].to_string().contains("a restart is pending (PendingFileRenameOperations)"), "{w03}");
+    let clean = scan["hosts"].as_array().unwrap().iter().find(|h| h["host"] == "clean").unwrap();
+    assert!(clean["facts"].get("reboot_pending").is_none(), "{clean}");
+
+    // --reboot on a host fixed earlier runs nothing, and names the command that closes the loop.
+    let out = s
+        .apply(&["--yes", "--reboot", "--limit", "w03", "--run-dir"])
+        .arg(s.dir.path().join("reboot"))
+        .arg(&s.plan)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(stdout_of(&out).contains("apply --reboot-only runs the plan's restart"), "{}", text(&out));
+    assert_eq!(s.lab.host_state("w03").unwrap().snapshot().restarts(), 0);
+
+    // --reboot-only: the planned restart on the fixed hosts still pending; the others skipped.
+    let run = s.dir.path().join("reboot-only");
+    let out = s.apply(&["--yes", "--reboot-only", "--run-dir"]).arg(&run).arg(&s.plan).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = stdout_of(&out);
+    for expected in [
+        "already fixed (DLL 3.1.6001.66); a restart is pending (PendingFileRenameOperations): reboot scheduled",
+        "--reboot-only: no restart pending",
+        "--reboot-only: not fixed (affected",
+    ] {
+        assert!(stdout.contains(expected), "{expected}: {stdout}");
+    }
+    for host in ["w03", "w08"] {
+        assert_eq!(s.lab.host_state(host).unwrap().snapshot().restarts(), 1, "{host} restarted once");
+    }
+    for host in ["clean", "later"] {
+        assert_eq!(s.lab.host_state(host).unwrap().snapshot().restarts(), 0, "{host} left alone");
+    }
+    let outcome = outcome_json(&run);
+    let w03 = host_json(&outcome, "w03");
+    assert_eq!((w03["outcome"].as_str(), w03["reboot_scheduled"].as_bool()), (Some("already-remediated"), Some(true)));
+    assert_eq!(host_json(&outcome, "clean")["outcome"], "skipped");
+    let entries = journal_of(&run);
+    assert!(matches!(&entries[0], Entry::RunStart { options, .. } if options.reboot_only));
+    let steps: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Step(step) if step.host == "w08" => Some(step.step.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "re-probe",
+            "claim-host",
+            "reboot-task-create",
+            "reboot-task-run",
+            "reboot-task-wait",
+            "reboot-task-delete",
+            "release-host"
+        ],
+        "nothing but the plan's restart, as SYSTEM on a filtered session"
+    );
+    assert_eq!(s.installs("w03"), 1, "nothing installed again");
+
+    // Once the restart has happened, a second --reboot-only finds nothing pending.
+    for host in ["w03", "w08"] {
+        s.lab.host_state(host).unwrap().with(|h| h.clock += 600);
+    }
+    let again = s.dir.path().join("reboot-only-again");
+    let out = s
+        .apply(&["--yes", "--reboot-only", "--limit", "w03,w08", "--run-dir"])
+        .arg(&again)
+        .arg(&s.plan)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(stdout_of(&out).matches("--reboot-only: no restart pending").count(), 2, "{}", text(&out));
+    assert_eq!(s.lab.host_state("w03").unwrap().snapshot().restarts(), 1);
+}
+
+#[test]
+fn a_manual_step_acknowledged_is_journaled_and_no_run_exits_4_for_it_again() {
+    let s = setup(&[("rtm", "w2003-rtm"), ("w03", "w2003-sp1-unpatched")], "100%");
+    let runs = s.dir.path().join("runs");
+    let first = runs.join("20261202T100000Z");
+    let out = s.apply(&["--yes", "--run-dir"]).arg(&first).arg(&s.plan).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "the RTM server waits for its manual step: {}", text(&out));
+    assert_eq!(host_json(&outcome_json(&first), "rtm")["outcome"], "manual-action");
+
+    // Refusals change nothing: a host without a manual step, a note with a control character.
+    let out = s.apply(&["--yes", "--ack-manual", "w03", "--note", "done", "--resume"]).arg(&first).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("--ack-manual w03: the plan gives w03 no manual step (route direct)"),
+        "{}",
+        text(&out)
+    );
+    let out =
+        s.apply(&["--yes", "--ack-manual", "rtm", "--note", "done\u{1b}[2J", "--resume"]).arg(&first).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("--note holds a control character"), "{}", text(&out));
+    let out = s
+        .apply(&["--yes", "--ack-manual", "rtm", "--note", &"x".repeat(501), "--resume"])
+        .arg(&first)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!journal_of(&first).iter().any(|e| matches!(e, Entry::ManualAck { .. })));
+
+    // The acknowledgement: who, when, the note, in the journal and outcome.json; exit 0.
+    let note = "Office 2003 SP1 declined, approved, declined in the console; wuauclt /detectnow clean";
+    let out = s
+        .apply(&["--yes", "--ack-manual", "rtm", "--note", note, "--by", "alice", "--resume"])
+        .arg(&first)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("rtm: manual step rtm-workaround done by alice at "), "{}", text(&out));
+    let ack = journal_of(&first)
+        .into_iter()
+        .find_map(|e| match e {
+            Entry::ManualAck { version, host, step, by, note, from_run, .. } => {
+                Some((version, host, step, by, note, from_run))
+            }
+            _ => None,
+        })
+        .expect("a manual-ack entry");
+    assert_eq!(ack, (1, "rtm".into(), "rtm-workaround".into(), "alice".into(), note.into(), None));
+    let rtm = host_json(&outcome_json(&first), "rtm").clone();
+    assert_eq!(rtm["outcome"], "manual-action", "the person's word, not a proven fix");
+    assert_eq!((rtm["manual_ack"]["by"].as_str(), rtm["manual_ack"]["note"].as_str()), (Some("alice"), Some(note)));
+    assert!(!std::fs::read_to_string(first.join("failed-hosts")).unwrap().contains("rtm"));
+
+    // A later run of the same plan takes it over from the earlier run, and says so.
+    let later = runs.join("20261202T110000Z");
+    let out = s.apply(&["--yes", "--run-dir"]).arg(&later).arg(&s.plan).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("(recorded by run 20261202T"), "{}", text(&out));
+    let rtm = host_json(&outcome_json(&later), "rtm").clone();
+    assert_eq!(rtm["manual_ack"]["by"], "alice");
+    assert!(rtm["manual_ack"]["from_run"].as_str().is_some_and(|r| r.starts_with("20261202T")), "{rtm}");
+    assert!(journal_of(&later).iter().any(|e| matches!(e, Entry::ManualAck { host, .. } if host == "rtm")));
+}
+
+#[test]
+fn a_max_fail_stop_says_how_to_go_on_and_the_printed_command_does() {
+    let hosts = [
+        ("a-broken", "install-fails"),
+        ("b-ok", "w2003-sp1-unpatched"),
+        ("c-ok", "w2003-sp1-unpatched"),
+        ("d-gone", "unreachable"),
+    ];
+    let s = setup(&hosts, "1,100%");
+    let run = s.dir.path().join("run");
+    let out = s.apply(&["--yes", "--run-dir"]).arg(&run).arg(&s.plan).output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    let stdout = stdout_of(&out);
+    let inventory = s.inventory.display().to_string();
+    let without =
+        format!("wsusfix apply --resume {} -i {inventory} --limit '!@{}/failures' --yes", run.display(), run.display());
+    let raised = format!("wsusfix apply --resume {} -i {inventory} --max-fail-percent 100 --yes", run.display());
+    assert!(stdout.contains("stopped by max-fail-percent: 1 of 1 hosts failed, more than 0%"), "{stdout}");
+    assert!(stdout.contains("To go on without the 1 failed hosts"), "{stdout}");
+    assert!(stdout.contains(&format!("\n  {without}\n")), "{stdout}");
+    assert!(
+        stdout.contains("Or, knowingly, to raise the threshold from 0% to 100%") && stdout.contains(&raised),
+        "{stdout}"
+    );
+    // The retry file lists the failed, the never run and the unreachable, as Ansible's does;
+    // `failures` only those that failed.
+    assert_eq!(std::fs::read_to_string(run.join("failed-hosts")).unwrap(), "a-broken\nb-ok\nc-ok\nd-gone\n");
+    assert_eq!(std::fs::read_to_string(run.join("failures")).unwrap(), "a-broken\n");
+
+    // Resumed unchanged, it stops again, and says so before and after.
+    let out = s.apply(&["--yes", "--resume"]).arg(&run).output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("resumed unchanged it stops again"), "{}", text(&out));
+    assert!(stdout_of(&out).contains(&without), "{}", text(&out));
+    let json = s.apply(&["--yes", "--format", "json", "--resume"]).arg(&run).output().unwrap();
+    let last = String::from_utf8_lossy(&json.stdout).lines().last().unwrap().to_string();
+    assert!(last.contains("\"next_steps\"") && last.contains("--max-fail-percent 100"), "{last}");
+
+    // The printed command, as printed, goes on without the failed host.
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_wsusfix")).parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{without} --no-progress --retry-delay 0s"))
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "the failed host stays failed: {}", text(&out));
+    let outcome = outcome_json(&run);
+    for host in ["b-ok", "c-ok"] {
+        assert_eq!(host_json(&outcome, host)["outcome"], "remediated", "{}", text(&out));
+    }
+    assert_eq!(host_json(&outcome, "a-broken")["outcome"], "failed");
+    assert_eq!(s.installs("a-broken"), 0);
+}

@@ -64,7 +64,7 @@ fn probe_script_is_one_line_and_refuses_unsafe_paths() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 1);
-    assert!(text.starts_with("echo ::wsusfix.") && text.contains(":probe:2 & echo ::wsusfix."), "{text}");
+    assert!(text.starts_with("echo ::wsusfix.") && text.contains(":probe:3 & echo ::wsusfix."), "{text}");
 
     let out = wsusfix().args(["probe-script", "--wsus-dir", "C:\\x & format c:"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -51,9 +51,21 @@ fn the_demo_runs_the_whole_job_and_every_host_ends_as_its_profile_implies() {
         "a failed host gets its retry command: {result}"
     );
 
-    // The failing installer's host is the one retry candidate.
+    // The retry file, as Ansible's: the failing installer's host and the hosts that could not
+    // be reached or assessed when planned; `failures` only the failing installer's.
     let failed = std::fs::read_to_string(out.join("run/failed-hosts")).unwrap();
-    assert_eq!(failed.lines().count(), 1, "{failed}");
+    let outcome: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run/outcome.json")).unwrap()).unwrap();
+    let retry: Vec<&str> = outcome["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| ["failed", "needs-attention"].contains(&h["outcome"].as_str().unwrap()))
+        .map(|h| h["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed.lines().collect::<Vec<_>>(), retry, "{failed}");
+    let failures = std::fs::read_to_string(out.join("run/failures")).unwrap();
+    assert_eq!(failures.lines().count(), 1, "{failures}");
 
     // A second demo into the same folder is refused rather than mixing runs.
     let again = wsusfix().args(["demo", "--hosts", "18", "--out"]).arg(&out).output().unwrap();

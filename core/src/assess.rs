@@ -181,6 +181,20 @@ pub fn assess(facts: &Facts, advisory: &Advisory) -> Assessment {
             }
         }
     }
+    if let Some(pending) = &facts.reboot_pending {
+        // A pending restart never proves or disproves the fix: only the DLL does. It is said
+        // where it matters: a fix that may not be whole until the restart, an install ahead.
+        match verdict {
+            Verdict::Remediated => warnings.push(format!(
+                "{pending}: the fix is in the DLL read back, but Windows still waits for a restart; schedule \
+                 it (apply --reboot-only runs the plan's restart step on such hosts)"
+            )),
+            Verdict::Affected | Verdict::AffectedRtm => warnings.push(format!(
+                "{pending}: restart the host before installing, or expect the installer to ask for one (3010)"
+            )),
+            _ => {}
+        }
+    }
     Assessment { verdict, reason, release, evidence, warnings }
 }
 

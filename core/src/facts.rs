@@ -33,6 +33,11 @@ pub struct Facts {
     pub services: Vec<ServiceStatus>,
     pub server_log: LogEvidence,
     pub client_log: LogEvidence,
+    /// A restart Windows is waiting for, and which of its records say so; `None` when none
+    /// does (or the probe, older than version 3, did not look, or could not read them: then
+    /// `problems` says which).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reboot_pending: Option<RebootPending>,
     /// Sections of the probe output that could not be read, with why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<ProbeProblem>,
@@ -143,6 +148,51 @@ pub struct LogEvidence {
     pub last_line: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_time: Option<UtcTime>,
+}
+
+/// A restart Windows is waiting for: the records that say so (at least one).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RebootPending {
+    pub sources: Vec<RebootSource>,
+}
+
+/// Where Windows records a restart it waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RebootSource {
+    /// `HKLM\SYSTEM\CurrentControlSet\Control\Session Manager` value
+    /// `PendingFileRenameOperations`: files in use that are replaced or deleted at the next boot
+    /// (what an installer answering 3010 leaves).
+    PendingFileRenameOperations,
+    /// The servicing stack's `Component Based Servicing\RebootPending` key (Vista and Server
+    /// 2008 on; Server 2003 has no such key).
+    ComponentBasedServicing,
+    /// Windows Update's `WindowsUpdate\Auto Update\RebootRequired` key.
+    WindowsUpdate,
+}
+
+impl RebootSource {
+    /// The registry name an administrator would look for.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RebootSource::PendingFileRenameOperations => "PendingFileRenameOperations",
+            RebootSource::ComponentBasedServicing => "Component Based Servicing\\RebootPending",
+            RebootSource::WindowsUpdate => "WindowsUpdate\\Auto Update\\RebootRequired",
+        }
+    }
+}
+
+impl std::fmt::Display for RebootSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for RebootPending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.sources.iter().map(|s| s.as_str()).collect();
+        write!(f, "a restart is pending ({})", names.join(", "))
+    }
 }
 
 /// A section of probe output that could not be understood.

@@ -213,6 +213,29 @@ pub struct HostOutcome {
     /// The last lines of the failing step's `on_failure` command (an installer's log).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failure_log: Vec<String>,
+    /// A person recorded the host's manual step as done (`apply --ack-manual`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual_ack: Option<ManualAck>,
+}
+
+/// A manual step a person says they did: who, when, which step, and their note.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManualAck {
+    /// The plan's manual step (`rtm-workaround`).
+    pub step: String,
+    pub by: String,
+    pub at: UtcTime,
+    pub note: String,
+    /// The run whose journal recorded it first, when a later run carried it over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_run: Option<String>,
+}
+
+impl std::fmt::Display for ManualAck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "manual step {} done by {} at {}: {}", self.step, self.by, self.at, self.note)
+    }
 }
 
 impl HostOutcome {
@@ -228,6 +251,7 @@ impl HostOutcome {
             warnings: Vec::new(),
             cleanup_pending: false,
             failure_log: Vec::new(),
+            manual_ack: None,
         }
     }
 
@@ -235,6 +259,11 @@ impl HostOutcome {
     /// back: only the DLL proves a fix, so this is not proven.
     pub fn unproven_fix(&self) -> bool {
         self.outcome.claims_fixed() && self.dll_version_after.is_none()
+    }
+
+    /// Stopped at a manual step nobody has recorded as done: what makes `apply` exit 4.
+    pub fn awaits_manual_step(&self) -> bool {
+        self.outcome == Outcome::ManualAction && self.manual_ack.is_none()
     }
 
     /// Whether a person has to look at this host: its outcome says so, or its fix is unproven.

@@ -229,8 +229,12 @@ fn a_fleet_of_every_kind_is_remediated_and_a_second_apply_changes_nothing() {
     let reported = outcome_json["hosts"].as_array().unwrap().iter().find(|h| h["host"] == "w03-unpatched").unwrap();
     assert_eq!(reported["outcome"], "already-remediated", "the result report gets apply's outcome as it is");
     assert_eq!(reported["dll_version_after"], "3.1.6001.66", "and the DLL that proves it");
+    // The retry file, as Ansible's: the failed host, and those not reachable or assessable when
+    // planned; `failures` only the failed one.
     let failed = std::fs::read_to_string(f.dir.path().join("run1/failed-hosts")).unwrap();
-    assert_eq!(failed, "broken\n");
+    assert_eq!(failed, "broken\ngone\nnoise\n");
+    let failures = std::fs::read_to_string(f.dir.path().join("run1/failures")).unwrap();
+    assert_eq!(failures, "broken\n");
 }
 
 #[test]

@@ -23,6 +23,9 @@ struct Expected {
     os: Option<String>,
     #[serde(default)]
     reason_contains: Option<String>,
+    /// The sources of a pending restart, in the JSON's names; `[]`: none.
+    #[serde(default)]
+    reboot_pending: Option<Vec<String>>,
 }
 
 const DIR: &str = "C:\\Program Files\\Update Services";
@@ -78,6 +81,17 @@ fn check_folder(data: &Path) {
             }
             if let Some(a) = &want.arch {
                 assert_eq!(&json(&facts.arch), a, "{case}");
+            }
+            if let Some(sources) = &want.reboot_pending {
+                let found: Vec<String> = facts
+                    .reboot_pending
+                    .iter()
+                    .flat_map(|p| &p.sources)
+                    .map(|s| serde_json::to_value(s).unwrap().as_str().unwrap_or_default().to_string())
+                    .collect();
+                assert_eq!(&found, sources, "{case}");
+                let warned = assessment.warnings.iter().any(|w| w.contains("a restart is pending"));
+                assert_eq!(warned, !sources.is_empty(), "{case}: {:?}", assessment.warnings);
             }
             if let Some(os) = &want.os {
                 assert_eq!(facts.os.map(|v| v.to_string()).as_deref(), Some(os.as_str()), "{case}");

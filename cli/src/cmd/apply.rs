@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use wsusfix_core::apply::ack::Acknowledgement;
+use wsusfix_core::apply::advice::{self, NextStep};
 use wsusfix_core::apply::journal::{self, RunDir, RunOptions};
 use wsusfix_core::apply::{self, ApplyRequest, ApplyResult, ApplyTools, DryRunHost, Session};
 use wsusfix_core::inventory::Inventory;
@@ -36,19 +38,29 @@ use crate::progress::ApplyProgress;
 /// the host with the installer's log tail. Cleanup steps (task delete, package removal) always
 /// run.
 ///
+/// A restart left pending (the probe reads the registry's PendingFileRenameOperations and the
+/// servicing and Windows Update keys) is run later with --reboot-only: the plan's reboot step,
+/// only on hosts the DLL proves fixed whose restart is still pending. A manual step a person
+/// did is recorded with --ack-manual HOST --note TEXT [--by NAME].
+///
 /// Every run has a folder (--run-dir, default runs/<UTC time>): journal.jsonl (append-only,
 /// synced per entry), plan.yaml (the plan run), audit.jsonl (every remote command: host, command,
-/// timing, exit status, output size), outcome.json (for `wsusfix report result`) and
-/// failed-hosts (for --limit @RUN/failed-hosts). After a crash or Ctrl-C,
-/// `apply --resume RUN -i INV --yes` skips finished hosts and re-probes the others.
+/// timing, exit status, output size), outcome.json (for `wsusfix report result`), failed-hosts
+/// (for --limit @RUN/failed-hosts: the hosts that failed or were refused, never run, or not
+/// reachable or assessable when planned, as Ansible's retry file) and failures (only those that
+/// failed or were refused). After a crash or Ctrl-C, `apply --resume RUN -i INV --yes` skips
+/// finished hosts and re-probes the others. After a stop by --max-fail-percent, apply prints the
+/// commands that go on: without the failed hosts (--limit '!@RUN/failures'), or with a
+/// threshold raised knowingly.
 ///
 /// Exit status: 0 every selected host remediated, already remediated or nothing to do; 4 some
-/// hosts failed, were refused (drift) or wait on a manual step; 5 stopped by max-fail-percent;
+/// hosts failed, were refused (drift) or wait on a manual step nobody acknowledged; 5 stopped
+/// by max-fail-percent;
 /// 6 the run folder could not be written (a full disk: the printed table is the result); 130
 /// interrupted; 1 usage or input error.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  wsusfix apply plan.yaml -i inventory.yaml --dry-run\n  wsusfix apply plan.yaml -i inventory.yaml --serial 1,10%,100% --max-fail-percent 10 --yes\n  wsusfix apply plan.yaml -i inventory.yaml --reboot --yes\n  wsusfix apply --resume runs/20261125T201500Z -i inventory.yaml --yes\n  wsusfix apply plan.yaml -i inventory.yaml --limit @runs/20261125T201500Z/failed-hosts --yes\n  wsusfix apply plan.yaml -i inventory.yaml --backout --limit wsus07 --confirm-backout wsus07"
+    after_help = "Examples:\n  wsusfix apply plan.yaml -i inventory.yaml --dry-run\n  wsusfix apply plan.yaml -i inventory.yaml --serial 1,10%,100% --max-fail-percent 10 --yes\n  wsusfix apply plan.yaml -i inventory.yaml --reboot --yes\n  wsusfix apply plan.yaml -i inventory.yaml --reboot-only --yes\n  wsusfix apply --resume runs/20261125T201500Z -i inventory.yaml --ack-manual wsus07 --note 'console workaround done' --yes\n  wsusfix apply --resume runs/20261125T201500Z -i inventory.yaml --yes\n  wsusfix apply plan.yaml -i inventory.yaml --limit @runs/20261125T201500Z/failed-hosts --yes\n  wsusfix apply plan.yaml -i inventory.yaml --backout --limit wsus07 --confirm-backout wsus07"
 )]
 pub struct Args {
     /// The plan (from `wsusfix plan`). Not needed with --resume, which uses the run's copy.
@@ -99,6 +111,23 @@ pub struct Args {
     /// pending restart is only recorded, and left to the operator.
     #[arg(long, conflicts_with = "backout")]
     pub reboot: bool,
+    /// Run only the plan's reboot step, later: on hosts the re-probe finds fixed (the DLL read
+    /// back) whose registry still says a restart is pending (PendingFileRenameOperations, the
+    /// servicing or Windows Update keys). Every other host is skipped, with why.
+    #[arg(long, conflicts_with_all = ["backout", "reboot", "replan"])]
+    pub reboot_only: bool,
+    /// Record that a person did HOST's manual step (the RTM console workaround), with --note:
+    /// journaled with who and when, in outcome.json; this run, its --resume and later runs of
+    /// the same plan then take the step as done (no exit 4 for it). Refused for a host without
+    /// a manual step.
+    #[arg(long, value_name = "HOST", requires = "note", conflicts_with_all = ["backout", "reboot_only"])]
+    pub ack_manual: Option<String>,
+    /// What was done, for --ack-manual: one line of text, at most 500 characters.
+    #[arg(long, value_name = "TEXT", requires = "ack_manual")]
+    pub note: Option<String>,
+    /// Who did it, for --ack-manual (default: the local user's name).
+    #[arg(long, value_name = "NAME", requires = "ack_manual")]
+    pub by: Option<String>,
     /// First pause before retrying an installer that answered 1618 (it doubles each try).
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub retry_delay: String,
@@ -129,6 +158,9 @@ pub struct Args {
     pub knowledge: KnowledgeArgs,
 }
 
+/// How the journal's `run-end` names a stop by the failure threshold.
+const MAX_FAIL_STOP: &str = "stopped by max-fail-percent";
+
 /// The exit status when the run folder (journal, outcome) could not be written: a full disk.
 const RUN_FOLDER_UNWRITABLE: u8 = 6;
 
@@ -153,6 +185,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     request.force = args.force;
     request.backout = args.backout;
     request.reboot = args.reboot;
+    request.reboot_only = args.reboot_only;
     request.retry_delay = parse_duration(&args.retry_delay).context("--retry-delay")?;
     request.poll_interval = args.poll_interval.as_deref().map(parse_duration).transpose().context("--poll-interval")?;
     let preview = apply::dry_run(&request)?;
@@ -175,14 +208,44 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else if !args.yes {
         confirm(&working, &request.policy, &plan_label)?;
     }
+    // Checked before the run folder is touched: a refused acknowledgement changes nothing.
+    let acknowledgement = match (&args.ack_manual, &args.note) {
+        (Some(host), Some(note)) => {
+            let user = wsusfix_core::ssh_config::LocalUser::current().name;
+            Some(Acknowledgement::new(&plan, host, note, args.by.as_deref(), &user, UtcTime::now())?)
+        }
+        _ => None,
+    };
     let options = RunOptions::of(&request, args.limit.as_deref());
-    let session = match &args.resume {
+    let mut session = match &args.resume {
         Some(path) => Session::resume(path, options)?.0,
         None => {
             let path = args.run_dir.clone().unwrap_or_else(|| RunDir::default_path(UtcTime::now()));
             Session::start(&path, &plan, &plan_text, &plan_label, options)?
         }
     };
+    if let Some(stop) = session.last_stop().filter(|s| s.starts_with(MAX_FAIL_STOP)) {
+        if args.max_fail_percent.is_none() && args.limit.is_none() {
+            eprintln!(
+                "warning: this run was {stop}; resumed unchanged it stops again after its next batch: the commands \
+                 printed at the end say how to go on"
+            );
+        }
+    }
+    for (host, ack) in session.acks() {
+        if let Some(run) = &ack.from_run {
+            eprintln!("{host}: {ack} (recorded by run {run})");
+        }
+    }
+    if let Some(acknowledgement) = acknowledgement {
+        eprintln!(
+            "{}: {} (recorded in {})",
+            acknowledgement.host,
+            acknowledgement.ack,
+            session.journal_path().display()
+        );
+        session.acknowledge(acknowledgement)?;
+    }
     let cancel = super::common::cancel_on_interrupt(super::common::FINISH_IN_FLIGHT)?;
     let tools = ApplyTools { connector: &connector, advisory: &advisory, templates: &templates };
     let mut progress = ApplyProgress::new(!args.connect.no_progress);
@@ -193,8 +256,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         progress.event(e)
     })?;
     // The result is whole in memory: it prints even when the run folder cannot take it.
+    let inventories: Vec<String> = args.inventory.iter().map(|p| p.display().to_string()).collect();
+    let next = advice::after_max_fail(&result, &session.dir.path, &inventories, args.limit.as_deref());
     if json.is_none() {
-        print_result(&result, &session.dir.path);
+        print_result(&result, &session.dir.path, &next);
     }
     let unwritten = session.journal_error().or_else(|| session.finish(&result).err().map(|e| e.to_string()));
     let code = match &unwritten {
@@ -204,7 +269,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(json) = &mut json {
         let outcome = result.to_run_outcome();
         let folder = session.dir.path.display().to_string();
-        json.emit("result", serde_json::json!({ "exit_code": code, "run_folder": folder, "outcome": outcome }));
+        json.emit(
+            "result",
+            serde_json::json!({ "exit_code": code, "run_folder": folder, "outcome": outcome, "next_steps": next }),
+        );
     }
     if let Some(e) = unwritten {
         eprintln!("error: the run folder could not be written, so the printed result is the only record of it: {e}");
@@ -323,7 +391,7 @@ fn read_line() -> anyhow::Result<String> {
     Ok(line)
 }
 
-fn print_result(result: &ApplyResult, dir: &Path) {
+fn print_result(result: &ApplyResult, dir: &Path, next: &[NextStep]) {
     // Hosts --limit left out are summed up in one line, not listed one a row.
     let (left_out, worked): (Vec<_>, Vec<_>) =
         result.hosts.iter().partition(|h| h.outcome == Outcome::Skipped && h.reason == apply::NOT_SELECTED);
@@ -370,6 +438,9 @@ fn print_result(result: &ApplyResult, dir: &Path) {
     }
     if let Some(stop) = &result.stopped {
         println!("{stop}");
+    }
+    for step in next {
+        println!("{}:\n  {}", step.why, step.command);
     }
     println!("run folder: {}", dir.display());
 }

@@ -244,6 +244,9 @@ impl<'a> HostRun<'a> {
     }
 
     fn run_plan(&mut self, plan: &HostPlan, host: &Host) -> HostOutcome {
+        if self.engine.request.reboot_only {
+            return self.reboot_only(plan, host);
+        }
         let backout = self.engine.request.backout;
         let replanned;
         let plan = if backout {
@@ -321,16 +324,9 @@ impl<'a> HostRun<'a> {
     /// (`--replan`), `Err` with the host's final result.
     fn check(&mut self, plan: &HostPlan, host: &Host) -> Result<Option<HostPlan>, Box<HostOutcome>> {
         let e = self.engine;
-        let started = Instant::now();
         let (advisory, templates) = (e.tools.advisory, e.tools.templates);
-        let probe = scan::probe_over(&mut *self.shell, host, e.request.probe_timeout, advisory, templates);
+        let probe = self.reprobe(host);
         let now = probe.facts.as_ref().map(plan::fingerprint);
-        // The command as the transport recorded it: the probe is rendered once, by the scan.
-        let command = self.shell.records().last().map(|r| r.command.clone()).unwrap_or_default();
-        let detail = format!("{}: {} (fingerprint {})", probe.verdict, probe.reason, now.as_deref().unwrap_or("none"));
-        let judged = if probe.verdict.needs_attention() { Judged::Failed } else { Judged::Ok };
-        let attempt = Attempt::decided(Judgement::new(judged, detail), started.elapsed());
-        self.record("re-probe", &command, &attempt);
         // A run cut short between the install and its cleanup left the host fixed, with a task
         // or a staged package on it: the cleanup is owed even though nothing else runs.
         let mut owed = String::new();
@@ -347,14 +343,22 @@ impl<'a> HostRun<'a> {
             report.outcome = outcome;
             report.reason = reason;
             report.dll_version_after = probe.dll_version().and_then(|v| v.parse().ok());
+            report.reboot_pending |= probe.facts.as_ref().is_some_and(|f| f.reboot_pending.is_some());
             Err(Box::new(report))
         };
         match probe.verdict {
             Verdict::Remediated => {
                 let dll = probe.dll_version().unwrap_or_default();
+                // A restart still pending is a fact of the registry: said, and with --reboot
+                // pointed at the command that runs the plan's restart on such hosts.
+                let pending = match probe.facts.as_ref().and_then(|f| f.reboot_pending.as_ref()) {
+                    Some(p) if e.request.reboot => format!("; {p}: apply --reboot-only runs the plan's restart on it"),
+                    Some(p) => format!("; {p}"),
+                    None => String::new(),
+                };
                 return done(
                     Outcome::AlreadyRemediated,
-                    format!("the re-probe read DLL {dll}: already fixed, nothing done{owed}"),
+                    format!("the re-probe read DLL {dll}: already fixed, nothing done{owed}{pending}"),
                 );
             }
             v if v.needs_attention() => return done(Outcome::Failed, format!("the re-probe failed: {}", probe.reason)),
@@ -382,6 +386,92 @@ impl<'a> HostRun<'a> {
                 Ok(Some(fresh))
             }
             Err(why) => done(Outcome::RefusedDrift, format!("{drift}; re-planning failed: {why}")),
+        }
+    }
+
+    /// The re-probe (the scan's probe, read-only), journaled as the `re-probe` step.
+    fn reprobe(&mut self, host: &Host) -> scan::HostResult {
+        let e = self.engine;
+        let started = Instant::now();
+        let (advisory, templates) = (e.tools.advisory, e.tools.templates);
+        let probe = scan::probe_over(&mut *self.shell, host, e.request.probe_timeout, advisory, templates);
+        let now = probe.facts.as_ref().map(plan::fingerprint);
+        // The command as the transport recorded it: the probe is rendered once, by the scan.
+        let command = self.shell.records().last().map(|r| r.command.clone()).unwrap_or_default();
+        let pending = match probe.facts.as_ref().and_then(|f| f.reboot_pending.as_ref()) {
+            Some(p) => format!("; {p}"),
+            None => String::new(),
+        };
+        let detail =
+            format!("{}: {} (fingerprint {}){pending}", probe.verdict, probe.reason, now.as_deref().unwrap_or("none"));
+        let judged = if probe.verdict.needs_attention() { Judged::Failed } else { Judged::Ok };
+        let attempt = Attempt::decided(Judgement::new(judged, detail), started.elapsed());
+        self.record("re-probe", &command, &attempt);
+        probe
+    }
+
+    /// `--reboot-only`: the plan's reboot steps, and nothing else, on a host the re-probe finds
+    /// fixed (the DLL read back) whose registry still says a restart is pending. Any other host
+    /// is left alone (`skipped`), with why.
+    fn reboot_only(&mut self, plan: &HostPlan, host: &Host) -> HostOutcome {
+        let probe = self.reprobe(host);
+        let dll = probe.dll_version();
+        let dll_after = dll.as_deref().and_then(|v| v.parse().ok());
+        let end = |this: &mut Self, outcome: Outcome, reason: String| {
+            let mut report = std::mem::replace(&mut this.report, HostOutcome::new(&plan.host, outcome, ""));
+            report.outcome = outcome;
+            report.reason = reason;
+            report.dll_version_after = dll_after;
+            report
+        };
+        if probe.verdict.needs_attention() {
+            return end(self, Outcome::Failed, format!("the re-probe failed: {}", probe.reason));
+        }
+        if probe.verdict != Verdict::Remediated {
+            return end(
+                self,
+                Outcome::Skipped,
+                format!(
+                    "--reboot-only: not fixed ({}: {}): only a host the DLL proves fixed is restarted; apply the plan first",
+                    probe.verdict, probe.reason
+                ),
+            );
+        }
+        let facts = probe.facts.as_ref();
+        let Some(pending) = facts.and_then(|f| f.reboot_pending.clone()) else {
+            let unread: Vec<String> = facts
+                .map(|f| f.problems.iter().filter(|p| crate::probe::reboot::is_reboot_section(&p.section)))
+                .into_iter()
+                .flatten()
+                .map(|p| format!("{}: {}", p.section, p.message))
+                .collect();
+            let reason = if unread.is_empty() {
+                format!(
+                    "--reboot-only: no restart pending (the registry records none; DLL {})",
+                    dll.unwrap_or_default()
+                )
+            } else {
+                format!(
+                    "--reboot-only: cannot tell whether a restart is pending ({}): restart it yourself if it needs one",
+                    unread.join("; ")
+                )
+            };
+            return end(self, Outcome::Skipped, reason);
+        };
+        self.report.reboot_pending = true;
+        if let Err(refused) = self.claim(plan, &plan.reboot) {
+            let mut refused = *refused;
+            refused.reboot_pending = true;
+            return refused;
+        }
+        let warnings_before = self.report.warnings.len();
+        self.restart(&plan.reboot);
+        let fixed = format!("already fixed (DLL {}); {pending}", dll.clone().unwrap_or_default());
+        if self.report.reboot_scheduled {
+            end(self, Outcome::AlreadyRemediated, format!("{fixed}: reboot scheduled"))
+        } else {
+            let why = self.report.warnings.drain(warnings_before..).collect::<Vec<_>>().join("; ");
+            end(self, Outcome::Failed, format!("{fixed}, and the restart could not be scheduled: {why}"))
         }
     }
 

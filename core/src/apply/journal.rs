@@ -3,10 +3,12 @@
 //! A run folder holds `journal.jsonl` (one JSON object per line, appended and fsync'd entry by
 //! entry, so a killed run loses at most the line being written), `plan.yaml` (the exact plan
 //! text the run executes), `audit.jsonl` (every remote command, see [`crate::audit`]), and at the end `outcome.json` (for `wsusfix report result`) and
-//! `failed-hosts` (one name per line, for `--limit @RUN/failed-hosts`).
+//! `failed-hosts` (one name per line, for `--limit @RUN/failed-hosts`: see [`retry`]) and
+//! `failures` (only the hosts that failed or were refused, for `--limit '!@RUN/failures'`).
 //!
 //! Entries, by their `entry` field: `run-start`, `resume`, `batch-start`, `host-start`,
-//! `step`, `host-result`, `run-end`. Commands are built from validated data and never carry a
+//! `step`, `host-result`, `manual-ack` (a person did a host's manual step: see
+//! [`super::ack`]; it carries its own `version`), `run-end`. Commands are built from validated data and never carry a
 //! secret, so their exact text is recorded.
 
 use std::collections::BTreeMap;
@@ -26,6 +28,9 @@ use crate::time::UtcTime;
 pub const JOURNAL_FILE: &str = "journal.jsonl";
 pub const PLAN_FILE: &str = "plan.yaml";
 pub const FAILED_HOSTS_FILE: &str = "failed-hosts";
+/// The hosts that failed or were refused, and only those: `--limit '!@RUN/failures'` goes on
+/// without them (`failed-hosts` also lists the hosts never run, which is what a retry wants).
+pub const FAILURES_FILE: &str = "failures";
 pub const OUTCOME_FILE: &str = "outcome.json";
 
 /// The options a run was started (or resumed) with.
@@ -43,6 +48,8 @@ pub struct RunOptions {
     pub backout: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reboot: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reboot_only: bool,
     /// Who started (or resumed) the run, and where: `alice on ctl01`, for the closure record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<String>,
@@ -106,6 +113,19 @@ pub enum Entry {
         at: UtcTime,
         result: HostOutcome,
     },
+    /// A person recorded a host's manual step as done (`apply --ack-manual`).
+    ManualAck {
+        at: UtcTime,
+        /// The entry's shape ([`super::ack::MANUAL_ACK_VERSION`]).
+        version: u32,
+        host: String,
+        step: String,
+        by: String,
+        note: String,
+        /// The earlier run it was recorded in, when carried over from there.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_run: Option<String>,
+    },
     RunEnd {
         at: UtcTime,
         counts: BTreeMap<Outcome, usize>,
@@ -135,6 +155,8 @@ pub enum JournalError {
     Locked { path: PathBuf, holder: String },
     #[error("{} is a symbolic link: give the run folder's real path", path.display())]
     Symlink { path: PathBuf },
+    #[error("{}: a {entry} entry of version {found}, newer than this wsusfix reads ({known}): use a newer wsusfix", path.display())]
+    NewerEntry { path: PathBuf, entry: &'static str, found: u32, known: u32 },
 }
 
 fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
@@ -332,6 +354,13 @@ impl RunDir {
         }) else {
             return Err(JournalError::NoRunStart { path: journal_path });
         };
+        if let Some(found) = entries.iter().find_map(|e| match e {
+            Entry::ManualAck { version, .. } if *version > super::ack::MANUAL_ACK_VERSION => Some(*version),
+            _ => None,
+        }) {
+            let known = super::ack::MANUAL_ACK_VERSION;
+            return Err(JournalError::NewerEntry { path: journal_path, entry: "manual-ack", found, known });
+        }
         let plan_path = path.join(PLAN_FILE);
         let text = std::fs::read_to_string(&plan_path).map_err(io_at(&plan_path))?;
         let found = sha256_hex(&text);
@@ -343,7 +372,7 @@ impl RunDir {
         Ok(Resumed { dir: RunDir { path: path.to_path_buf(), run_id }, plan, entries, journal, set_aside })
     }
 
-    /// Writes `outcome.json` and `failed-hosts`.
+    /// Writes `outcome.json`, `failed-hosts` and `failures`.
     pub fn finish(&self, result: &ApplyResult) -> Result<(), JournalError> {
         let outcome = self.path.join(OUTCOME_FILE);
         let json = serde_json::to_string_pretty(&result.to_run_outcome())
@@ -351,14 +380,31 @@ impl RunDir {
             .map_err(io_at(&outcome))?;
         crate::files::write_atomic(&outcome, (json + "\n").as_bytes()).map_err(io_at(&outcome))?;
         let failed = self.path.join(FAILED_HOSTS_FILE);
-        let names: String = result
-            .hosts
-            .iter()
-            .filter(|h| h.outcome.is_failure() || h.outcome == Outcome::NotRun)
-            .map(|h| format!("{}\n", h.host))
-            .collect();
-        crate::files::write_atomic(&failed, names.as_bytes()).map_err(io_at(&failed))
+        let names: String = result.hosts.iter().filter(|h| retry(h.outcome)).map(|h| format!("{}\n", h.host)).collect();
+        crate::files::write_atomic(&failed, names.as_bytes()).map_err(io_at(&failed))?;
+        let failures = self.path.join(FAILURES_FILE);
+        let names: String =
+            result.hosts.iter().filter(|h| h.outcome.is_failure()).map(|h| format!("{}\n", h.host)).collect();
+        crate::files::write_atomic(&failures, names.as_bytes()).map_err(io_at(&failures))
     }
+}
+
+/// Whether a host goes in the retry file `failed-hosts`: as Ansible's `.retry` file lists the
+/// hosts that failed and those it could not reach, it lists hosts that failed or were refused,
+/// hosts the run never got to (a stop), and hosts that could not be reached or assessed when
+/// the plan was made (`needs-attention`: rescan them, `wsusfix scan --limit @RUN/failed-hosts`).
+/// Not listed: hosts fixed, not needing it, skipped, backed out, or at a manual step.
+pub fn retry(outcome: Outcome) -> bool {
+    outcome.is_failure() || matches!(outcome, Outcome::NotRun | Outcome::NeedsAttention)
+}
+
+/// Why the run last stopped early, as its last `run-end` says (`None`: it ended whole, or
+/// never ended).
+pub fn last_stop(entries: &[Entry]) -> Option<String> {
+    entries.iter().rev().find_map(|e| match e {
+        Entry::RunEnd { stopped, .. } => Some(stopped.clone()),
+        _ => None,
+    })?
 }
 
 /// The results already recorded in a journal, by host (the last one wins).

@@ -19,6 +19,8 @@
 //! symptoms) that fail are warnings on the remediated host: the DLL proves the fix, and the
 //! operator reads the warnings.
 
+pub mod ack;
+pub mod advice;
 pub mod host;
 pub mod journal;
 pub mod judge;
@@ -63,6 +65,10 @@ pub struct ApplyRequest {
     /// restart required" (3010/1641) and the DLL read back proved the fix. Without it a pending
     /// restart is only recorded.
     pub reboot: bool,
+    /// `--reboot-only`: run nothing but the planned reboot steps, on hosts the re-probe finds
+    /// fixed (the DLL) with a restart still pending (the registry); skip every other host with
+    /// its reason.
+    pub reboot_only: bool,
     /// First pause before retrying an installer that answered 1618; doubles each try.
     pub retry_delay: Duration,
     /// Overrides every task poll interval of the plan (tests, impatient rehearsals).
@@ -95,6 +101,7 @@ impl ApplyRequest {
             replan: false,
             backout: false,
             reboot: false,
+            reboot_only: false,
             retry_delay: DEFAULT_RETRY_DELAY,
             poll_interval: None,
             rehearsal: false,
@@ -132,6 +139,8 @@ pub enum ApplyError {
     Batches(#[from] crate::plan::BatchError),
     #[error("--backout needs --limit naming the hosts to back out")]
     BackoutWithoutLimit,
+    #[error(transparent)]
+    Ack(#[from] ack::AckError),
     #[error(
         "{names} are one server (all reached at {endpoint}): it would be changed twice at once; keep one \
          name, or pass --allow-aliases"

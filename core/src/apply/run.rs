@@ -18,7 +18,7 @@ use super::{ApplyError, ApplyEvent, ApplyRequest, ApplyTools};
 use crate::audit::AuditLog;
 use crate::fleet::{self, PoolEvent};
 use crate::inventory::Host;
-use crate::outcome::{HostOutcome, Outcome, RunOutcome};
+use crate::outcome::{HostOutcome, ManualAck, Outcome, RunOutcome};
 use crate::plan::{HostPlan, Route};
 use crate::time::UtcTime;
 
@@ -64,7 +64,7 @@ impl ApplyResult {
         match &self.stopped {
             Some(Stop::Interrupted) => 130,
             Some(Stop::MaxFailPercent { .. }) => 5,
-            _ if self.hosts.iter().any(|h| h.outcome.is_failure() || h.outcome == Outcome::ManualAction) => 4,
+            _ if self.hosts.iter().any(|h| h.outcome.is_failure() || h.awaits_manual_step()) => 4,
             Some(Stop::Journal(_)) => 4,
             None => 0,
         }
@@ -95,8 +95,11 @@ impl ApplyResult {
 /// The reason of a plan host that `--limit` left out of the run.
 pub const NOT_SELECTED: &str = "not selected by --limit";
 
+/// The reason of a plan host `--reboot-only` leaves alone because the plan has no restart for it.
+pub const NO_REBOOT_STEP: &str = "--reboot-only: the plan has no reboot step for this host";
+
 /// How a plan host starts the run: already decided, or to be worked on.
-fn initial(request: &ApplyRequest, plan: &HostPlan) -> Option<HostOutcome> {
+fn initial(request: &ApplyRequest, plan: &HostPlan, acks: &BTreeMap<String, ManualAck>) -> Option<HostOutcome> {
     if request.selected.as_ref().is_some_and(|s| !s.contains(&plan.host)) {
         return Some(HostOutcome::new(&plan.host, Outcome::Skipped, NOT_SELECTED));
     }
@@ -105,6 +108,13 @@ fn initial(request: &ApplyRequest, plan: &HostPlan) -> Option<HostOutcome> {
             .backout
             .is_empty()
             .then(|| HostOutcome::new(&plan.host, Outcome::Skipped, "no back-out steps in the plan"));
+    }
+    if request.reboot_only {
+        return plan.reboot.is_empty().then(|| HostOutcome::new(&plan.host, Outcome::Skipped, NO_REBOOT_STEP));
+    }
+    let manual = plan.steps.iter().any(|s| matches!(s.action, crate::plan::Action::Manual { .. }));
+    if let Some(ack) = acks.get(&plan.host).filter(|_| manual) {
+        return Some(super::ack::acknowledged(&plan.host, ack));
     }
     match plan.route {
         Route::NothingToDo => Some(HostOutcome::new(&plan.host, Outcome::NotNeeded, &plan.reason)),
@@ -125,6 +135,8 @@ pub struct RunContext<'a> {
     pub previous: BTreeMap<String, HostOutcome>,
     /// Hosts the resumed run started and did not finish.
     pub interrupted: std::collections::BTreeSet<String>,
+    /// Manual steps recorded as done, by host.
+    pub acks: BTreeMap<String, ManualAck>,
 }
 
 /// Applies the plan. The caller has written `run-start` (or `resume`); this writes the rest.
@@ -137,7 +149,7 @@ pub fn apply(
     let clock = Instant::now();
     let plan = &request.plan;
     let inventory: BTreeMap<&str, &Host> = request.hosts.iter().map(|h| (h.name.as_str(), h)).collect();
-    let fresh: Vec<Option<HostOutcome>> = plan.hosts.iter().map(|h| initial(request, h)).collect();
+    let fresh: Vec<Option<HostOutcome>> = plan.hosts.iter().map(|h| initial(request, h, &ctx.acks)).collect();
     let runnable: Vec<usize> = (0..plan.hosts.len()).filter(|&i| fresh[i].is_none()).collect();
     let mut results: Vec<Option<HostOutcome>> =
         plan.hosts.iter().zip(fresh).map(|(h, r)| ctx.previous.get(&h.host).cloned().or(r)).collect();
@@ -185,7 +197,12 @@ pub fn apply(
                 results[i] = Some(report);
             }
         }
-        let done: Vec<&HostOutcome> = runnable[..offset].iter().filter_map(|&i| results[i].as_ref()).collect();
+        // Hosts this invocation leaves out (`--limit '!@RUN/failed-hosts'` on a resume) keep
+        // their record but no longer count against the threshold: leaving them out is the
+        // operator's decision.
+        let counted = |i: &&usize| request.selected.as_ref().is_none_or(|s| s.contains(&plan.hosts[**i].host));
+        let done: Vec<&HostOutcome> =
+            runnable[..offset].iter().filter(counted).filter_map(|&i| results[i].as_ref()).collect();
         let failed = done.iter().filter(|h| h.outcome.is_failure()).count();
         if offset < runnable.len() && request.policy.exceeded(failed, done.len()) {
             stopped = Some(Stop::MaxFailPercent { failed, done: done.len(), max: request.policy.max_fail_percent });
@@ -234,7 +251,8 @@ fn finish<'a>(
         .zip(results)
         .map(|(name, result)| match result {
             Some(r) => {
-                let final_without_host = matches!(r.outcome, Outcome::NotNeeded | Outcome::NeedsAttention);
+                let final_without_host =
+                    matches!(r.outcome, Outcome::NotNeeded | Outcome::NeedsAttention) || r.manual_ack.is_some();
                 if final_without_host && !ctx.previous.contains_key(name) {
                     ctx.journal.append(&Entry::HostResult { at: UtcTime::now(), result: r.clone() });
                 }
@@ -340,7 +358,7 @@ pub struct DryRunHost {
 /// What a run would do, without connecting to anything.
 pub fn dry_run(request: &ApplyRequest) -> Result<Vec<DryRunHost>, ApplyError> {
     let plan = &request.plan;
-    let decided: Vec<Option<HostOutcome>> = plan.hosts.iter().map(|h| initial(request, h)).collect();
+    let decided: Vec<Option<HostOutcome>> = plan.hosts.iter().map(|h| initial(request, h, &BTreeMap::new())).collect();
     let runnable: Vec<usize> = (0..plan.hosts.len()).filter(|&i| decided[i].is_none()).collect();
     let inventory: BTreeMap<&str, &Host> = request.hosts.iter().map(|h| (h.name.as_str(), h)).collect();
     check_request(request, runnable.iter().map(|&i| &plan.hosts[i]), &inventory)?;
@@ -358,9 +376,16 @@ pub fn dry_run(request: &ApplyRequest) -> Result<Vec<DryRunHost>, ApplyError> {
         .iter()
         .enumerate()
         .map(|(i, h)| {
-            let steps = if request.backout { &h.backout } else { &h.steps };
-            let fallback = if request.backout { &Vec::new() } else { &h.elevation_fallback };
-            let reboot = if request.reboot && !request.backout { &h.reboot } else { &Vec::new() };
+            let none = Vec::new();
+            let steps = if request.backout {
+                &h.backout
+            } else if request.reboot_only {
+                &none
+            } else {
+                &h.steps
+            };
+            let fallback = if request.backout || request.reboot_only { &none } else { &h.elevation_fallback };
+            let reboot = if (request.reboot || request.reboot_only) && !request.backout { &h.reboot } else { &none };
             let describe = |s: &crate::plan::Step, prefix: &str| {
                 let cleanup = if s.cleanup { " (cleanup, always runs)" } else { "" };
                 (format!("{prefix}{}{cleanup}", s.id), s.action.to_string())

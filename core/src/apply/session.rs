@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
+use super::ack::{self, Acknowledgement};
 use super::journal::{self, Entry, Journal, JournalError, RunDir, RunOptions};
 use super::lock::{lock, RunLock};
 use super::{ApplyError, ApplyEvent, ApplyRequest, ApplyResult, ApplyTools, RunContext};
 use crate::audit::{AuditLog, AUDIT_FILE};
-use crate::outcome::HostOutcome;
+use crate::outcome::{HostOutcome, ManualAck, Outcome};
 use crate::plan::Plan;
 use crate::time::UtcTime;
 
@@ -27,6 +28,11 @@ pub struct Session {
     previous: BTreeMap<String, HostOutcome>,
     /// Hosts the resumed run started and did not finish (their cleanup is owed).
     interrupted: BTreeSet<String>,
+    /// Manual steps a person recorded as done, by host: in this run's journal, or carried over
+    /// from earlier runs of the same plan.
+    acks: BTreeMap<String, ManualAck>,
+    /// Why the resumed run last stopped early, if it did.
+    last_stop: Option<String>,
 }
 
 impl RunOptions {
@@ -41,6 +47,7 @@ impl RunOptions {
             replan: request.replan,
             backout: request.backout,
             reboot: request.reboot,
+            reboot_only: request.reboot_only,
             operator: Some(operator()),
         }
     }
@@ -76,7 +83,9 @@ impl Session {
         std::fs::create_dir_all(path).map_err(|source| JournalError::Io { path: path.to_path_buf(), source })?;
         let lock = lock(path)?;
         let (dir, journal) = RunDir::start(path, plan_text, plan_label, options, hosts, UtcTime::now())?;
-        Session::open(dir, journal, BTreeMap::new(), lock)
+        let mut session = Session::open(dir, journal, BTreeMap::new(), lock)?;
+        session.carry_over_acks(&journal::sha256_hex(plan_text));
+        Ok(session)
     }
 
     /// Continues the run in `path`: its journal, and its plan copy (checked against the hash
@@ -100,9 +109,61 @@ impl Session {
             finished_hosts: previous.len(),
             torn_tail: resumed.set_aside.as_ref().map(|p| p.display().to_string()),
         });
+        let plan_sha256 = resumed.entries.iter().find_map(|e| match e {
+            Entry::RunStart { plan_sha256, .. } => Some(plan_sha256.clone()),
+            _ => None,
+        });
+        let own_acks = ack::acks_in(&resumed.entries);
+        let last_stop = journal::last_stop(&resumed.entries);
         let mut session = Session::open(resumed.dir, resumed.journal, previous, lock)?;
         session.interrupted = interrupted;
+        session.last_stop = last_stop;
+        for (host, ack) in own_acks {
+            session.take_ack(host, ack);
+        }
+        if let Some(sha) = plan_sha256 {
+            session.carry_over_acks(&sha);
+        }
         Ok((session, resumed.plan))
+    }
+
+    /// Takes up the acknowledgements earlier runs of the same plan recorded (for hosts this
+    /// run has none for), and journals each, so this run folder holds its whole story.
+    fn carry_over_acks(&mut self, plan_sha256: &str) {
+        for (host, ack) in ack::acks_of_earlier_runs(&self.dir.path, plan_sha256) {
+            if !self.acks.contains_key(&host) {
+                self.journal.append(&Acknowledgement { host: host.clone(), ack: ack.clone() }.entry());
+                self.take_ack(host, ack);
+            }
+        }
+    }
+
+    /// Records that a person did a host's manual step (`apply --ack-manual`): journaled now,
+    /// and the host's result (a finished run's too) says so.
+    pub fn acknowledge(&mut self, acknowledgement: Acknowledgement) -> Result<(), ApplyError> {
+        self.journal.append(&acknowledgement.entry());
+        if let Some(e) = self.journal.error() {
+            return Err(ApplyError::JournalWrite(e));
+        }
+        self.take_ack(acknowledgement.host, acknowledgement.ack);
+        Ok(())
+    }
+
+    fn take_ack(&mut self, host: String, ack: ManualAck) {
+        if let Some(previous) = self.previous.get_mut(&host).filter(|p| p.outcome == Outcome::ManualAction) {
+            *previous = ack::acknowledged(&host, &ack);
+        }
+        self.acks.insert(host, ack);
+    }
+
+    /// Why the run being resumed last stopped early (`stopped by max-fail-percent: ...`).
+    pub fn last_stop(&self) -> Option<&str> {
+        self.last_stop.as_deref()
+    }
+
+    /// The manual steps recorded as done, by host (carried-over ones name their run).
+    pub fn acks(&self) -> &BTreeMap<String, ManualAck> {
+        &self.acks
     }
 
     fn open(
@@ -115,7 +176,16 @@ impl Session {
             return Err(ApplyError::JournalWrite(e));
         }
         let audit = AuditLog::open(&dir.path.join(AUDIT_FILE))?;
-        Ok(Session { dir, journal, audit, _lock: lock, previous, interrupted: BTreeSet::new() })
+        Ok(Session {
+            dir,
+            journal,
+            audit,
+            _lock: lock,
+            previous,
+            interrupted: BTreeSet::new(),
+            acks: BTreeMap::new(),
+            last_stop: None,
+        })
     }
 
     pub fn journal_path(&self) -> &Path {
@@ -141,6 +211,7 @@ impl Session {
             run_id: self.dir.run_id.clone(),
             previous: self.previous.clone(),
             interrupted: self.interrupted.clone(),
+            acks: self.acks.clone(),
         };
         super::apply(request, &ctx, on_event)
     }

@@ -210,3 +210,26 @@ fn no_setup_key_and_nothing_else_is_not_affected() {
     });
     assert_eq!(verdict(&f), Verdict::NotAffected);
 }
+
+#[test]
+fn a_pending_restart_is_a_warning_never_a_verdict() {
+    use crate::facts::{RebootPending, RebootSource};
+    let pending = RebootPending { sources: vec![RebootSource::PendingFileRenameOperations] };
+    let mut fixed = facts(installed(1, "3.1.6001.65"), Some("3.1.6001.66"));
+    fixed.reboot_pending = Some(pending.clone());
+    let a = assess(&fixed, &Advisory::embedded());
+    assert_eq!(a.verdict, Verdict::Remediated);
+    assert!(
+        a.warnings.iter().any(|w| w.contains("a restart is pending (PendingFileRenameOperations)")),
+        "{:?}",
+        a.warnings
+    );
+    let mut unfixed = facts(installed(1, "3.1.6001.65"), Some("3.1.6001.65"));
+    unfixed.reboot_pending = Some(pending.clone());
+    let a = assess(&unfixed, &Advisory::embedded());
+    assert_eq!(a.verdict, Verdict::Affected, "a pending restart does not make a host fixed");
+    assert!(a.warnings.iter().any(|w| w.contains("restart the host before installing")), "{:?}", a.warnings);
+    let mut none = facts(WsusInstall::NotInstalled, None);
+    none.reboot_pending = Some(pending);
+    assert!(assess(&none, &Advisory::embedded()).warnings.is_empty());
+}

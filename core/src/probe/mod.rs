@@ -10,6 +10,7 @@
 pub mod decode;
 pub mod parse;
 mod reader;
+pub mod reboot;
 
 use serde::Serialize;
 
@@ -20,11 +21,12 @@ use crate::safe::{self, UnsafeText};
 use crate::templates::{TemplateError, Templates};
 
 /// The probe output format's version, printed first so a reader can refuse a stranger.
-/// Version 2 prints each section's exit code, the console's code page and the shell.
-pub const PROBE_VERSION: u32 = 2;
+/// Version 2 prints each section's exit code, the console's code page and the shell; version 3
+/// reads where Windows records a pending restart ([`reboot`]).
+pub const PROBE_VERSION: u32 = 3;
 /// The versions [`ProbeReader`] reads: every one a probe ever printed (saved output stays
 /// readable).
-pub const READS_VERSIONS: [u32; 2] = [1, 2];
+pub const READS_VERSIONS: [u32; 3] = [1, 2, 3];
 
 /// Why a probe could not be rendered for a host.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +50,10 @@ struct ProbeContext<'a> {
     server_signatures: Vec<&'a str>,
     client_signature: &'a str,
     client_log: &'a str,
+    session_manager_key: &'a str,
+    pending_renames_value: &'a str,
+    servicing_key: &'a str,
+    windows_update_key: &'a str,
 }
 
 /// Renders the probe command line for a host whose WSUS lives in `wsus_dir` (the inventory's
@@ -67,6 +73,10 @@ pub fn render(templates: &Templates, advisory: &Advisory, wsus_dir: &str) -> Res
         server_signatures: advisory.signatures.server.texts().collect(),
         client_signature: &advisory.signatures.client.text,
         client_log: &advisory.signatures.client.log,
+        session_manager_key: reboot::SESSION_MANAGER_KEY,
+        pending_renames_value: reboot::PENDING_RENAMES_VALUE,
+        servicing_key: reboot::SERVICING_KEY,
+        windows_update_key: reboot::WINDOWS_UPDATE_KEY,
     };
     Ok(templates.render_command_line("probe.cmd.tera", &context)?)
 }
@@ -99,7 +109,10 @@ mod tests {
         let line = render(&Templates::embedded().unwrap(), &advisory, "C:\\Program Files\\Update Services").unwrap();
         assert!(!line.contains('\n'));
         for needle in [
-            ":probe:2 & echo ::wsusfix.",
+            ":probe:3 & echo ::wsusfix.",
+            "reg query \"HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\" /v PendingFileRenameOperations 2>&1",
+            "reg.exe query \"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending\")",
+            "reg query \"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired\" /reg:64",
             ":shell:%COMSPEC%",
             "chcp 2>&1",
             "ver 2>&1 & call echo ::wsusfix.",

@@ -3,6 +3,8 @@
 use crate::advisory::Advisory;
 use crate::facts::{Elevation, Facts, LogEvidence, ProbeProblem, RegistryView, WsusInstall};
 
+use super::reboot;
+
 use super::decode::{chcp_page, decode};
 use super::parse::{self, LogTally, RegLookup, Section, SectionStatus};
 use super::{PROBE_VERSION, READS_VERSIONS};
@@ -50,6 +52,8 @@ pub struct ProbeReader<'a> {
     /// The marker prefix this probe uses: `::wsusfix:`, or with its nonce `::wsusfix.NONCE:`
     /// (learnt from the first line), after which no other prefix is a marker.
     marker: Option<String>,
+    /// The probe version the output names (set when it is accepted).
+    version: String,
 }
 
 impl<'a> ProbeReader<'a> {
@@ -67,6 +71,7 @@ impl<'a> ProbeReader<'a> {
             shell: None,
             computer_name: None,
             marker: None,
+            version: String::new(),
         }
     }
 
@@ -195,6 +200,7 @@ impl<'a> ProbeReader<'a> {
             };
             return Err(ProbeError::Truncated { where_ });
         }
+        self.version = version;
         Ok(self.assemble())
     }
 
@@ -242,9 +248,26 @@ impl<'a> ProbeReader<'a> {
                 },
                 "server-log" => server.merge(section),
                 "client-log" => client.merge(section),
+                name if reboot::is_reboot_section(name) => {}
                 other => note(other, parse::ParseError::UnknownSection),
             }
         }
+        let session_wow64 = self.sections.iter().any(|s| s.name == "arch" && parse::arch::is_wow64(s));
+        let mut pending = Vec::new();
+        for (name, source) in reboot::SECTIONS {
+            let Some(section) = reboot::section_of(&self.sections, source) else { continue };
+            let lookup = match source {
+                // SYSTEM is not redirected; SOFTWARE is, so those keys are read in the native view.
+                crate::facts::RebootSource::PendingFileRenameOperations => parse::reg::parse(section),
+                _ => native_view(section, session_wow64),
+            };
+            match reboot::says_pending(source, lookup) {
+                Ok(true) => pending.push(source),
+                Ok(false) => {}
+                Err(e) => note(name, e),
+            }
+        }
+        facts.reboot_pending = reboot::pending(pending);
         facts.server_log = finish_tally(server, "server-log", &mut note);
         facts.client_log = finish_tally(client, "client-log", &mut note);
         facts.wsus = match wsus_install(reg_native, reg_wow64) {
@@ -264,7 +287,21 @@ impl<'a> ProbeReader<'a> {
             (_, None) => Elevation::Unknown,
         };
         let version_2 = self.sections.iter().any(|s| s.status.code().is_some());
-        let expected: &[&str] = if version_2 {
+        let version_3 = self.version.parse::<u32>().is_ok_and(|v| v >= 3);
+        let expected: &[&str] = if version_3 {
+            &[
+                "chcp",
+                "ver",
+                "arch",
+                "whoami",
+                "reg-native",
+                "reg-wow64",
+                "dll",
+                "reboot-renames",
+                "reboot-servicing",
+                "reboot-wu",
+            ]
+        } else if version_2 {
             &["chcp", "ver", "arch", "whoami", "reg-native", "reg-wow64", "dll"]
         } else {
             &["ver", "arch", "whoami", "reg-native", "reg-wow64", "dll"]

@@ -160,6 +160,7 @@ fn changes(before: &RunOptions, now: &RunOptions) -> Vec<String> {
     diff("limit", limit(&before.limit), limit(&now.limit));
     diff("replan", before.replan.to_string(), now.replan.to_string());
     diff("reboot", before.reboot.to_string(), now.reboot.to_string());
+    diff("reboot-only", before.reboot_only.to_string(), now.reboot_only.to_string());
     out
 }
 
@@ -190,14 +191,14 @@ fn next_steps(history: &RunHistory, run: &RunOutcome, esc: Escape) -> Vec<NextSt
     if !reboot.is_empty() {
         add(
             format!("{} wait for a restart to finish the update", reboot.join(", ")),
-            format!("wsusfix apply PLAN -i INVENTORY --reboot --limit {}", reboot.join(",")),
+            format!("wsusfix apply PLAN -i INVENTORY --reboot-only --limit {}", reboot.join(",")),
         );
     }
-    let manual = hosts_with(&|h| h.outcome == Outcome::ManualAction);
-    if !manual.is_empty() {
+    let manual = hosts_with(&|h| h.awaits_manual_step());
+    for host in &manual {
         add(
-            format!("{} wait for a manual step (the reason says which); do it, then check", manual.join(", ")),
-            format!("wsusfix scan -i INVENTORY --limit {}", manual.join(",")),
+            format!("{host} waits for a manual step (the reason says which); do it, then record it"),
+            format!("wsusfix apply --resume {dir} -i INVENTORY --ack-manual {host} --note 'WHAT WAS DONE' --yes"),
         );
     }
     let unproven = hosts_with(&|h| h.unproven_fix());

@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod fs;
+pub mod reboot;
 pub mod registry;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::locale::Language;
 pub use clock::Timestamp;
 pub use fs::{Content, FileEntry, FileSystem};
+pub use reboot::PendingReboot;
 pub use registry::{RegData, Registry};
 
 /// Windows release family; decides output formats and which options exist.
@@ -246,6 +248,9 @@ pub struct ScheduledShutdown {
     /// `shutdown /a` aborted it before it was due.
     #[serde(default)]
     pub aborted: bool,
+    /// It fell due and the host restarted (what a restart clears is cleared).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub happened: bool,
 }
 
 impl ScheduledShutdown {

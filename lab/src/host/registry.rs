@@ -147,6 +147,22 @@ impl Registry {
         }
     }
 
+    /// Creates a key with no values (as `reg add KEY` does); an existing one is left as it is.
+    pub fn create_key(&mut self, path: &str) {
+        let canonical = canonical_key(path);
+        self.keys
+            .entry(canonical.to_ascii_lowercase())
+            .or_insert_with(|| RegKey { path: canonical, values: Vec::new() });
+    }
+
+    /// Deletes one value of a key; true when it was there.
+    pub fn delete_value(&mut self, path: &str, name: &str) -> bool {
+        let Some(key) = self.keys.get_mut(&lookup_key(path)) else { return false };
+        let before = key.values.len();
+        key.values.retain(|v| !v.name.eq_ignore_ascii_case(name));
+        before != key.values.len()
+    }
+
     /// Deletes a key and its subkeys; true when something was deleted.
     pub fn delete_tree(&mut self, path: &str) -> bool {
         let wanted = lookup_key(path);

@@ -117,6 +117,8 @@ fn package_outcome(ctx: &mut Ctx, name: &str) -> i32 {
             Content::Text(format!("MZ simulated Microsoft.UpdateServices.WebServices.Client {}", wsus::FIXED_DLL));
     }
     if ctx.host.installer.reboot_required {
+        // The DLL was in use: Windows Installer leaves its replacement for the next boot.
+        ctx.host.add_file_rename(&format!("\\??\\{dll}.new"), &format!("!\\??\\{dll}"));
         SUCCESS_REBOOT_REQUIRED
     } else {
         0

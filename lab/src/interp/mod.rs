@@ -119,6 +119,7 @@ pub(crate) fn stdin_switches(args: &[String]) -> Option<bool> {
 /// One command line's worth of host time: due tasks finish, the clock moves.
 pub(crate) fn tick(host: &mut HostState) {
     schtasks::finish_due_tasks(host);
+    host.settle_restart();
     host.clock += 1;
     host.lines_run += 1;
 }

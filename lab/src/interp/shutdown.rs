@@ -106,6 +106,7 @@ pub(super) fn run(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
         comment: request.comment.unwrap_or_default(),
         by,
         aborted: false,
+        happened: false,
     };
     ctx.host.shutdowns.push(scheduled);
     Status::ok()

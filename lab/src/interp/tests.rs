@@ -701,3 +701,49 @@ fn a_folder_made_by_mkdir_is_a_lock_two_runs_cannot_both_take() {
     assert_eq!(run(&mut h, r"rd /s /q C:\stage").exit_code, 0);
     assert_eq!(run(&mut h, r"rmdir C:\stage").exit_code, 2);
 }
+
+#[test]
+fn a_pending_restart_is_in_the_registry_from_a_profile_or_a_3010_and_a_restart_clears_it() {
+    let pfro = r#"reg query "HKLM\SYSTEM\CurrentControlSet\Control\Session Manager" /v PendingFileRenameOperations"#;
+    let cbs = r#"reg query "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending""#;
+    let wu = r#"reg query "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired""#;
+    let yaml = "extends: w2008-sp1-patched\npending_reboot: [file-renames, servicing, windows-update]\n";
+    let mut w2008 = Profile::from_yaml("pending", "pending.yaml", yaml).unwrap().instantiate("w").unwrap();
+    let o = run(&mut w2008, pfro);
+    assert_eq!(o.exit_code, 0, "{}", err(&o));
+    assert_eq!(
+        out(&o),
+        "\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\r\n    PendingFileRenameOperations    REG_MULTI_SZ    \\??\\C:\\Windows\\Temp\\wsusfix-lab.tmp\\0\r\n\r\n"
+    );
+    assert_eq!(run(&mut w2008, cbs).exit_code, 0);
+    assert_eq!(run(&mut w2008, wu).exit_code, 0);
+
+    let yaml = "extends: w2003-sp1-unpatched\npending_reboot: [file-renames, servicing]\n";
+    let mut w2003 = Profile::from_yaml("pending", "pending.yaml", yaml).unwrap().instantiate("w").unwrap();
+    let o = run(&mut w2003, pfro);
+    assert!(out(&o).starts_with("\r\n! REG.EXE VERSION 3.0\r\n"), "{}", out(&o));
+    assert!(out(&o).contains("PendingFileRenameOperations    REG_MULTI_SZ    \\??\\C:\\WINDOWS\\Temp"), "{}", out(&o));
+    let o = run(&mut w2003, cbs);
+    assert_eq!(o.exit_code, 1, "Server 2003 has no servicing stack");
+    assert!(err(&o).contains("unable to find"), "{}", err(&o));
+
+    let mut installed = host("w2003-sp1-unpatched");
+    assert_eq!(run(&mut installed, pfro).exit_code, 1, "nothing pending");
+    installed.installer.reboot_required = true;
+    run(&mut installed, r"echo MZ> C:\WSUS3.0SP1-KB954960-x86.exe");
+    assert_eq!(run(&mut installed, r"C:\WSUS3.0SP1-KB954960-x86.exe /quiet /norestart").exit_code, 3010);
+    let o = run(&mut installed, pfro);
+    assert!(out(&o).contains(r"Microsoft.UpdateServices.WebServices.Client.dll.new\0!\??\C:"), "{}", out(&o));
+    assert!(installed.reboot_pending());
+
+    for h in [&mut w2008, &mut installed] {
+        // As SYSTEM, as the plan's reboot task runs it (a filtered session may not).
+        assert_eq!(run_line(h, "shutdown /r /t 60", Principal::System).exit_code, 0);
+        run(h, "ver");
+        assert!(h.reboot_pending(), "not before the restart is due");
+        h.clock += 120;
+        run(h, "ver");
+        assert!(!h.reboot_pending(), "the restart happened");
+        assert_eq!(run(h, pfro).exit_code, 1);
+    }
+}

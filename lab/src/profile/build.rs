@@ -71,6 +71,9 @@ impl Profile {
             let entry = file_entry(&host, spec).map_err(|m| invalid(format!("file {}: {m}", spec.path)))?;
             host.fs.put(entry);
         }
+        for &record in &d.pending_reboot {
+            host.set_pending_reboot(record);
+        }
         for svc in &d.services {
             host.services.retain(|s| !s.name.eq_ignore_ascii_case(&svc.name));
             host.services.push(svc.clone());

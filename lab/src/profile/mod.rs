@@ -156,6 +156,10 @@ struct ProfileDoc {
     ssh_server: Option<SshServer>,
     /// Free bytes on C: (default 10 GiB).
     free_bytes: Option<u64>,
+    /// Records of a restart Windows waits for: `file-renames`, `servicing` (not on 2003),
+    /// `windows-update`.
+    #[serde(default)]
+    pending_reboot: Vec<crate::host::PendingReboot>,
 }
 
 /// Why a profile could not be loaded or used.
