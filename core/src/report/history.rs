@@ -247,5 +247,11 @@ mod tests {
             describe(&after, Catalogue::english()),
             "batches 1,100%, stop when more than 50% fail, 32 forks, --limit !@runs/x/failed-hosts"
         );
+        let chinese = Catalogue::embedded(crate::report::Lang::ZhCn);
+        assert_eq!(
+            describe(&after, chinese),
+            "批次 1,100%、失败比例超过 50% 时停止、并发 32、--limit !@runs/x/failed-hosts"
+        );
+        assert_eq!(changes(&after, &before, chinese)[1], "limit !@runs/x/failed-hosts → （无）");
     }
 }

@@ -147,6 +147,35 @@ mod tests {
     }
 
     #[test]
+    fn expectations_in_english_read_as_show_prints_them_and_exist_in_every_language() {
+        let version: crate::version::FileVersion = "3.1.6001.66".parse().unwrap();
+        let every = [
+            Expect::Success,
+            Expect::FreeBytes { at_least: 200 * 1024 * 1024 },
+            Expect::ServicesRunning { services: vec!["WsusService".into(), "W3SVC".into()] },
+            Expect::OutputContains { text: "staged".into() },
+            Expect::Hash { algorithm: "SHA1".into(), value: "ab".into() },
+            Expect::Installer,
+            Expect::TaskCreated,
+            Expect::TaskFinished { poll_secs: 10 },
+            Expect::DllAtLeast { version },
+            Expect::WsusVersionAtLeast { version },
+            Expect::NoNewSymptoms,
+            Expect::Anything,
+        ];
+        let chinese = Catalogue::embedded(super::super::Lang::ZhCn);
+        for expect in &every {
+            assert_eq!(expect_words(expect, Catalogue::english()), expect.to_string());
+            let words = expect_words(expect, chinese);
+            assert!(
+                !words.starts_with('[') && words.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{words}"
+            );
+        }
+        assert_eq!(expect_words(&every[2], chinese), "WsusService 和 W3SVC 正在运行");
+    }
+
+    #[test]
     fn typical_is_a_fifth_of_the_timeout_within_bounds() {
         let step = |timeout_secs, action| Step {
             id: "s".into(),
