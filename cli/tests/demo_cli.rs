@@ -23,6 +23,7 @@ fn the_demo_runs_the_whole_job_and_every_host_ends_as_its_profile_implies() {
         "plan.yaml",
         "change-request.md",
         "change-request.html",
+        "change-request.zh-CN.md",
         "run/journal.jsonl",
         "run/outcome.json",
         "run/failed-hosts",
@@ -38,6 +39,8 @@ fn the_demo_runs_the_whole_job_and_every_host_ends_as_its_profile_implies() {
     // plan's digest, who ran it, the run's history and what to do next.
     let cr = std::fs::read_to_string(out.join("change-request.md")).unwrap();
     assert!(cr.starts_with("# Change request CHG0031337: "), "{cr}");
+    let zh = std::fs::read_to_string(out.join("change-request.zh-CN.md")).unwrap();
+    assert!(zh.starts_with("# 变更请求 CHG0031337：") && zh.contains("## 1. 摘要"), "{zh}");
     let result = std::fs::read_to_string(out.join("result.md")).unwrap();
     let digest = cr.split("**Plan digest `").nth(1).and_then(|r| r.split('`').next()).unwrap_or_default();
     assert!(

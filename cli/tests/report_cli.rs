@@ -97,6 +97,55 @@ fn report_change_request_in_markdown_and_html() {
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<h2>6. Back-out</h2>"), "{html}");
 }
 
+/// `--lang zh-CN` writes the same document in Simplified Chinese (the golden file of
+/// `report_golden.rs`); an unknown language is a usage error naming the known ones.
+#[test]
+fn report_change_request_in_chinese_and_an_unknown_language_refused() {
+    let (code, html, err) =
+        run(wsusfix().args(["report", "change-request"]).arg(plan()).args(["--lang", "zh-CN", "--format", "html"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"zh-CN\">"), "{html}");
+    assert!(html.contains("<title>变更请求：在 3 台 WSUS 服务器上安装 KB954960 修复</title>"), "{html}");
+    for heading in ["<h2>1. 摘要</h2>", "<h2>4. 风险</h2>", "<h2>6. 回退</h2>", "<h2>8. 审批</h2>"] {
+        assert!(html.contains(heading), "{heading} missing");
+    }
+    assert!(!html.contains("<h2>1. Summary</h2>"), "no English heading");
+    let golden = std::fs::read_to_string(data("report/change-request.zh-CN.html.golden")).unwrap();
+    assert!(html == golden, "the CLI writes the golden document");
+
+    let (code, out, err) = run(wsusfix().args(["report", "change-request"]).arg(plan()).args(["--lang", "xx"]));
+    assert_eq!(code, Some(1), "a usage error: {err}");
+    assert!(out.is_empty(), "nothing written: {out}");
+    assert!(err.contains("unknown language `xx`") && err.contains("en, zh-CN"), "{err}");
+}
+
+/// An organisation's own catalogue (`--template-dir DIR` with `docs/messages/zh-CN.yaml`)
+/// changes the words; one that lacks a message is refused, naming the file and the message.
+#[test]
+fn an_organisations_catalogue_is_used_and_an_incomplete_one_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("docs/messages")).unwrap();
+    let ours = dir.path().join("docs/messages/zh-CN.yaml");
+    let text = std::fs::read_to_string(data("../../../templates/docs/messages/zh-CN.yaml")).unwrap();
+    std::fs::write(&ours, text.replace("heading: \"4. 风险\"", "heading: \"4. 风险评估\"")).unwrap();
+    let (code, md, err) = run(wsusfix()
+        .args(["report", "change-request", "--lang", "zh-CN"])
+        .arg(plan())
+        .arg("--template-dir")
+        .arg(dir.path()));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(md.contains("## 4. 风险评估"), "{md}");
+
+    std::fs::write(&ours, text.replace("  twin: ", "  twins: ")).unwrap();
+    let (code, _, err) = run(wsusfix()
+        .args(["report", "change-request", "--lang", "zh-CN"])
+        .arg(plan())
+        .arg("--template-dir")
+        .arg(dir.path()));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("zh-CN.yaml") && err.contains("change_request.evidence.twin is missing"), "{err}");
+}
+
 /// The change metadata travels in the plan (`plan --meta`), where the digest binds it, and the
 /// change request shows it; metadata given to `report` for a plan without any is shown as not
 /// bound; a plan edited after it was made gets no change request at all.

@@ -2,11 +2,16 @@
 //!
 //! The templates under the repository's `templates/` folder are embedded in the binary; an
 //! organisation can replace any of them with its own folder (`--template-dir DIR`), where a
-//! file of the same name wins.
+//! file of the same name wins. The documents' message catalogues
+//! (`docs/messages/LANG.yaml`, see [`crate::report::messages`]) are loaded the same way, and
+//! each is checked to have every message when it loads.
 
 use std::path::Path;
 
 use serde::Serialize;
+
+use crate::report::messages::{self, Catalogue};
+use crate::report::Lang;
 
 macro_rules! embedded {
     ($($name:literal),* $(,)?) => {
@@ -71,9 +76,11 @@ impl TemplateError {
     }
 }
 
-/// A set of templates ready to render.
+/// A set of templates ready to render, with the documents' message catalogues.
 pub struct Templates {
     tera: tera::Tera,
+    /// One per language of [`Lang::ALL`], in that order.
+    catalogues: Vec<Catalogue>,
 }
 
 impl Templates {
@@ -95,6 +102,8 @@ impl Templates {
         tera.register_function("get_env", |_: &std::collections::HashMap<String, tera::Value>| {
             Err(tera::Error::msg("get_env is not available to wsusfix templates: they see only their context"))
         });
+        // Filling a message is pure: it sees the message and its arguments, nothing else.
+        messages::register_filters(&mut tera);
         for (name, text) in EMBEDDED {
             let own = match dir {
                 Some(dir) if dir.join(name).is_file() => {
@@ -114,7 +123,31 @@ impl Templates {
             }
             tera.add_raw_template(name, text).map_err(|e| TemplateError::from_tera(name, &e))?;
         }
-        Ok(Templates { tera })
+        let mut catalogues = Vec::with_capacity(Lang::ALL.len());
+        for lang in Lang::ALL {
+            let name = lang.catalogue_name();
+            let catalogue = match dir {
+                Some(dir) if dir.join(&name).is_file() => {
+                    let path = dir.join(&name);
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| TemplateError { name: path.display().to_string(), message: e.to_string() })?;
+                    let file = path.display().to_string();
+                    Catalogue::load(lang, &text, &file).map_err(|e| TemplateError {
+                        // The error starts with the file, which the template error names.
+                        message: e.to_string().trim_start_matches(&format!("{file}: ")).to_string(),
+                        name: file,
+                    })?
+                }
+                _ => Catalogue::embedded(lang).clone(),
+            };
+            catalogues.push(catalogue);
+        }
+        Ok(Templates { tera, catalogues })
+    }
+
+    /// The message catalogue of `lang`.
+    pub fn catalogue(&self, lang: Lang) -> &Catalogue {
+        self.catalogues.iter().find(|c| c.lang() == lang).unwrap_or_else(|| Catalogue::embedded(lang))
     }
 
     /// Renders one template with a serialisable context.

@@ -12,7 +12,7 @@ use std::path::Path;
 use wsusfix_core::advisory::Advisory;
 use wsusfix_core::change::ChangeMeta;
 use wsusfix_core::probe;
-use wsusfix_core::report::{render, DocFormat, ReportInput, ReportKind};
+use wsusfix_core::report::{render, render_with, DocFormat, Extras, Lang, ReportInput, ReportKind};
 use wsusfix_core::scan::{HostResult, ScanReport};
 use wsusfix_core::templates::Templates;
 
@@ -55,6 +55,118 @@ fn rendered(kind: ReportKind, input: &ReportInput, format: DocFormat) -> String 
     let text = render(kind, input, format, &templates).unwrap();
     assert_eq!(text, render(kind, input, format, &templates).unwrap(), "the same input renders the same document");
     text
+}
+
+/// The document in Simplified Chinese, rendered twice to prove it stable.
+fn rendered_zh(input: &ReportInput, format: DocFormat) -> String {
+    let templates = Templates::embedded().unwrap();
+    let extras = Extras { lang: Lang::ZhCn, ..Extras::default() };
+    let text = render_with(input, format, &templates, extras).unwrap();
+    assert_eq!(text, render_with(input, format, &templates, extras).unwrap(), "the same input, the same document");
+    text
+}
+
+/// English words left in a Chinese document's prose: the text outside code (spans, fences,
+/// `<code>`, `<pre>`), tags, and the data named in `data` (host names, reasons recorded in
+/// English by the plan or the scan), split into words.
+fn english_prose(text: &str, data: &[&str]) -> Vec<String> {
+    let mut prose = String::new();
+    let (mut in_code, mut in_tag, mut in_fence) = (false, false, false);
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence || line.contains("<pre>") || line.starts_with("    ") {
+            continue;
+        }
+        let mut line = line.replace("<code>", "`").replace("</code>", "`");
+        for d in data {
+            line = line.replace(d, " ");
+        }
+        for c in line.chars() {
+            match c {
+                '`' => in_code = !in_code,
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                c if !in_code && !in_tag => prose.push(c),
+                _ => {}
+            }
+        }
+        prose.push('\n');
+    }
+    const WORDS: [&str; 12] = ["the", "and", "of", "to", "is", "are", "with", "for", "servers", "run", "plan", "step"];
+    prose
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| WORDS.contains(&w.to_ascii_lowercase().as_str()))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn change_request_in_chinese_matches_its_golden_files_and_page_one_is_all_chinese() {
+    let input = plan_input();
+    let md = rendered_zh(&input, DocFormat::Markdown);
+    check_golden("change-request.zh-CN.md.golden", &md);
+    assert!(md.starts_with("# 变更请求：在 3 台 WSUS 服务器上安装 KB954960 修复"), "{md}");
+    for heading in
+        ["## 1. 摘要", "## 3. 时间安排", "## 4. 风险", "## 5. 测试证据", "## 6. 回退", "## 8. 审批", "# 附录"]
+    {
+        assert!(md.contains(heading), "{heading} missing");
+    }
+    assert!(md.contains("**批准前待补充**：change_id、type、priority"), "{md}");
+    assert!(md.contains("- 高：1 台 WSUS 3.0 RTM 版本的服务器需先升级到 SP1"), "{md}");
+    assert!(md.contains("安全通报 954960") && md.contains("知识库文章 954960"), "the advisory's own terms");
+    let page_one = &md[..md.find("# 附录").unwrap()];
+    assert_eq!(english_prose(page_one, &[]), Vec::<String>::new(), "English left on page one: {page_one}");
+
+    let html = rendered_zh(&input, DocFormat::Html);
+    check_golden("change-request.zh-CN.html.golden", &html);
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"zh-CN\">"), "{html}");
+    assert!(html.contains("\"Microsoft YaHei\", \"PingFang SC\""), "a CJK font stack");
+    assert!(html.contains("<title>变更请求：在 3 台 WSUS 服务器上安装 KB954960 修复</title>"), "{html}");
+    assert!(html.contains("<h2>1. 摘要</h2>") && html.contains("<section class=\"appendices\">"));
+}
+
+#[test]
+fn change_request_with_change_metadata_in_chinese_matches_its_golden_files() {
+    let ReportInput::Plan(mut plan) = plan_input() else { panic!("a plan") };
+    plan.header.change = Some(ChangeMeta::load(Path::new("../inventory/change.example.yaml")).unwrap());
+    let input = ReportInput::Plan(plan);
+    let md = rendered_zh(&input, DocFormat::Markdown);
+    check_golden("change-request-meta.zh-CN.md.golden", &md);
+    assert!(md.starts_with("# 变更请求 CHG0031337：在 3 台 WSUS 服务器上安装 KB954960 修复"), "{md}");
+    assert!(md.contains("（4 小时 00 分钟）"), "the window's length in Chinese: {md}");
+    assert!(md.contains("类型：常规变更；优先级：高"), "{md}");
+    assert!(!md.contains("待补充"), "{md}");
+    let page_one = &md[..md.find("# 附录").unwrap()];
+    // The change metadata is the organisation's own text, in English in the example.
+    let meta = ChangeMeta::load(Path::new("../inventory/change.example.yaml")).unwrap();
+    let mut data: Vec<String> = meta.communication.clone();
+    data.extend(meta.backout.triggers.clone());
+    data.extend(meta.approvers.clone());
+    data.extend(
+        [meta.requester.clone(), meta.implementer.clone(), meta.backout.decided_by.clone()].into_iter().flatten(),
+    );
+    let data: Vec<&str> = data.iter().map(String::as_str).collect();
+    assert_eq!(english_prose(page_one, &data), Vec::<String>::new(), "English left on page one: {page_one}");
+    check_golden("change-request-meta.zh-CN.html.golden", &rendered_zh(&input, DocFormat::Html));
+}
+
+#[test]
+fn scan_and_result_reports_in_chinese_match_their_golden_files() {
+    let scan = scan_input();
+    let md = rendered_zh(&scan, DocFormat::Markdown);
+    check_golden("scan.zh-CN.md.golden", &md);
+    assert!(md.starts_with("# 扫描报告："), "{md}");
+    assert!(md.contains("## 按判定") && md.contains("| 受影响 |"), "{md}");
+    check_golden("scan.zh-CN.html.golden", &rendered_zh(&scan, DocFormat::Html));
+
+    let run = result_input();
+    let md = rendered_zh(&run, DocFormat::Markdown);
+    check_golden("result.zh-CN.md.golden", &md);
+    assert!(md.contains("## 按结果") && md.contains("**未经证明**：sbs2003-wsus2"), "{md}");
+    check_golden("result.zh-CN.html.golden", &rendered_zh(&run, DocFormat::Html));
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::path::Path;
 use wsusfix_core::assess::Assessment;
 use wsusfix_core::outcome::{HostOutcome, Outcome, RunOutcome};
 use wsusfix_core::plan::Plan;
-use wsusfix_core::report::{render, DocFormat, ReportInput, ReportKind};
+use wsusfix_core::report::{render, render_with, DocFormat, Extras, Lang, ReportInput, ReportKind};
 use wsusfix_core::scan::{HostResult, ScanReport};
 use wsusfix_core::templates::Templates;
 
@@ -76,6 +76,23 @@ fn every_html_report_is_well_formed_and_self_contained() {
     }
     let run = ReportInput::load(ReportKind::Result, Path::new("tests/data/report/run.outcome.json")).unwrap();
     check_html(&html(ReportKind::Result, &run)).unwrap();
+}
+
+#[test]
+fn every_html_report_in_every_language_is_well_formed_and_escapes_its_data() {
+    let templates = Templates::embedded().unwrap();
+    let run = ReportInput::load(ReportKind::Result, Path::new("tests/data/report/run.outcome.json")).unwrap();
+    let scan = ScanReport::new(vec![HostResult::new(EVIL, Assessment::unknown(EVIL), None)]);
+    let inputs = [ReportInput::Plan(Box::new(evil_plan())), ReportInput::Scan(Box::new(scan)), run];
+    for lang in Lang::ALL {
+        for input in &inputs {
+            let extras = Extras { lang, ..Extras::default() };
+            let page = render_with(input, DocFormat::Html, &templates, extras).unwrap();
+            check_html(&page).unwrap_or_else(|e| panic!("{lang} {:?}: {e}", input.kind()));
+            assert!(page.contains(&format!("<html lang=\"{}\">", lang.code())), "{lang}");
+            assert!(!page.contains("<script"), "{lang} {:?}: unescaped script", input.kind());
+        }
+    }
 }
 
 #[test]

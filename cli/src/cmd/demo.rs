@@ -122,11 +122,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &["--rtm", "upgrade", "--serial", "1,25%,100%", "--max-fail-percent", "50"],
     )?;
 
-    step("3. Write the change request", "change-request.md, change-request.html");
+    step("3. Write the change request", "change-request.md, change-request.html, change-request.zh-CN.md");
     for format in ["md", "html"] {
         let file = path(&format!("change-request.{format}"));
         wsusfix(&["report", "change-request", &path("plan.yaml"), "--format", format, "-o", &file], &[])?;
     }
+    // The same document for a board that reads Chinese (the advisory's own language).
+    let file = path("change-request.zh-CN.md");
+    wsusfix(&["report", "change-request", &path("plan.yaml"), "--lang", "zh-CN", "-o", &file], &[])?;
 
     step(
         "4. Apply the plan in batches: a canary, then 25%, then the rest",

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use wsusfix_core::change::ChangeMeta;
-use wsusfix_core::report::{self, DocFormat, ReportInput, ReportKind};
+use wsusfix_core::report::{self, DocFormat, Lang, ReportInput, ReportKind};
 
 use super::common::KnowledgeArgs;
 use crate::output;
@@ -20,10 +20,14 @@ use crate::output;
 /// --template-dir DIR, a file DIR/docs/NAME takes the place of the embedded one. HTML is
 /// self-contained (inline CSS, no script) and printable.
 ///
+/// Every document is written in English (--lang en, the default) or in Simplified Chinese
+/// (--lang zh-CN), from the same templates and a message catalogue per language
+/// (docs/messages/LANG.yaml, which --template-dir can replace too).
+///
 /// Exit status: 0 written; 1 usage or input error (nothing is written).
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  wsusfix report change-request plan.yaml --format html -o change-request.html\n  wsusfix report scan scan.json\n  wsusfix report scan site-east.json site-west.json -o fleet.md\n  wsusfix report result runs/2026-11-26T09-00-00Z --format html -o result.html\n  wsusfix report change-request plan.yaml --template-dir our-templates/"
+    after_help = "Examples:\n  wsusfix report change-request plan.yaml --format html -o change-request.html\n  wsusfix report scan scan.json\n  wsusfix report scan site-east.json site-west.json -o fleet.md\n  wsusfix report result runs/2026-11-26T09-00-00Z --format html -o result.html\n  wsusfix report change-request plan.yaml --lang zh-CN --format html -o change-request.zh-CN.html\n  wsusfix report change-request plan.yaml --template-dir our-templates/"
 )]
 pub struct Args {
     /// Which document.
@@ -38,6 +42,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "md")]
     pub format: Format,
+    /// The language the document is written in: en or zh-CN.
+    #[arg(long, value_name = "LANG", default_value = "en", value_parser = parse_lang)]
+    pub lang: Lang,
     /// Write to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -65,6 +72,11 @@ pub enum Kind {
 pub enum Format {
     Md,
     Html,
+}
+
+/// `--lang`: a known language, or a usage error naming the known ones.
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    s.parse::<Lang>().map_err(|e| e.to_string())
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -140,6 +152,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         meta: meta.as_ref().map(|(m, n)| (m, n.as_str())),
         rehearsal: rehearsal.as_ref(),
         run: history.as_ref(),
+        lang: args.lang,
     };
     let text = report::render_with(&input, format, &templates, extras)
         .with_context(|| format!("cannot write the {} report", kind.as_str()))?;

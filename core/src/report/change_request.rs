@@ -10,11 +10,13 @@
 
 use serde::Serialize;
 
+use super::lang::Lang;
+use super::messages::Catalogue;
 use super::rehearsal::{Rehearsal, RehearsalView};
 use super::risk::RiskView;
 use super::schedule::Schedule;
-use super::scope::{os_label, Bucket, PlanScope};
-use super::steps::{duration_text, durations, StepView};
+use super::scope::{os_text, Bucket, PlanScope, NO_GROUP, OS_UNKNOWN};
+use super::steps::{durations, StepView};
 use super::text::{fence, serde_name, Escape};
 use crate::change::ChangeMeta;
 use crate::plan::{Action, Expect, HostPlan, Plan, Route};
@@ -61,6 +63,8 @@ pub struct Extras<'a> {
     pub rehearsal: Option<&'a Rehearsal>,
     /// For a result report made from a run folder: its journal and plan copy.
     pub run: Option<&'a super::history::RunHistory>,
+    /// The language the document is written in.
+    pub lang: Lang,
 }
 
 /// The change metadata, prepared for the document; absent fields are `None` or empty and named
@@ -92,7 +96,7 @@ pub struct WindowView {
 }
 
 impl ChangeView {
-    fn new(meta: Option<&ChangeMeta>, unbound_source: Option<String>, esc: Escape) -> ChangeView {
+    fn new(meta: Option<&ChangeMeta>, unbound_source: Option<String>, esc: Escape, msg: &Catalogue) -> ChangeView {
         let Some(meta) = meta else {
             let to_complete = ChangeMeta::default().missing().iter().map(|f| f.to_string()).collect();
             return ChangeView { to_complete, ..ChangeView::default() };
@@ -109,7 +113,7 @@ impl ChangeView {
             window: meta.window.as_ref().map(|w| WindowView {
                 start: esc.text(&w.start.local_text()),
                 end: esc.text(&w.end.local_text()),
-                length: duration_text(u64::try_from(w.end.utc.0 - w.start.utc.0).unwrap_or(0)),
+                length: msg.duration(u64::try_from(w.end.utc.0 - w.start.utc.0).unwrap_or(0)),
             }),
             communication: list(&meta.communication),
             backout_triggers: list(&meta.backout.triggers),
@@ -173,7 +177,7 @@ pub struct EvidenceLine {
 
 const ROUTES: [Route; 4] = [Route::Direct, Route::SystemTask, Route::RtmUpgrade, Route::RtmWorkaround];
 
-/// A short title for a route.
+/// A short title for a route, in English (`show`); documents take it from their catalogue.
 pub fn route_title(route: Route) -> &'static str {
     match route {
         Route::Direct => "Direct install in the SSH session",
@@ -186,19 +190,20 @@ pub fn route_title(route: Route) -> &'static str {
 }
 
 impl ChangeRequest {
-    /// The document for `plan`, with the change metadata it carries.
+    /// The document for `plan`, with the change metadata it carries, in English.
     pub fn new(plan: &Plan, esc: Escape) -> ChangeRequest {
-        ChangeRequest::with(plan, Extras::default(), esc)
+        ChangeRequest::with(plan, Extras::default(), esc, Catalogue::english())
     }
 
-    /// As [`ChangeRequest::new`], with what `report` was given besides the plan.
-    pub fn with(plan: &Plan, extras: Extras<'_>, esc: Escape) -> ChangeRequest {
+    /// As [`ChangeRequest::new`], with what `report` was given besides the plan, in the
+    /// language of `msg`.
+    pub fn with(plan: &Plan, extras: Extras<'_>, esc: Escape, msg: &Catalogue) -> ChangeRequest {
         let extra = extras.meta;
         let mut hosts: Vec<&HostPlan> = plan.hosts.iter().collect();
         hosts.sort_by(|a, b| a.host.cmp(&b.host));
         let header = &plan.header;
         let scope = PlanScope::of(&plan.hosts);
-        let routes: Vec<RouteView> = ROUTES.iter().filter_map(|r| route_view(*r, &hosts, esc)).collect();
+        let routes: Vec<RouteView> = ROUTES.iter().filter_map(|r| route_view(*r, &hosts, esc, msg)).collect();
         let changing: Vec<&HostPlan> = hosts.iter().copied().filter(|h| !h.steps.is_empty()).collect();
         let per_host = changing.iter().map(|h| durations(&h.steps)).fold((0, 0), |a, d| (a.0.max(d.0), a.1.max(d.1)));
         let commands = plan
@@ -219,13 +224,13 @@ impl ChangeRequest {
             (None, Some((meta, source))) => (Some(meta), Some(source.to_string())),
             (None, None) => (None, None),
         };
-        let change = ChangeView::new(meta, unbound_source, esc);
+        let change = ChangeView::new(meta, unbound_source, esc, msg);
         let attention: Vec<HostLine> = hosts
             .iter()
             .filter(|h| h.verdict.needs_attention() || h.route == Route::NeedsAttention)
             .map(|h| HostLine { host: esc.text(&h.host), verdict: h.verdict.to_string(), reason: esc.text(&h.reason) })
             .collect();
-        let mut schedule = Schedule::new(&header.batches, changing.len(), per_host);
+        let mut schedule = Schedule::new(&header.batches, changing.len(), per_host, msg);
         if let Some(window) = meta.and_then(|c| c.window.as_ref()) {
             schedule.fit_into(window);
         }
@@ -233,8 +238,8 @@ impl ChangeRequest {
             fence: fence(commands),
             digest: plan.digest(),
             change,
-            risk: RiskView::of(plan),
-            rehearsal: extras.rehearsal.map(|r| RehearsalView::new(r, esc)),
+            risk: RiskView::of(plan, msg),
+            rehearsal: extras.rehearsal.map(|r| RehearsalView::new(r, esc, msg)),
             advisory_id: esc.text(&header.advisory.id),
             fixed_version: header.advisory.fixed_file_version.to_string(),
             created_at: header.created_at.to_string(),
@@ -252,11 +257,11 @@ impl ChangeRequest {
                 })
                 .collect(),
             not_changed: scope.total.saturating_sub(scope.to_change + attention.len()),
-            scope: escape_scope(scope, esc),
+            scope: escape_scope(scope, esc, msg),
             symptomatic: changing.iter().filter(|h| h.symptoms > 0).count(),
             services: services(plan).iter().map(|s| esc.text(s)).collect(),
             routes,
-            backout: backout_view(&hosts, esc),
+            backout: backout_view(&hosts, esc, msg),
             schedule,
             attention,
             rtm_hosts: hosts
@@ -269,7 +274,7 @@ impl ChangeRequest {
                 .map(|h| EvidenceLine {
                     host: esc.text(&h.host),
                     verdict: h.verdict.to_string(),
-                    os: os_label(h.os, h.arch),
+                    os: os_text(h.os, h.arch, msg),
                     symptoms: h.symptoms,
                 })
                 .collect(),
@@ -277,13 +282,13 @@ impl ChangeRequest {
     }
 }
 
-fn route_view(route: Route, hosts: &[&HostPlan], esc: Escape) -> Option<RouteView> {
+fn route_view(route: Route, hosts: &[&HostPlan], esc: Escape, msg: &Catalogue) -> Option<RouteView> {
     let members: Vec<&HostPlan> = hosts.iter().copied().filter(|h| h.route == route).collect();
     let first = *members.first()?;
     let (typical, longest) = durations(&first.steps);
     Some(RouteView {
         route: route.to_string(),
-        title: route_title(route).to_string(),
+        title: msg.label("route", route.as_str()),
         hosts: members.iter().map(|h| esc.text(&h.host)).collect(),
         count: members.len(),
         representative: esc.text(&first.host),
@@ -294,25 +299,25 @@ fn route_view(route: Route, hosts: &[&HostPlan], esc: Escape) -> Option<RouteVie
             })
             .map(|h| esc.text(&h.host))
             .collect(),
-        steps: StepView::list(&first.steps, esc),
-        fallback: StepView::list(&first.elevation_fallback, esc),
-        reboot: StepView::list(&first.reboot, esc),
+        steps: StepView::list(&first.steps, esc, msg),
+        fallback: StepView::list(&first.elevation_fallback, esc, msg),
+        reboot: StepView::list(&first.reboot, esc, msg),
         has_manual: first.steps.iter().any(|s| matches!(s.action, Action::Manual { .. })),
-        typical: duration_text(typical),
-        longest: duration_text(longest),
+        typical: msg.duration(typical),
+        longest: msg.duration(longest),
     })
 }
 
-fn backout_view(hosts: &[&HostPlan], esc: Escape) -> Option<BackoutView> {
+fn backout_view(hosts: &[&HostPlan], esc: Escape, msg: &Catalogue) -> Option<BackoutView> {
     let with: Vec<&HostPlan> = hosts.iter().copied().filter(|h| !h.backout.is_empty()).collect();
     let first = *with.first()?;
     let (typical, longest) = durations(&first.backout);
     Some(BackoutView {
         representative: esc.text(&first.host),
         hosts: with.iter().map(|h| esc.text(&h.host)).collect(),
-        steps: StepView::list(&first.backout, esc),
-        typical: duration_text(typical),
-        longest: duration_text(longest),
+        steps: StepView::list(&first.backout, esc, msg),
+        typical: msg.duration(typical),
+        longest: msg.duration(longest),
     })
 }
 
@@ -340,12 +345,21 @@ fn services(plan: &Plan) -> Vec<String> {
     names
 }
 
-fn escape_scope(scope: PlanScope, esc: Escape) -> PlanScope {
+/// The scope with its data escaped, and the words `PlanScope` writes in English (an unknown
+/// OS, no group) in the document's language.
+fn escape_scope(scope: PlanScope, esc: Escape, msg: &Catalogue) -> PlanScope {
+    let words = |label: &str| match label {
+        NO_GROUP => msg.text("common.no_group", &[]),
+        _ => match label.strip_prefix(OS_UNKNOWN) {
+            Some(arch) => format!("{}{arch}", msg.text("common.os_unknown", &[])),
+            None => label.to_string(),
+        },
+    };
     let fix = |buckets: Vec<Bucket>| {
         buckets
             .into_iter()
             .map(|b| Bucket {
-                label: esc.text(&b.label),
+                label: esc.text(&words(&b.label)),
                 count: b.count,
                 hosts: b.hosts.iter().map(|h| esc.text(h)).collect(),
             })

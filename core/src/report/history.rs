@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::messages::Catalogue;
 use super::text::Escape;
 use crate::apply::journal::{Entry, Journal, RunOptions, JOURNAL_FILE, PLAN_FILE};
 use crate::outcome::{Outcome, RunOutcome};
@@ -57,59 +58,67 @@ pub struct NextStep {
 }
 
 impl HistoryView {
-    pub fn new(history: &RunHistory, run: &RunOutcome, esc: Escape) -> HistoryView {
+    /// The closure record of `history`, its words in the language of `msg`.
+    pub fn new(history: &RunHistory, run: &RunOutcome, esc: Escape, msg: &Catalogue) -> HistoryView {
         let mut lines = Vec::new();
         let mut operators: Vec<String> = Vec::new();
         let mut previous: Option<&RunOptions> = None;
+        let not_recorded = msg.text("common.not_recorded", &[]);
         let mut line = |at: &crate::time::UtcTime, text: String| lines.push(HistoryLine { at: at.to_string(), text });
         for entry in &history.entries {
             match entry {
                 Entry::RunStart { at, run_id, plan, options, hosts, .. } => {
-                    let who = options.operator.as_deref().unwrap_or("(not recorded)");
+                    let who = options.operator.as_deref().unwrap_or(&not_recorded);
                     operators.push(esc.text(who));
                     let plan = plan.rsplit(['/', '\\']).next().unwrap_or(plan);
-                    line(
-                        at,
-                        esc.text(&format!(
-                            "run {run_id} started by {who} with {plan}: {} host{}; {}",
-                            hosts.len(),
-                            if hosts.len() == 1 { "" } else { "s" },
-                            describe(options)
-                        )),
-                    );
+                    let options_text = describe(options, msg);
+                    let args: [(&str, &dyn std::fmt::Display); 5] = [
+                        ("run_id", run_id),
+                        ("who", &who),
+                        ("plan", &plan),
+                        ("n", &hosts.len()),
+                        ("options", &options_text),
+                    ];
+                    line(at, esc.text(&msg.text("history.start", &args)));
                     previous = Some(options);
                 }
                 Entry::Resume { at, options, finished_hosts, torn_tail, .. } => {
-                    let who = options.operator.as_deref().unwrap_or("(not recorded)");
+                    let who = options.operator.as_deref().unwrap_or(&not_recorded);
                     if !operators.contains(&esc.text(who)) {
                         operators.push(esc.text(who));
                     }
-                    let changed = previous.map(|p| changes(p, options)).unwrap_or_default();
-                    let mut text = format!("resumed by {who}; {finished_hosts} hosts already finished");
+                    let changed = previous.map(|p| changes(p, options, msg)).unwrap_or_default();
+                    let mut text = msg.text("history.resume", &[("who", &who), ("finished", finished_hosts)]);
                     if changed.is_empty() {
-                        text.push_str("; the same options");
+                        text.push_str(&msg.text("history.same_options", &[]));
                     } else {
-                        text.push_str(&format!("; options changed: {}", changed.join(", ")));
+                        text.push_str(&msg.text("history.options_changed", &[("changes", &msg.list(&changed))]));
                     }
                     if let Some(torn) = torn_tail {
-                        text.push_str(&format!("; a torn last journal line was set aside in {torn}"));
+                        text.push_str(&msg.text("history.torn", &[("file", torn)]));
                     }
                     line(at, esc.text(&text));
                     previous = Some(options);
                 }
                 Entry::BatchStart { at, batch, batches, hosts } => line(
                     at,
-                    esc.text(&format!(
-                        "batch {batch} of {batches}: {} host{}",
-                        hosts.len(),
-                        if hosts.len() == 1 { "" } else { "s" }
-                    )),
+                    esc.text(
+                        &msg.text("history.batch", &[("batch", batch), ("batches", batches), ("n", &hosts.len())]),
+                    ),
                 ),
                 Entry::RunEnd { at, counts, stopped } => {
-                    let counts: Vec<String> = counts.iter().map(|(o, n)| format!("{n} {o}")).collect();
-                    let mut text = format!("run ended: {}", counts.join(", "));
+                    let counts: Vec<String> = counts
+                        .iter()
+                        .map(|(o, n)| {
+                            msg.text(
+                                "history.end_count",
+                                &[("n", n), ("outcome", &msg.label("outcome", &o.to_string()))],
+                            )
+                        })
+                        .collect();
+                    let mut text = msg.text("history.end", &[("counts", &msg.list(&counts))]);
                     if let Some(stop) = stopped {
-                        text.push_str(&format!("; {stop}"));
+                        text.push_str(&msg.text("history.stopped", &[("reason", stop)]));
                     }
                     line(at, esc.text(&text));
                 }
@@ -123,15 +132,16 @@ impl HistoryView {
             ),
             None => (None, None),
         };
-        HistoryView { change_id, plan_digest, operators, lines, next_steps: next_steps(history, run, esc) }
+        HistoryView { change_id, plan_digest, operators, lines, next_steps: next_steps(history, run, esc, msg) }
     }
 }
 
-fn describe(o: &RunOptions) -> String {
+/// The options a run started with: `batches 1,100%, stop when more than 0% fail, 32 forks`.
+fn describe(o: &RunOptions, msg: &Catalogue) -> String {
     let mut parts = vec![
-        format!("batches {}", o.serial.join(",")),
-        format!("stop when more than {}% fail", o.max_fail_percent),
-        format!("{} forks", o.forks),
+        msg.text("history.option_batches", &[("serial", &o.serial.join(","))]),
+        msg.text("history.option_stop", &[("percent", &o.max_fail_percent)]),
+        msg.text("history.option_forks", &[("forks", &o.forks)]),
     ];
     if let Some(limit) = &o.limit {
         parts.push(format!("--limit {limit}"));
@@ -141,11 +151,12 @@ fn describe(o: &RunOptions) -> String {
             parts.push(name.to_string());
         }
     }
-    parts.join(", ")
+    msg.list(&parts)
 }
 
-/// The options of `now` that differ from `before`, as `max-fail-percent 0 → 50`.
-fn changes(before: &RunOptions, now: &RunOptions) -> Vec<String> {
+/// The options of `now` that differ from `before`, as `max-fail-percent 0 → 50` (the names
+/// are the command line's).
+fn changes(before: &RunOptions, now: &RunOptions, msg: &Catalogue) -> Vec<String> {
     let mut out = Vec::new();
     let mut diff = |name: &str, a: String, b: String| {
         if a != b {
@@ -156,7 +167,8 @@ fn changes(before: &RunOptions, now: &RunOptions) -> Vec<String> {
     diff("max-fail-percent", before.max_fail_percent.to_string(), now.max_fail_percent.to_string());
     diff("pause-between", format!("{}s", before.pause_between_secs), format!("{}s", now.pause_between_secs));
     diff("forks", before.forks.to_string(), now.forks.to_string());
-    let limit = |l: &Option<String>| l.clone().unwrap_or_else(|| "(none)".into());
+    let none = msg.text("common.none", &[]);
+    let limit = |l: &Option<String>| l.clone().unwrap_or_else(|| none.clone());
     diff("limit", limit(&before.limit), limit(&now.limit));
     diff("replan", before.replan.to_string(), now.replan.to_string());
     diff("reboot", before.reboot.to_string(), now.reboot.to_string());
@@ -165,7 +177,7 @@ fn changes(before: &RunOptions, now: &RunOptions) -> Vec<String> {
 }
 
 /// What a person does next, from how the hosts ended.
-fn next_steps(history: &RunHistory, run: &RunOutcome, esc: Escape) -> Vec<NextStep> {
+fn next_steps(history: &RunHistory, run: &RunOutcome, esc: Escape, msg: &Catalogue) -> Vec<NextStep> {
     let dir = history.dir.display().to_string();
     let hosts_with = |pred: &dyn Fn(&crate::outcome::HostOutcome) -> bool| -> Vec<String> {
         run.hosts.iter().filter(|h| pred(h)).map(|h| h.host.clone()).collect()
@@ -176,47 +188,39 @@ fn next_steps(history: &RunHistory, run: &RunOutcome, esc: Escape) -> Vec<NextSt
     let not_run = hosts_with(&|h| h.outcome == Outcome::NotRun);
     if !not_run.is_empty() {
         add(
-            format!("{} host{} not run (the run stopped first): resume the run", not_run.len(), plural(not_run.len())),
+            msg.text("history.not_run", &[("n", &not_run.len())]),
             format!("wsusfix apply --resume {dir} -i INVENTORY"),
         );
     }
     let failed = hosts_with(&|h| h.outcome.is_failure());
     if !failed.is_empty() {
         add(
-            format!("{} failed: once the cause is fixed, run them again", failed.join(", ")),
+            msg.text("history.failed", &[("hosts", &msg.list(&failed))]),
             format!("wsusfix apply PLAN -i INVENTORY --limit @{dir}/failed-hosts"),
         );
     }
     let reboot = hosts_with(&|h| h.reboot_pending && !h.reboot_scheduled);
     if !reboot.is_empty() {
         add(
-            format!("{} wait for a restart to finish the update", reboot.join(", ")),
+            msg.text("history.reboot", &[("hosts", &msg.list(&reboot))]),
             format!("wsusfix apply PLAN -i INVENTORY --reboot-only --limit {}", reboot.join(",")),
         );
     }
     let manual = hosts_with(&|h| h.awaits_manual_step());
     for host in &manual {
         add(
-            format!("{host} waits for a manual step (the reason says which); do it, then record it"),
+            msg.text("history.manual", &[("host", host)]),
             format!("wsusfix apply --resume {dir} -i INVENTORY --ack-manual {host} --note 'WHAT WAS DONE' --yes"),
         );
     }
     let unproven = hosts_with(&|h| h.unproven_fix());
     if !unproven.is_empty() {
         add(
-            format!("{} reported fixed without the DLL version read back: check them", unproven.join(", ")),
+            msg.text("history.unproven", &[("hosts", &msg.list(&unproven))]),
             format!("wsusfix scan -i INVENTORY --limit {}", unproven.join(",")),
         );
     }
     steps
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 #[cfg(test)]
@@ -234,14 +238,21 @@ mod tests {
         };
         let after = RunOptions { max_fail_percent: 50, limit: Some("!@runs/x/failed-hosts".into()), ..before.clone() };
         assert_eq!(
-            changes(&before, &after),
+            changes(&before, &after, Catalogue::english()),
             ["max-fail-percent 0 → 50", "limit (none) → !@runs/x/failed-hosts"],
             "the operator is not an option"
         );
-        assert!(changes(&before, &RunOptions { operator: Some("bob on ctl02".into()), ..before.clone() }).is_empty());
+        let bob = RunOptions { operator: Some("bob on ctl02".into()), ..before.clone() };
+        assert!(changes(&before, &bob, Catalogue::english()).is_empty());
         assert_eq!(
-            describe(&after),
+            describe(&after, Catalogue::english()),
             "batches 1,100%, stop when more than 50% fail, 32 forks, --limit !@runs/x/failed-hosts"
         );
+        let chinese = Catalogue::embedded(crate::report::Lang::ZhCn);
+        assert_eq!(
+            describe(&after, chinese),
+            "批次 1,100%、失败比例超过 50% 时停止、并发 32、--limit !@runs/x/failed-hosts"
+        );
+        assert_eq!(changes(&after, &before, chinese)[1], "limit !@runs/x/failed-hosts → （无）");
     }
 }

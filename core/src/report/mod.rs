@@ -1,6 +1,11 @@
 //! Documents for people: the change request a board approves, the scan report and the result
 //! of a run, in Markdown and HTML, rendered from the Tera templates of `templates/docs/`.
 //!
+//! Every document is written in a [`Lang`] (English by default): its words come from that
+//! language's message catalogue ([`messages`]), which templates see as `msg` and the contexts
+//! built here use for the sentences they compose (risk reasons, the schedule's stop rule,
+//! durations, the run's history), so one set of templates writes every language.
+//!
 //! This module never prints; [`render`] returns the document as a string. Each kind has a
 //! context type ([`ChangeRequest`], [`ScanDoc`], [`ResultDoc`]) built from its input alone, in a
 //! stable order, so the same input always gives the same document (the only time in a change
@@ -22,7 +27,9 @@
 
 mod change_request;
 mod history;
+mod lang;
 mod load;
+pub mod messages;
 mod rehearsal;
 mod result_doc;
 mod risk;
@@ -36,7 +43,9 @@ pub use change_request::{
     route_title, BackoutView, ChangeRequest, EvidenceLine, Extras, HostLine, PackageView, RouteView,
 };
 pub use history::{HistoryView, RunHistory};
+pub use lang::{Lang, UnknownLang};
 pub use load::{load_scans, ReportInputError};
+pub use messages::{Catalogue, CatalogueError};
 pub use rehearsal::{Rehearsal, RehearsalError, RehearsalView};
 pub use result_doc::ResultDoc;
 pub use scan_doc::{ScanDoc, ScanHostView};
@@ -48,6 +57,7 @@ use crate::outcome::RunOutcome;
 use crate::plan::Plan;
 use crate::scan::ScanReport;
 use crate::templates::{TemplateError, Templates};
+use serde::Serialize;
 use text::Escape;
 
 /// Which document.
@@ -127,50 +137,64 @@ pub fn template_name(kind: ReportKind, format: DocFormat) -> String {
     format!("docs/{}.{}.tera", kind.as_str(), format.extension())
 }
 
-/// Renders a change request with what `report` was given besides the plan (change metadata
-/// for a plan that carries none, a rehearsal cited as test evidence); any other document as
-/// [`render`] does.
+/// A document's context with the words of its language: `msg` (the catalogue) and `lang`
+/// (the tag, for `<html lang>`).
+#[derive(Serialize)]
+struct InLanguage<'a, T: Serialize> {
+    #[serde(flatten)]
+    doc: &'a T,
+    msg: &'a serde_json::Value,
+    lang: &'static str,
+}
+
+fn render_in<T: Serialize>(
+    templates: &Templates,
+    name: &str,
+    doc: &T,
+    msg: &Catalogue,
+) -> Result<String, TemplateError> {
+    templates.render(name, &InLanguage { doc, msg: msg.tree(), lang: msg.lang().code() })
+}
+
+/// Renders a document in the language of `extras` with what `report` was given besides its
+/// input: for a change request, change metadata for a plan that carries none and a rehearsal
+/// cited as test evidence; for a result, the run folder's history.
 pub fn render_with(
     input: &ReportInput,
     format: DocFormat,
     templates: &Templates,
     extras: Extras<'_>,
 ) -> Result<String, TemplateError> {
+    let msg = templates.catalogue(extras.lang);
+    let esc = format.escape();
+    let name = template_name(input.kind(), format);
     match input {
-        ReportInput::Plan(plan) => {
-            let name = template_name(ReportKind::ChangeRequest, format);
-            templates.render(&name, &ChangeRequest::with(plan, extras, format.escape()))
-        }
+        ReportInput::Plan(plan) => render_in(templates, &name, &ChangeRequest::with(plan, extras, esc, msg), msg),
         ReportInput::Result(run) => {
-            let name = template_name(ReportKind::Result, format);
-            templates.render(&name, &ResultDoc::with_history(run, extras.run, format.escape()))
+            render_in(templates, &name, &ResultDoc::with_history(run, extras.run, esc, msg), msg)
         }
-        other => render(other.kind(), other, format, templates),
+        ReportInput::Scan(scan) => render_in(templates, &name, &ScanDoc::new(scan, esc, msg), msg),
     }
 }
 
-/// Renders one document. A broken template (embedded or an organisation's own) gives its
-/// name, and Tera's message with the line.
+/// Renders one document in English. A broken template (embedded or an organisation's own)
+/// gives its name, and Tera's message with the line.
 pub fn render(
     kind: ReportKind,
     input: &ReportInput,
     format: DocFormat,
     templates: &Templates,
 ) -> Result<String, TemplateError> {
-    let name = template_name(kind, format);
-    let esc = format.escape();
-    match (kind, input) {
-        (ReportKind::ChangeRequest, ReportInput::Plan(plan)) => templates.render(&name, &ChangeRequest::new(plan, esc)),
-        (ReportKind::Scan, ReportInput::Scan(scan)) => templates.render(&name, &ScanDoc::new(scan, esc)),
-        (ReportKind::Result, ReportInput::Result(run)) => templates.render(&name, &ResultDoc::new(run, esc)),
-        (kind, input) => Err(TemplateError {
-            name,
+    if kind != input.kind() {
+        return Err(TemplateError {
+            name: template_name(kind, format),
             message: format!(
                 "the {} report is made from {}, not from {}",
                 kind.as_str(),
                 kind.input_name(),
                 input.kind().input_name()
             ),
-        }),
+        });
     }
+    render_with(input, format, templates, Extras::default())
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::load::OUTCOME_FILE;
-use super::steps::duration_text;
+use super::messages::Catalogue;
 use super::text::Escape;
 use crate::apply::journal::PLAN_FILE;
 use crate::outcome::{Outcome, RunOutcome};
@@ -92,7 +92,8 @@ pub struct TwinLine {
 }
 
 impl RehearsalView {
-    pub fn new(rehearsal: &Rehearsal, esc: Escape) -> RehearsalView {
+    /// The rehearsal, its words in the language of `msg`.
+    pub fn new(rehearsal: &Rehearsal, esc: Escape, msg: &Catalogue) -> RehearsalView {
         let run = &rehearsal.outcome;
         // The twins are the hosts the rehearsal selected: the plan's hosts with steps.
         let twins: Vec<_> = run
@@ -113,15 +114,22 @@ impl RehearsalView {
             .iter()
             .map(|h| (h.steps.iter().map(|s| s.duration_ms).sum::<u64>(), h.host.as_str()))
             .max()
-            .map(|(ms, host)| format!("{} ({})", duration_text(ms.div_ceil(1000)), esc.text(host)))
+            .map(|(ms, host)| format!("{} ({})", msg.duration(ms.div_ceil(1000)), esc.text(host)))
             .unwrap_or_else(|| "-".into());
         RehearsalView {
             run_id: esc.text(&run.run_id),
             finished_at: run.finished_at.to_string(),
-            duration: duration_text(u64::try_from(run.finished_at.0 - run.started_at.0).unwrap_or(0)),
+            duration: msg.duration(u64::try_from(run.finished_at.0 - run.started_at.0).unwrap_or(0)),
             twins: twins.len(),
             good: twins.iter().filter(|h| good(h.outcome)).count(),
-            counts: counts.iter().map(|(o, n)| format!("{n} {o}")).collect::<Vec<_>>().join(", "),
+            counts: msg.list(
+                &counts
+                    .iter()
+                    .map(|(o, n)| {
+                        msg.text("rehearsal.count", &[("n", n), ("outcome", &msg.label("outcome", &o.to_string()))])
+                    })
+                    .collect::<Vec<_>>(),
+            ),
             not_good: twins
                 .iter()
                 .filter(|h| !good(h.outcome))

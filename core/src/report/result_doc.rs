@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::history::{HistoryView, RunHistory};
+use super::messages::Catalogue;
 use super::scope::Bucket;
-use super::steps::duration_text;
 use super::text::Escape;
 use crate::outcome::{HostOutcome, Outcome, RunOutcome};
 
@@ -66,12 +66,14 @@ pub struct StepRun {
 }
 
 impl ResultDoc {
+    /// The report of `run`, in English.
     pub fn new(run: &RunOutcome, esc: Escape) -> ResultDoc {
-        ResultDoc::with_history(run, None, esc)
+        ResultDoc::with_history(run, None, esc, Catalogue::english())
     }
 
-    /// The report with the closure record of the run folder's journal.
-    pub fn with_history(run: &RunOutcome, history: Option<&RunHistory>, esc: Escape) -> ResultDoc {
+    /// The report with the closure record of the run folder's journal, in the language of
+    /// `msg`.
+    pub fn with_history(run: &RunOutcome, history: Option<&RunHistory>, esc: Escape, msg: &Catalogue) -> ResultDoc {
         let mut hosts: Vec<&HostOutcome> = run.hosts.iter().collect();
         let rank = |o: Outcome| Outcome::ALL.iter().position(|x| *x == o);
         hosts.sort_by(|a, b| rank(a.outcome).cmp(&rank(b.outcome)).then_with(|| a.host.cmp(&b.host)));
@@ -86,20 +88,20 @@ impl ResultDoc {
                 Some(Bucket { label: o.to_string(), count: hosts.len(), hosts })
             })
             .collect();
-        let views: Vec<HostView> = hosts.iter().map(|h| host_view(h, esc)).collect();
+        let views: Vec<HostView> = hosts.iter().map(|h| host_view(h, esc, msg)).collect();
         ResultDoc {
             tool: run.about.as_ref().map(|a| esc.text(&a.tool)),
-            history: history.map(|h| HistoryView::new(h, run, esc)),
+            history: history.map(|h| HistoryView::new(h, run, esc, msg)),
             simulated: run.simulated,
             stopped: run.stopped.as_deref().map(|s| esc.text(s)),
             run_id: esc.text(&run.run_id),
             started_at: run.started_at.to_string(),
             finished_at: run.finished_at.to_string(),
-            duration: duration_text(u64::try_from(run.finished_at.0 - run.started_at.0).unwrap_or(0)),
+            duration: msg.duration(u64::try_from(run.finished_at.0 - run.started_at.0).unwrap_or(0)),
             total: hosts.len(),
             by_outcome,
-            follow_up: hosts.iter().filter(|h| h.needs_follow_up()).map(|h| host_view(h, esc)).collect(),
-            warned: hosts.iter().filter(|h| !h.warnings.is_empty()).map(|h| host_view(h, esc)).collect(),
+            follow_up: hosts.iter().filter(|h| h.needs_follow_up()).map(|h| host_view(h, esc, msg)).collect(),
+            warned: hosts.iter().filter(|h| !h.warnings.is_empty()).map(|h| host_view(h, esc, msg)).collect(),
             hosts: views,
             reboot_pending: hosts.iter().filter(|h| h.reboot_pending).map(|h| esc.text(&h.host)).collect(),
             cleanup_pending: hosts.iter().filter(|h| h.cleanup_pending).map(|h| esc.text(&h.host)).collect(),
@@ -108,7 +110,7 @@ impl ResultDoc {
     }
 }
 
-fn host_view(h: &HostOutcome, esc: Escape) -> HostView {
+fn host_view(h: &HostOutcome, esc: Escape, msg: &Catalogue) -> HostView {
     HostView {
         host: esc.text(&h.host),
         outcome: h.outcome.to_string(),
@@ -123,7 +125,7 @@ fn host_view(h: &HostOutcome, esc: Escape) -> HostView {
             .map(|s| StepRun {
                 id: esc.text(&s.id),
                 exit_code: s.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
-                duration: duration_text(s.duration_ms.div_ceil(1000)),
+                duration: msg.duration(s.duration_ms.div_ceil(1000)),
             })
             .collect(),
         warnings: h.warnings.iter().map(|w| esc.text(w)).collect(),

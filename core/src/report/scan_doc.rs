@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use super::change_request::HostLine;
-use super::scope::{buckets, by_verdict, os_label, Bucket};
+use super::messages::Catalogue;
+use super::scope::{buckets, by_verdict, os_text, Bucket};
 use super::text::Escape;
 use crate::scan::{HostResult, ScanOutcome, ScanReport};
 
@@ -40,7 +41,8 @@ pub struct ScanHostView {
 }
 
 impl ScanDoc {
-    pub fn new(report: &ScanReport, esc: Escape) -> ScanDoc {
+    /// The report of `report`, its words in the language of `msg`.
+    pub fn new(report: &ScanReport, esc: Escape, msg: &Catalogue) -> ScanDoc {
         let mut hosts: Vec<&HostResult> = report.hosts.iter().collect();
         hosts.sort_by(|a, b| a.verdict.cmp(&b.verdict).then_with(|| a.host.cmp(&b.host)));
         let escape = |b: Vec<Bucket>| -> Vec<Bucket> {
@@ -54,7 +56,7 @@ impl ScanDoc {
         };
         let outcome = report.outcome();
         ScanDoc {
-            summary_line: esc.text(&report.summary_line()),
+            summary_line: esc.text(&summary_line(report, msg)),
             total: hosts.len(),
             symptomatic: hosts.iter().filter(|h| h.evidence.symptomatic).count(),
             outcome: match outcome {
@@ -64,8 +66,8 @@ impl ScanDoc {
             },
             exit_code: outcome.exit_code(),
             by_verdict: escape(by_verdict(hosts.iter().map(|h| (h.verdict, h.host.as_str())))),
-            by_os: escape(buckets(hosts.iter().map(|h| (os_of(h), h.host.clone())))),
-            hosts: hosts.iter().map(|h| host_view(h, esc)).collect(),
+            by_os: escape(buckets(hosts.iter().map(|h| (os_of(h, msg), h.host.clone())))),
+            hosts: hosts.iter().map(|h| host_view(h, esc, msg)).collect(),
             attention: hosts
                 .iter()
                 .filter(|h| h.verdict.needs_attention())
@@ -79,20 +81,35 @@ impl ScanDoc {
     }
 }
 
-fn os_of(h: &HostResult) -> String {
+/// `12 hosts: 3 affected, 1 affected-rtm, ... (2 symptomatic)`, as
+/// [`ScanReport::summary_line`] says it, in the words of `msg`.
+fn summary_line(report: &ScanReport, msg: &Catalogue) -> String {
+    let counts: Vec<String> = report
+        .summary
+        .verdicts
+        .iter()
+        .map(|(v, n)| msg.text("scan.count", &[("n", n), ("label", &msg.label("verdict", &v.to_string()))]))
+        .collect();
+    msg.text(
+        "scan.summary",
+        &[("n", &report.summary.total), ("counts", &msg.list(&counts)), ("symptomatic", &report.summary.symptomatic)],
+    )
+}
+
+fn os_of(h: &HostResult, msg: &Catalogue) -> String {
     match &h.facts {
-        Some(f) => os_label(f.os, f.arch),
-        None => os_label(None, None),
+        Some(f) => os_text(f.os, f.arch, msg),
+        None => os_text(None, None, msg),
     }
 }
 
-fn host_view(h: &HostResult, esc: Escape) -> ScanHostView {
+fn host_view(h: &HostResult, esc: Escape, msg: &Catalogue) -> ScanHostView {
     let dash = || "-".to_string();
     let server = &h.evidence.server_log;
     ScanHostView {
         host: esc.text(&h.host),
         verdict: h.verdict.to_string(),
-        os: os_of(h),
+        os: os_of(h, msg),
         release: h.release.map(|r| r.to_string()).unwrap_or_else(dash),
         wsus_version: h.wsus_version().unwrap_or_else(dash),
         wsus: match (h.release, h.wsus_version()) {

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::steps::duration_text;
+use super::messages::Catalogue;
 use crate::change::Window;
 use crate::plan::BatchPolicy;
 
@@ -65,8 +65,9 @@ pub struct Batch {
 }
 
 impl Schedule {
-    /// `per_host` is the (typical, longest) duration of the slowest host, in seconds.
-    pub fn new(policy: &BatchPolicy, hosts: usize, per_host: (u64, u64)) -> Schedule {
+    /// `per_host` is the (typical, longest) duration of the slowest host, in seconds; the
+    /// words are those of `msg`.
+    pub fn new(policy: &BatchPolicy, hosts: usize, per_host: (u64, u64), msg: &Catalogue) -> Schedule {
         let (sizes, error) = match policy.batch_sizes(hosts) {
             Ok(sizes) => (sizes, None),
             Err(e) => (Vec::new(), Some(e.to_string())),
@@ -88,18 +89,18 @@ impl Schedule {
             batches,
             max_fail_percent: policy.max_fail_percent,
             pause_between: match policy.pause_between_secs {
-                0 => "no pause".to_string(),
-                secs => format!("a {} pause", duration_text(secs)),
+                0 => msg.text("schedule.no_pause", &[]),
+                secs => msg.text("schedule.pause", &[("duration", &msg.duration(secs))]),
             },
             stop_rule: match policy.max_fail_percent {
-                0 => "as soon as one server has failed".to_string(),
-                p => format!("when more than {p}% of the servers done have failed"),
+                0 => msg.text("schedule.stop_first", &[]),
+                p => msg.text("schedule.stop_percent", &[("percent", &p)]),
             },
             error,
-            per_host_typical: duration_text(per_host.0),
-            per_host_longest: duration_text(per_host.1),
-            window_typical: duration_text(n * per_host.0 + pauses),
-            window_longest: duration_text(n * per_host.1 + pauses),
+            per_host_typical: msg.duration(per_host.0),
+            per_host_longest: msg.duration(per_host.1),
+            window_typical: msg.duration(n * per_host.0 + pauses),
+            window_longest: msg.duration(n * per_host.1 + pauses),
             per_host_secs: per_host,
             pause_secs: policy.pause_between_secs,
             in_window: None,
@@ -140,7 +141,7 @@ mod tests {
     #[test]
     fn canary_then_the_rest_with_pauses() {
         let policy = BatchPolicy { pause_between_secs: 300, ..BatchPolicy::default() };
-        let s = Schedule::new(&policy, 30, (600, 3600));
+        let s = Schedule::new(&policy, 30, (600, 3600), Catalogue::english());
         let sizes: Vec<(usize, usize)> = s.batches.iter().map(|b| (b.size, b.through)).collect();
         assert_eq!(sizes, [(1, 1), (3, 4), (26, 30)]);
         assert_eq!(s.window_typical, "40 min", "3 x 10 min + 2 x 5 min");
@@ -150,7 +151,7 @@ mod tests {
     #[test]
     fn batches_are_placed_in_the_window_and_the_fit_is_judged() {
         let policy = BatchPolicy { pause_between_secs: 300, ..BatchPolicy::default() };
-        let mut s = Schedule::new(&policy, 30, (600, 3600));
+        let mut s = Schedule::new(&policy, 30, (600, 3600), Catalogue::english());
         let window: Window =
             serde_yaml::from_str("{start: '2026-12-12T22:00+08:00', end: '2026-12-13T00:00+08:00'}").unwrap();
         s.fit_into(&window);

@@ -18,6 +18,12 @@ pub struct Bucket {
     pub hosts: Vec<String>,
 }
 
+/// The label of a host whose operating system is not known, in English.
+pub const OS_UNKNOWN: &str = "OS unknown";
+
+/// The group of a host the inventory puts in none, in English.
+pub const NO_GROUP: &str = "(no group)";
+
 /// `Windows Server 2003 x86`, `Windows Server 2008 (6.0.6001) x64`, or `OS unknown`.
 pub fn os_label(os: Option<WindowsVersion>, arch: Option<Arch>) -> String {
     let name = match os {
@@ -25,11 +31,25 @@ pub fn os_label(os: Option<WindowsVersion>, arch: Option<Arch>) -> String {
             crate::version::WindowsRelease::Other => format!("Windows {v}"),
             release => release.to_string(),
         },
-        None => "OS unknown".to_string(),
+        None => OS_UNKNOWN.to_string(),
     };
     match arch {
         Some(arch) => format!("{name} {arch}"),
         None => name,
+    }
+}
+
+/// As [`os_label`], with an unknown OS in the words of `msg` (Windows' names stay as they are).
+pub fn os_text(os: Option<WindowsVersion>, arch: Option<Arch>, msg: &super::messages::Catalogue) -> String {
+    match os {
+        Some(_) => os_label(os, arch),
+        None => {
+            let unknown = msg.text("common.os_unknown", &[]);
+            match arch {
+                Some(arch) => format!("{unknown} {arch}"),
+                None => unknown,
+            }
+        }
     }
 }
 
@@ -80,7 +100,7 @@ impl PlanScope {
             Some(groups) if !groups.is_empty() => {
                 groups.iter().map(|g| (g.clone(), h.host.clone())).collect::<Vec<_>>()
             }
-            _ => vec![("(no group)".to_string(), h.host.clone())],
+            _ => vec![(NO_GROUP.to_string(), h.host.clone())],
         });
         PlanScope {
             total: hosts.len(),

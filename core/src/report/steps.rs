@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::messages::Catalogue;
 use super::text::Escape;
 use crate::plan::{Action, Expect, Step};
 
@@ -38,7 +39,9 @@ pub struct UploadView {
 }
 
 impl StepView {
-    pub fn new(number: usize, step: &Step, esc: Escape) -> StepView {
+    /// Step number `number`, its words in the language of `msg` (the plan's own description
+    /// and instructions are shown as the plan records them).
+    pub fn new(number: usize, step: &Step, esc: Escape, msg: &Catalogue) -> StepView {
         let (kind, command, upload, instructions) = match &step.action {
             Action::Run { command } => ("run", Some(esc.code(command)), None, None),
             Action::Upload { local, remote, sha256 } => {
@@ -63,23 +66,43 @@ impl StepView {
             command,
             upload,
             instructions,
-            expect: esc.text(&expect_text(&step.expect)),
+            expect: esc.text(&expect_words(&step.expect, msg)),
             timeout_secs: step.timeout_secs,
-            timeout: duration_text(step.timeout_secs),
+            timeout: msg.duration(step.timeout_secs),
             cleanup: step.cleanup,
             on_failure: step.on_failure.as_deref().map(|c| esc.code(c)),
         }
     }
 
     /// Steps numbered from 1.
-    pub fn list(steps: &[Step], esc: Escape) -> Vec<StepView> {
-        steps.iter().enumerate().map(|(i, s)| StepView::new(i + 1, s, esc)).collect()
+    pub fn list(steps: &[Step], esc: Escape, msg: &Catalogue) -> Vec<StepView> {
+        steps.iter().enumerate().map(|(i, s)| StepView::new(i + 1, s, esc, msg)).collect()
     }
 }
 
-/// What a step's result must be, in words.
+/// What a step's result must be, in words (English, as `show` prints it).
 pub fn expect_text(expect: &Expect) -> String {
     expect.to_string()
+}
+
+/// What a step's result must be, in the words of `msg`.
+pub fn expect_words(expect: &Expect, msg: &Catalogue) -> String {
+    match expect {
+        Expect::Success => msg.text("expect.success", &[]),
+        Expect::FreeBytes { at_least } => msg.text("expect.free_bytes", &[("mb", &(at_least / (1024 * 1024)))]),
+        Expect::ServicesRunning { services } => {
+            msg.text("expect.services_running", &[("services", &services.join(&msg.text("sep.and", &[])))])
+        }
+        Expect::OutputContains { text } => msg.text("expect.output_contains", &[("text", text)]),
+        Expect::Hash { algorithm, value } => msg.text("expect.hash", &[("algorithm", algorithm), ("value", value)]),
+        Expect::Installer => msg.text("expect.installer", &[]),
+        Expect::TaskCreated => msg.text("expect.task_created", &[]),
+        Expect::TaskFinished { poll_secs } => msg.text("expect.task_finished", &[("poll", poll_secs)]),
+        Expect::DllAtLeast { version } => msg.text("expect.dll_at_least", &[("version", version)]),
+        Expect::WsusVersionAtLeast { version } => msg.text("expect.wsus_version_at_least", &[("version", version)]),
+        Expect::NoNewSymptoms => msg.text("expect.no_new_symptoms", &[]),
+        Expect::Anything => msg.text("expect.anything", &[]),
+    }
 }
 
 /// A typical duration for a step: a fifth of its timeout, at least 5 s and at most 10 min.
@@ -98,7 +121,8 @@ pub fn durations(steps: &[Step]) -> (u64, u64) {
     (typical, longest)
 }
 
-/// `45 s`, `12 min`, `1 h 05 min`.
+/// `45 s`, `12 min`, `1 h 05 min`, in English (`show`); documents use
+/// [`Catalogue::duration`].
 pub fn duration_text(secs: u64) -> String {
     if secs < 60 {
         return format!("{secs} s");
@@ -120,6 +144,35 @@ mod tests {
         assert_eq!(duration_text(45), "45 s");
         assert_eq!(duration_text(61), "2 min");
         assert_eq!(duration_text(3900), "1 h 05 min");
+    }
+
+    #[test]
+    fn expectations_in_english_read_as_show_prints_them_and_exist_in_every_language() {
+        let version: crate::version::FileVersion = "3.1.6001.66".parse().unwrap();
+        let every = [
+            Expect::Success,
+            Expect::FreeBytes { at_least: 200 * 1024 * 1024 },
+            Expect::ServicesRunning { services: vec!["WsusService".into(), "W3SVC".into()] },
+            Expect::OutputContains { text: "staged".into() },
+            Expect::Hash { algorithm: "SHA1".into(), value: "ab".into() },
+            Expect::Installer,
+            Expect::TaskCreated,
+            Expect::TaskFinished { poll_secs: 10 },
+            Expect::DllAtLeast { version },
+            Expect::WsusVersionAtLeast { version },
+            Expect::NoNewSymptoms,
+            Expect::Anything,
+        ];
+        let chinese = Catalogue::embedded(super::super::Lang::ZhCn);
+        for expect in &every {
+            assert_eq!(expect_words(expect, Catalogue::english()), expect.to_string());
+            let words = expect_words(expect, chinese);
+            assert!(
+                !words.starts_with('[') && words.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{words}"
+            );
+        }
+        assert_eq!(expect_words(&every[2], chinese), "WsusService 和 W3SVC 正在运行");
     }
 
     #[test]
