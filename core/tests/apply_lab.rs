@@ -85,6 +85,7 @@ impl Fixture {
             default_staging_dir: r"C:\Windows\Temp\wsusfix".into(),
             known_packages: BTreeMap::new(),
             allow_aliases: false,
+            susdb_backup: true,
         };
         plan::build(scan, &request, &self.advisory, &self.templates).unwrap()
     }
