@@ -121,13 +121,11 @@ impl HostPlanner<'_> {
         ctx: &StepContext,
         judged_as: Expect,
     ) -> Result<Vec<Step>, PlanError> {
-        let ctx = &StepContext {
-            task_command: match ctx.task_command.is_empty() {
-                true => format!("{} {}", ctx.remote_file, ctx.install_args),
-                false => ctx.task_command.clone(),
-            },
-            ..ctx.clone()
+        let task_command = match ctx.task_command.is_empty() {
+            true => format!("{} {}", ctx.remote_file, ctx.install_args),
+            false => ctx.task_command.clone(),
         };
+        let ctx = &StepContext { task_command: caret_outside_quotes(&task_command), ..ctx.clone() };
         let create = self.run(
             &format!("{id}-task-create"),
             &format!("{description}: create a one-off task"),
@@ -425,5 +423,36 @@ impl HostPlanner<'_> {
         steps.push(self.services_check("verify-services", "Check WsusService and W3SVC run", ctx)?);
         steps.push(self.cleanup("cleanup-sp1", ctx, &setup)?);
         Ok(steps)
+    }
+}
+
+/// A task's `/tr` text made safe for cmd.exe, which reads it inside `/tr "…"`: its inner quotes
+/// (written `\"` for schtasks) still toggle cmd.exe's own quoting, so the stretches between
+/// them (a tool's path in `Program Files (x86)`) are unquoted to cmd.exe, where `(`, `)`, `&`,
+/// `|`, `<`, `>` and `^` would act: each gets a caret, which cmd.exe removes before schtasks
+/// reads the text. Inside cmd.exe's quotes nothing changes.
+pub(super) fn caret_outside_quotes(text: &str) -> String {
+    let mut quoted = true;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '"' {
+            quoted = !quoted;
+        } else if !quoted && "()&|<>^".contains(c) {
+            out.push('^');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::caret_outside_quotes;
+
+    #[test]
+    fn parentheses_cmd_exe_sees_unquoted_get_a_caret() {
+        let tr = r#"\"C:\Program Files (x86)\osql.exe\" -S x -Q \"BACKUP (a)\""#;
+        assert_eq!(caret_outside_quotes(tr), r#"\"C:\Program Files ^(x86^)\osql.exe\" -S x -Q \"BACKUP ^(a^)\""#);
+        assert_eq!(caret_outside_quotes(r"C:\Temp\x.exe /quiet"), r"C:\Temp\x.exe /quiet");
     }
 }
