@@ -127,8 +127,9 @@ fn susdb_is_backed_up_before_the_install_with_the_tool_found_or_the_plan_says_wh
     let at = |id: &str| order.iter().position(|s| s == id).unwrap_or_else(|| panic!("{id}: {order:?}"));
     assert!(at("backup-susdb-task-delete") < at("install-task-create"), "{order:?}");
     let create = osql.steps[at("backup-susdb-task-create")].action.to_string();
+    // cmd.exe reads the path between the task's inner quotes unquoted: its parentheses get carets.
     assert!(
-        create.contains(r#"/tr "\"C:\Program Files (x86)\Microsoft SQL Server\80\Tools\Binn\osql.exe\" -S np:"#),
+        create.contains(r#"/tr "\"C:\Program Files ^(x86^)\Microsoft SQL Server\80\Tools\Binn\osql.exe\" -S np:"#),
         "{create}"
     );
 
