@@ -72,6 +72,33 @@ fn show_one_host_with_its_commands_and_backout_apart() {
 }
 
 #[test]
+fn show_and_the_change_request_say_which_tool_backs_susdb_up_and_where_none_does() {
+    let plan = data("plan/sql-tools.plan.yaml");
+    let (code, out, err) = run(wsusfix().arg("show").arg(&plan).args(["--host", "v4-w2003-sqlcmd"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("SUSDB backup sqlcmd (C:\\Program Files\\Microsoft SQL Server\\90\\Tools\\Binn\\SQLCMD.EXE)"),
+        "{out}"
+    );
+    assert!(out.contains("backup-susdb: Back up SUSDB before the install"), "{out}");
+    assert!(!out.contains("  note "), "{out}");
+    let (code, out, err) = run(wsusfix().arg("show").arg(&plan).args(["--host", "v4-w2008-no-sql-tool"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("SUSDB backup none found (no sqlcmd or osql)"), "{out}");
+    assert!(
+        out.contains("  note         no sqlcmd or osql on the host: SUSDB is not backed up by the plan; back it up by other means before the window"),
+        "{out}"
+    );
+    assert!(!out.contains("backup-susdb"), "{out}");
+    let (code, out, err) = run(wsusfix().args(["report", "change-request"]).arg(&plan));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("- **v4-w2008-no-sql-tool**: no sqlcmd or osql on the host: SUSDB is not backed up by the plan"),
+        "{out}"
+    );
+}
+
+#[test]
 fn show_an_unknown_host_names_some_known_ones() {
     let (code, _, err) = run(wsusfix().arg("show").arg(plan()).args(["--host", "w2003"]));
     assert_eq!(code, Some(1));

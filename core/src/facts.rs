@@ -38,6 +38,10 @@ pub struct Facts {
     /// `problems` says which).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reboot_pending: Option<RebootPending>,
+    /// What the host has to back up SUSDB with (`sqlcmd`, else `osql`), or that it has none;
+    /// `None` when the probe, older than version 4, did not look.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql_tool: Option<SqlToolSearch>,
     /// Sections of the probe output that could not be read, with why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<ProbeProblem>,
@@ -192,6 +196,63 @@ impl std::fmt::Display for RebootPending {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<&str> = self.sources.iter().map(|s| s.as_str()).collect();
         write!(f, "a restart is pending ({})", names.join(", "))
+    }
+}
+
+/// What the probe's search for a SQL command-line tool found. A Windows Internal Database
+/// ships neither `sqlcmd` nor `osql`: they come with SQL Server's tools.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum SqlToolSearch {
+    /// The tool the backup uses (`sqlcmd` when both are there).
+    Found(SqlTool),
+    /// Neither `sqlcmd.exe` nor `osql.exe` on the `PATH` or in SQL Server's tools folders.
+    NoneFound,
+}
+
+impl SqlToolSearch {
+    /// The tool found, if any.
+    pub fn tool(&self) -> Option<&SqlTool> {
+        match self {
+            SqlToolSearch::Found(tool) => Some(tool),
+            SqlToolSearch::NoneFound => None,
+        }
+    }
+}
+
+/// A SQL command-line tool on the host, by its full path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SqlTool {
+    pub kind: SqlToolKind,
+    pub path: String,
+}
+
+/// Which SQL command-line tool: both take `-S -E -b -Q` alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SqlToolKind {
+    /// SQL Server 2005's `sqlcmd.exe`.
+    Sqlcmd,
+    /// The older `osql.exe` (SQL Server 2000 and 2005).
+    Osql,
+}
+
+impl SqlToolKind {
+    /// The program's file name.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            SqlToolKind::Sqlcmd => "sqlcmd.exe",
+            SqlToolKind::Osql => "osql.exe",
+        }
+    }
+}
+
+impl std::fmt::Display for SqlToolKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SqlToolKind::Sqlcmd => "sqlcmd",
+            SqlToolKind::Osql => "osql",
+        })
     }
 }
 

@@ -85,6 +85,7 @@ impl Fixture {
             default_staging_dir: r"C:\Windows\Temp\wsusfix".into(),
             known_packages: BTreeMap::new(),
             allow_aliases: false,
+            susdb_backup: true,
         };
         plan::build(scan, &request, &self.advisory, &self.templates).unwrap()
     }
@@ -267,6 +268,9 @@ fn a_direct_install_that_needs_elevation_goes_through_the_system_task() {
     // install with the task as its fallback. The fingerprint stays the host's real one.
     let real = plan::fingerprint(scan.hosts[0].facts.as_ref().unwrap());
     scan.hosts[0].facts.as_mut().unwrap().elevation = Elevation::Elevated;
+    // No SQL tool: a direct SUSDB backup in that filtered session would fail to log in (Msg
+    // 18456) before the install could answer 740; this test is about the install's fallback.
+    scan.hosts[0].facts.as_mut().unwrap().sql_tool = Some(wsusfix_core::facts::SqlToolSearch::NoneFound);
     let mut plan = f.plan(&scan, "100%", 0);
     assert_eq!(plan.hosts[0].route, plan::Route::Direct);
     assert!(!plan.hosts[0].elevation_fallback.is_empty());
@@ -551,6 +555,9 @@ fn a_restart_that_cannot_be_scheduled_is_a_warning_on_a_fixed_host() {
     let mut scan = f.scan();
     let real = plan::fingerprint(scan.hosts[0].facts.as_ref().unwrap());
     scan.hosts[0].facts.as_mut().unwrap().elevation = Elevation::Elevated;
+    // No SQL tool: a direct SUSDB backup in that filtered session would fail to log in (Msg
+    // 18456) before the install could answer 740; this test is about the install's fallback.
+    scan.hosts[0].facts.as_mut().unwrap().sql_tool = Some(wsusfix_core::facts::SqlToolSearch::NoneFound);
     let mut plan = f.plan(&scan, "100%", 0);
     plan.hosts[0].fingerprint = Some(real);
     assert_eq!(plan.hosts[0].reboot.len(), 1, "a direct restart on an elevated session");
@@ -678,4 +685,37 @@ fn a_host_another_run_holds_is_refused_and_taken_over_only_with_force() {
     assert_eq!(w03.outcome, Outcome::Remediated, "{w03:?}");
     assert_eq!(f.installs("w03"), 1);
     assert!(!f.lab.host_state("w03").unwrap().snapshot().fs.exists(r"C:\Windows\Temp\wsusfix\wsusfix-run"));
+}
+
+/// Where the plan backs SUSDB up before the install.
+const SUSDB_BEFORE: &str = r"C:\Windows\Temp\wsusfix\SUSDB-wsusfix-before.bak";
+
+#[test]
+fn susdb_is_backed_up_before_the_install_where_a_tool_exists_and_the_plan_says_why_not_elsewhere() {
+    let f = Fixture::start(&[("w03", "w2003-sp1-unpatched"), ("w08e", "w2008-sp1-unpatched-elevated")]);
+    let plan = f.plan(&f.scan(), "100%", 0);
+    let host = |name: &str| plan.hosts.iter().find(|h| h.host == name).unwrap();
+    assert!(host("w03").notes.is_empty(), "{:?}", host("w03").notes);
+    assert_eq!(
+        host("w08e").notes[0],
+        "no sqlcmd or osql on the host: SUSDB is not backed up by the plan; back it up by other means before the window"
+    );
+
+    let (result, journal) = f.apply(&plan, "run");
+    for name in ["w03", "w08e"] {
+        assert_eq!(outcome(&result, name).outcome, Outcome::Remediated, "{name}: {:?}", outcome(&result, name));
+    }
+    // sqlcmd (on the PATH, run by its full path): the backup ran and finished before the install.
+    let steps = steps_of(&journal, "w03");
+    let position = |id: &str| steps.iter().position(|s| s.step == id).unwrap_or_else(|| panic!("no {id}"));
+    assert!(position("backup-susdb") < position("install"));
+    assert_eq!(step(&steps, "backup-susdb").judged, Judged::Ok);
+    assert!(step(&steps, "backup-susdb").output_tail.contains("BACKUP DATABASE successfully processed"));
+    let bak = file_text(&f, "w03", SUSDB_BEFORE).expect("SUSDB backed up before the install");
+    assert!(bak.contains("database SUSDB"), "{bak}");
+
+    // Neither tool: no backup step ran, and no backup file exists.
+    let steps = steps_of(&journal, "w08e");
+    assert!(!steps.iter().any(|s| s.step.starts_with("backup-susdb")), "{steps:#?}");
+    assert!(file_text(&f, "w08e", SUSDB_BEFORE).is_none());
 }

@@ -42,6 +42,7 @@ fn request(rtm: RtmChoice, packages: &str) -> PlanRequest {
         default_staging_dir: "C:\\Windows\\Temp\\wsusfix".into(),
         known_packages: BTreeMap::new(),
         allow_aliases: false,
+        susdb_backup: true,
     }
 }
 
@@ -78,6 +79,86 @@ fn plan_of_every_kind_of_host_matches_the_golden_file() {
     let text = old.to_yaml();
     assert!(!text.contains("reboot:"), "an empty reboot is not written");
     assert_eq!(Plan::parse(&text, Path::new("old.yaml")).unwrap(), old);
+}
+
+/// The version 4 samples: a host with sqlcmd, one with only osql (a filtered session: the
+/// backup runs as SYSTEM), one with neither.
+fn sql_tool_scan(advisory: &Advisory) -> ScanReport {
+    let data = Path::new("tests/data/probe/world");
+    let hosts = ["v4-w2003-sqlcmd", "v4-w2008-x64-osql", "v4-w2008-no-sql-tool"]
+        .iter()
+        .map(|name| {
+            let outcome = probe::read_output(&std::fs::read(data.join(format!("{name}.txt"))).unwrap(), advisory, DIR);
+            HostResult::from_probe(name, outcome, advisory)
+        })
+        .collect();
+    ScanReport::new(hosts)
+}
+
+#[test]
+fn susdb_is_backed_up_before_the_install_with_the_tool_found_or_the_plan_says_why_not() {
+    let advisory = Advisory::embedded();
+    let templates = Templates::embedded().unwrap();
+    let scan = sql_tool_scan(&advisory);
+    let plan =
+        plan::build(&scan, &request(RtmChoice::Workaround, "tests/data/packages"), &advisory, &templates).unwrap();
+    check_golden("sql-tools.plan.yaml", &plan.to_yaml());
+    assert!(plan.header.susdb_backup);
+    plan::verify(&plan, &advisory, &templates).unwrap();
+    let host = |name: &str| plan.hosts.iter().find(|h| h.host == name).unwrap();
+    let ids = |steps: &[plan::Step]| steps.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
+
+    let sqlcmd = host("v4-w2003-sqlcmd");
+    let order = ids(&sqlcmd.steps);
+    let at = |id: &str| order.iter().position(|s| s == id).unwrap_or_else(|| panic!("{id}: {order:?}"));
+    assert!(at("backup-susdb") < at("install"), "{order:?}");
+    let command = sqlcmd.steps[at("backup-susdb")].action.to_string();
+    assert!(
+        command.starts_with(r#""C:\Program Files\Microsoft SQL Server\90\Tools\Binn\SQLCMD.EXE" -S np:\\.\pipe\"#)
+            && command.contains(r"TO DISK='C:\Windows\Temp\wsusfix\SUSDB-wsusfix-before.bak' WITH INIT"),
+        "{command}"
+    );
+    assert!(sqlcmd.notes.is_empty(), "{:?}", sqlcmd.notes);
+    assert!(ids(&sqlcmd.backout).contains(&"backup-susdb".to_string()));
+
+    // osql, as SYSTEM through a one-off task, before the install's own task.
+    let osql = host("v4-w2008-x64-osql");
+    let order = ids(&osql.steps);
+    let at = |id: &str| order.iter().position(|s| s == id).unwrap_or_else(|| panic!("{id}: {order:?}"));
+    assert!(at("backup-susdb-task-delete") < at("install-task-create"), "{order:?}");
+    let create = osql.steps[at("backup-susdb-task-create")].action.to_string();
+    // cmd.exe reads the path between the task's inner quotes unquoted: its parentheses get carets.
+    assert!(
+        create.contains(r#"/tr "\"C:\Program Files ^(x86^)\Microsoft SQL Server\80\Tools\Binn\osql.exe\" -S np:"#),
+        "{create}"
+    );
+
+    // Neither: no backup step anywhere, and the plan says so, for the install and the back-out.
+    let none = host("v4-w2008-no-sql-tool");
+    for steps in [&none.steps, &none.elevation_fallback, &none.backout] {
+        assert!(!ids(steps).iter().any(|id| id.starts_with("backup-susdb")), "{:?}", ids(steps));
+    }
+    assert_eq!(none.notes.len(), 2, "{:?}", none.notes);
+    assert!(none.notes[0].starts_with("no sqlcmd or osql on the host: SUSDB is not backed up by the plan"));
+    assert!(none.notes[1].contains("the back-out does not back SUSDB up"));
+
+    // --no-susdb-backup: recorded, re-made, said.
+    let off = PlanRequest { susdb_backup: false, ..request(RtmChoice::Workaround, "tests/data/packages") };
+    let plan = plan::build(&scan, &off, &advisory, &templates).unwrap();
+    assert!(!plan.header.susdb_backup);
+    plan::verify(&plan, &advisory, &templates).unwrap();
+    let sqlcmd = plan.hosts.iter().find(|h| h.host == "v4-w2003-sqlcmd").unwrap();
+    assert!(!ids(&sqlcmd.steps).contains(&"backup-susdb".to_string()));
+    assert!(sqlcmd.notes[0].contains("--no-susdb-backup"), "{:?}", sqlcmd.notes);
+
+    // A plan whose header claims the option without it, or whose recorded tool changed, is refused.
+    let mut forged = plan.clone();
+    forged.header.susdb_backup = true;
+    assert!(plan::verify(&forged, &advisory, &templates).is_err());
+    let mut forged = plan.clone();
+    forged.hosts.iter_mut().for_each(|h| h.notes.clear());
+    let err = plan::verify(&forged, &advisory, &templates).unwrap_err().to_string();
+    assert!(err.contains("notes"), "{err}");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 use wsusfix_core::advisory::Advisory;
 use wsusfix_core::assess::{assess_probe, Assessment};
-use wsusfix_core::facts::Facts;
+use wsusfix_core::facts::{Facts, SqlToolSearch};
 use wsusfix_core::probe::{ProbeError, ProbeReader};
 
 #[derive(Deserialize)]
@@ -26,6 +26,12 @@ struct Expected {
     /// The sources of a pending restart, in the JSON's names; `[]`: none.
     #[serde(default)]
     reboot_pending: Option<Vec<String>>,
+    /// What the probe found to back SUSDB up with: `sqlcmd`, `osql`, `none`, or `not-probed`
+    /// (a probe older than version 4); with `sql_tool_path`, the path it runs.
+    #[serde(default)]
+    sql_tool: Option<String>,
+    #[serde(default)]
+    sql_tool_path: Option<String>,
 }
 
 const DIR: &str = "C:\\Program Files\\Update Services";
@@ -92,6 +98,21 @@ fn check_folder(data: &Path) {
                 assert_eq!(&found, sources, "{case}");
                 let warned = assessment.warnings.iter().any(|w| w.contains("a restart is pending"));
                 assert_eq!(warned, !sources.is_empty(), "{case}: {:?}", assessment.warnings);
+            }
+            if let Some(tool) = &want.sql_tool {
+                let found = match &facts.sql_tool {
+                    None => "not-probed".to_string(),
+                    Some(SqlToolSearch::NoneFound) => "none".to_string(),
+                    Some(SqlToolSearch::Found(t)) => t.kind.to_string(),
+                };
+                assert_eq!(&found, tool, "{case}");
+                if let Some(path) = &want.sql_tool_path {
+                    assert_eq!(
+                        facts.sql_tool.as_ref().and_then(|s| s.tool()).map(|t| t.path.as_str()),
+                        Some(path.as_str()),
+                        "{case}"
+                    );
+                }
             }
             if let Some(os) = &want.os {
                 assert_eq!(facts.os.map(|v| v.to_string()).as_deref(), Some(os.as_str()), "{case}");

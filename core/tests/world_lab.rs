@@ -158,6 +158,7 @@ fn every_ssh_server_and_language_is_remediated_end_to_end() {
         default_staging_dir: DEFAULT_STAGING_DIR.into(),
         known_packages: BTreeMap::new(),
         allow_aliases: false,
+        susdb_backup: true,
     };
     let plan = plan::build(&scan, &request, &world.advisory, &world.templates).unwrap();
     let mut apply = ApplyRequest::new(plan.clone(), world.hosts.clone());

@@ -308,6 +308,17 @@ impl Language {
         )
     }
 
+    /// where.exe's answer when nothing matches (on standard error, exit 1).
+    pub fn where_not_found(self) -> &'static str {
+        self.pick(
+            "INFO: Could not find files for the given pattern(s).\r\n",
+            "信息: 用提供的模式无法找到文件。\r\n",
+            "INFORMATION: Es wurden keine Dateien mit den angegebenen Mustern gefunden.\r\n",
+            "INFO : impossible de trouver des fichiers pour les modèles spécifiés.\r\n",
+            "情報: 指定されたパターンのファイルが見つかりませんでした。\r\n",
+        )
+    }
+
     /// ERROR_PATH_NOT_FOUND's text.
     pub fn path_not_found(self) -> &'static str {
         self.pick(

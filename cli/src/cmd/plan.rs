@@ -67,6 +67,10 @@ pub struct Args {
     /// or the same computer name) once per name anyway. Without it such a plan is refused.
     #[arg(long)]
     pub allow_aliases: bool,
+    /// Take no SUSDB backup before the install. By default each host whose probe found sqlcmd
+    /// or osql backs SUSDB up first; the plan says where it cannot.
+    #[arg(long)]
+    pub no_susdb_backup: bool,
     /// The change this plan is for: ID, type, priority, people, window, communication, back-out
     /// triggers (YAML; inventory/change.example.yaml documents it). Carried in the plan, so its
     /// digest binds the approved change to what runs; `report change-request` shows it.
@@ -139,6 +143,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         packages_dir: args.packages.clone(),
         staging_dir: args.staging_dir.clone(),
         allow_aliases: args.allow_aliases,
+        susdb_backup: !args.no_susdb_backup,
     };
     let request = PlanRequest::from_inventory(&selected, choices, &advisory)?;
     let mut plan = plan::build(&scan, &request, &advisory, &templates)?;

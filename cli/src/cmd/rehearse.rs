@@ -176,8 +176,14 @@ fn twin_profile(host: &HostPlan) -> anyhow::Result<String> {
     let (Some(wsus), Some(dll)) = (host.wsus_version, host.dll_version) else {
         bail!("plan host {} records no WSUS or DLL version: it cannot have a twin", host.host)
     };
+    // The SQL tool the plan's backup calls, where the probe found it (the path passed the
+    // plan's path check: no quote can end the YAML string).
+    let tool = match host.sql_tool.as_ref().and_then(|s| s.tool()) {
+        Some(tool) => format!("files:\n  - path: '{}'\n    text: ''\n", tool.path),
+        None => String::new(),
+    };
     Ok(format!(
-        "extends: {base}\ndescription: \"twin of {name}\"\nos_version: \"{os}\"\narch: {arch}\ntoken: {token}\nwsus:\n  version: {wsus}\n  dll_version: {dll}\n",
+        "extends: {base}\ndescription: \"twin of {name}\"\nos_version: \"{os}\"\narch: {arch}\ntoken: {token}\nwsus:\n  version: {wsus}\n  dll_version: {dll}\n{tool}",
         name = host.host
     ))
 }

@@ -182,6 +182,16 @@ fn host_text(h: &HostPlan) -> String {
     }
     let _ = writeln!(t, "  symptoms     {} duplicate-key errors in the server log at scan time", h.symptoms);
     let _ = writeln!(t, "  fingerprint  {}", h.fingerprint.as_deref().map(printable).unwrap_or_else(|| "-".into()));
+    if let Some(search) = &h.sql_tool {
+        let tool = match search.tool() {
+            Some(tool) => format!("{} ({})", tool.kind, printable(&tool.path)),
+            None => "none found (no sqlcmd or osql)".to_string(),
+        };
+        let _ = writeln!(t, "  SUSDB backup {tool}");
+    }
+    for note in &h.notes {
+        let _ = writeln!(t, "  note         {}", printable(note));
+    }
     if h.steps.is_empty() {
         let _ = writeln!(t, "  no steps");
     } else {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::backup::{self, When};
 use super::error::PlanError;
 use super::packages::{hash_package, role_name, sp1_role, update_role};
 use super::request::{HostSettings, PlanRequest, RtmChoice, DEFAULT_STAGING_DIR};
@@ -46,6 +47,7 @@ pub fn build(
         rtm_choice: request.rtm,
         packages: hashed.into_values().collect(),
         batches: request.batches.clone(),
+        susdb_backup: request.susdb_backup,
         change: None,
     };
     check_pins(&header, request)?;
@@ -126,6 +128,7 @@ pub fn replan_host(
         default_staging_dir: staging_dir,
         known_packages: BTreeMap::new(),
         allow_aliases: true,
+        susdb_backup: header.susdb_backup,
     };
     let fresh = build(&ScanReport::new(vec![probe]), &request, advisory, templates).map_err(|e| e.to_string())?;
     for package in &fresh.header.packages {
@@ -167,6 +170,10 @@ pub(super) struct StepContext {
     pub(super) uninstall_properties: Vec<String>,
     pub(super) reinstall_args: String,
     pub(super) reinstall_properties: Vec<String>,
+    /// The SQL tool as the backup runs it: `sqlcmd`, or the found tool's path, quoted.
+    pub(super) sql_tool: String,
+    /// The backup's file name in the staging folder.
+    pub(super) backup_file: String,
 }
 
 pub(super) const MINUTE: u64 = 60;
@@ -200,6 +207,8 @@ impl HostPlanner<'_> {
             fingerprint: facts.map(super::fingerprint),
             staging_dir: None,
             wsus_dir: None,
+            sql_tool: None,
+            notes: Vec::new(),
             route: Route::NothingToDo,
             steps: Vec::new(),
             elevation_fallback: Vec::new(),
@@ -217,6 +226,7 @@ impl HostPlanner<'_> {
         let ctx = self.context(facts, settings)?;
         plan.staging_dir = Some(ctx.staging_dir.clone());
         plan.wsus_dir = Some(facts.probed_wsus_dir.clone());
+        plan.sql_tool = facts.sql_tool.clone();
         let needs_task = facts.elevation == Elevation::Filtered;
         let arch = facts.arch.unwrap_or(Arch::X86);
         match (r.verdict, self.request.rtm) {
@@ -230,7 +240,13 @@ impl HostPlanner<'_> {
                 let sp1 = self.package(sp1_role(arch))?.ok_or_else(|| self.missing(sp1_role(arch)))?;
                 let mut steps = self.prechecks(&ctx, &sp1)?;
                 steps.extend(self.upload_and_hash("sp1", &ctx, &sp1)?);
-                steps.extend(self.backup_susdb("Back up SUSDB before the upgrade", &ctx, needs_task)?);
+                steps.extend(self.backup_with_tool(
+                    When::BeforeUpgrade,
+                    "Back up SUSDB before the upgrade",
+                    &ctx,
+                    needs_task,
+                    &mut plan.notes,
+                )?);
                 steps.extend(self.setup_run(
                     "upgrade-sp1",
                     "Upgrade WSUS 3.0 RTM to SP1",
@@ -253,6 +269,17 @@ impl HostPlanner<'_> {
                 plan.route = if needs_task { Route::SystemTask } else { Route::Direct };
                 let mut steps = self.prechecks(&ctx, &update)?;
                 steps.extend(self.upload_and_hash("update", &ctx, &update)?);
+                if self.request.susdb_backup {
+                    steps.extend(self.backup_with_tool(
+                        When::BeforeInstall,
+                        "Back up SUSDB before the install",
+                        &ctx,
+                        needs_task,
+                        &mut plan.notes,
+                    )?);
+                } else {
+                    plan.notes.push(backup::OFF.to_string());
+                }
                 steps.extend(self.install(&ctx, &update, needs_task, &mut plan)?);
                 steps.extend(self.verification(&ctx)?);
                 steps.push(self.cleanup("cleanup-update", &ctx, &update)?);
@@ -260,7 +287,7 @@ impl HostPlanner<'_> {
             }
         }
         plan.reboot = self.reboot(&ctx, needs_task)?;
-        plan.backout = self.backout(&ctx, arch, needs_task)?;
+        plan.backout = self.backout(&ctx, arch, needs_task, &mut plan.notes)?;
         Ok(plan)
     }
 

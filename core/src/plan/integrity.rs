@@ -95,6 +95,7 @@ pub fn verify(plan: &Plan, advisory: &Advisory, templates: &Templates) -> Result
             .collect(),
         // What was decided about aliases at plan time stands: this only re-makes the steps.
         allow_aliases: true,
+        susdb_backup: plan.header.susdb_backup,
     };
     let fresh = build(&scan, &request, advisory, templates).map_err(|e| IntegrityError::Unverifiable {
         host: with_steps.iter().map(|h| h.host.as_str()).collect::<Vec<_>>().join(", "),
@@ -111,6 +112,14 @@ pub fn verify(plan: &Plan, advisory: &Advisory, templates: &Templates) -> Result
             (&host.backout, &again.backout),
         ] {
             compare(&host.host, planned, made)?;
+        }
+        if host.notes != again.notes {
+            return Err(IntegrityError::StepChanged {
+                host: host.host.clone(),
+                step: "notes".into(),
+                found: host.notes.join(" / "),
+                expected: again.notes.join(" / "),
+            });
         }
     }
     Ok(())
@@ -158,6 +167,7 @@ fn recorded(h: &HostPlan, advisory: &Advisory) -> HostResult {
             Some(version) => DllState::Present { version, modified: None },
             None => DllState::Unknown,
         },
+        sql_tool: h.sql_tool.clone(),
         ..Facts::default()
     };
     let assessment = Assessment {

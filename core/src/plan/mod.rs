@@ -4,6 +4,7 @@
 //! `templates/steps/`. A plan is decided from facts alone ([`build`]), so it is deterministic
 //! and testable without a network.
 
+mod backup;
 mod batches;
 mod build;
 mod error;
@@ -54,6 +55,10 @@ pub struct PlanHeader {
     /// Package files by their role, with the hashes checked on the hosts.
     pub packages: Vec<PackageRef>,
     pub batches: BatchPolicy,
+    /// Back SUSDB up before the install where the host has `sqlcmd` or `osql` (on unless
+    /// `plan --no-susdb-backup`; plans older than the option had no such backup).
+    #[serde(default)]
+    pub susdb_backup: bool,
     /// The change this plan is for (`plan --meta FILE`), bound to it by the plan's digest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change: Option<crate::change::ChangeMeta>,
@@ -144,6 +149,14 @@ pub struct HostPlan {
     /// The WSUS folder the probe read the DLL in (recorded so the steps can be re-made).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wsus_dir: Option<String>,
+    /// What the probe found to back SUSDB up with (recorded so the steps can be re-made);
+    /// absent when the probe did not look (older than version 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql_tool: Option<crate::facts::SqlToolSearch>,
+    /// What the plan says plainly about this host besides its steps: a backup it cannot take,
+    /// and what to do instead. Shown by `show` and in the change request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub route: Route,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<Step>,

@@ -54,6 +54,8 @@ pub struct PlanRequest {
     pub known_packages: BTreeMap<PackageRole, super::PackageRef>,
     /// Plan one server listed under several names anyway (`--allow-aliases`).
     pub allow_aliases: bool,
+    /// Back SUSDB up before the install where the host has a tool for it.
+    pub susdb_backup: bool,
 }
 
 /// The operator's choices for a plan (`wsusfix plan`'s options).
@@ -69,6 +71,8 @@ pub struct PlanChoices {
     pub staging_dir: String,
     /// Plan one server listed under several names anyway.
     pub allow_aliases: bool,
+    /// Back SUSDB up before the install (`--no-susdb-backup` turns it off).
+    pub susdb_backup: bool,
 }
 
 impl PlanRequest {
@@ -116,6 +120,7 @@ impl PlanRequest {
             default_staging_dir: choices.staging_dir,
             known_packages: BTreeMap::new(),
             allow_aliases: choices.allow_aliases,
+            susdb_backup: choices.susdb_backup,
         })
     }
 }

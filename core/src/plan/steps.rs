@@ -1,6 +1,7 @@
 //! The step builders of the planner: one function per kind of step, each rendering its command
 //! from a template in `templates/steps/` with the host's [`StepContext`].
 
+use super::backup::{self, Tool, When};
 use super::build::{HostPlanner, StepContext, MINUTE};
 use super::error::PlanError;
 use super::packages::sp1_role;
@@ -120,13 +121,11 @@ impl HostPlanner<'_> {
         ctx: &StepContext,
         judged_as: Expect,
     ) -> Result<Vec<Step>, PlanError> {
-        let ctx = &StepContext {
-            task_command: match ctx.task_command.is_empty() {
-                true => format!("{} {}", ctx.remote_file, ctx.install_args),
-                false => ctx.task_command.clone(),
-            },
-            ..ctx.clone()
+        let task_command = match ctx.task_command.is_empty() {
+            true => format!("{} {}", ctx.remote_file, ctx.install_args),
+            false => ctx.task_command.clone(),
         };
+        let ctx = &StepContext { task_command: caret_outside_quotes(&task_command), ..ctx.clone() };
         let create = self.run(
             &format!("{id}-task-create"),
             &format!("{description}: create a one-off task"),
@@ -219,6 +218,42 @@ impl HostPlanner<'_> {
         }
         let template = if uninstall { "uninstall-wsus" } else { "setup-sp1" };
         Ok(vec![self.run(id, description, template, &ctx, Expect::Success, 60 * MINUTE)?])
+    }
+
+    /// A SUSDB backup with the tool the probe found; where it found none, no step and a note
+    /// saying so (see [`backup::When`] for a host probed before the search).
+    pub(super) fn backup_with_tool(
+        &self,
+        when: When,
+        description: &str,
+        ctx: &StepContext,
+        needs_task: bool,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<Step>, PlanError> {
+        let search = self.result.facts.as_ref().and_then(|f| f.sql_tool.as_ref());
+        // A recorded path reaches a command line: checked as any path is (a plan edited by
+        // hand re-makes its steps from what it records).
+        if let Some(tool) = search.and_then(|s| s.tool()) {
+            safe::windows_path(&tool.path).map_err(|problem| PlanError::Unsafe {
+                host: self.host().into(),
+                variable: "sql_tool path",
+                problem,
+            })?;
+        }
+        let sql_tool = match backup::tool(search) {
+            Tool::Run(word) => word,
+            Tool::NotProbed if when.legacy() => "sqlcmd".to_string(),
+            Tool::NotProbed => {
+                notes.push(backup::NOT_PROBED.to_string());
+                return Ok(Vec::new());
+            }
+            Tool::NoneFound => {
+                notes.push(when.none_note().to_string());
+                return Ok(Vec::new());
+            }
+        };
+        let ctx = StepContext { sql_tool, backup_file: when.file().to_string(), ..ctx.clone() };
+        self.backup_susdb(description, &ctx, needs_task)
     }
 
     /// The SUSDB backup. A UAC-filtered session cannot log in to the Windows Internal
@@ -341,7 +376,13 @@ impl HostPlanner<'_> {
         )
     }
 
-    pub(super) fn backout(&mut self, ctx: &StepContext, arch: Arch, needs_task: bool) -> Result<Vec<Step>, PlanError> {
+    pub(super) fn backout(
+        &mut self,
+        ctx: &StepContext,
+        arch: Arch,
+        needs_task: bool,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<Step>, PlanError> {
         let Some(setup) = self.package(sp1_role(arch))? else {
             let name = match arch {
                 Arch::X64 => &self.advisory.reinstall.x64,
@@ -361,7 +402,7 @@ impl HostPlanner<'_> {
         };
         let mut steps = vec![self.stage(ctx)?];
         steps.extend(self.upload_and_hash("sp1", ctx, &setup)?);
-        steps.extend(self.backup_susdb("Back up SUSDB", ctx, needs_task)?);
+        steps.extend(self.backup_with_tool(When::Backout, "Back up SUSDB", ctx, needs_task, notes)?);
         steps.extend(self.setup_run(
             "uninstall-wsus",
             "Uninstall WSUS keeping its database, content and logs",
@@ -382,5 +423,36 @@ impl HostPlanner<'_> {
         steps.push(self.services_check("verify-services", "Check WsusService and W3SVC run", ctx)?);
         steps.push(self.cleanup("cleanup-sp1", ctx, &setup)?);
         Ok(steps)
+    }
+}
+
+/// A task's `/tr` text made safe for cmd.exe, which reads it inside `/tr "…"`: its inner quotes
+/// (written `\"` for schtasks) still toggle cmd.exe's own quoting, so the stretches between
+/// them (a tool's path in `Program Files (x86)`) are unquoted to cmd.exe, where `(`, `)`, `&`,
+/// `|`, `<`, `>` and `^` would act: each gets a caret, which cmd.exe removes before schtasks
+/// reads the text. Inside cmd.exe's quotes nothing changes.
+pub(super) fn caret_outside_quotes(text: &str) -> String {
+    let mut quoted = true;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '"' {
+            quoted = !quoted;
+        } else if !quoted && "()&|<>^".contains(c) {
+            out.push('^');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::caret_outside_quotes;
+
+    #[test]
+    fn parentheses_cmd_exe_sees_unquoted_get_a_caret() {
+        let tr = r#"\"C:\Program Files (x86)\osql.exe\" -S x -Q \"BACKUP (a)\""#;
+        assert_eq!(caret_outside_quotes(tr), r#"\"C:\Program Files ^(x86^)\osql.exe\" -S x -Q \"BACKUP ^(a^)\""#);
+        assert_eq!(caret_outside_quotes(r"C:\Temp\x.exe /quiet"), r"C:\Temp\x.exe /quiet");
     }
 }

@@ -11,6 +11,7 @@ pub mod decode;
 pub mod parse;
 mod reader;
 pub mod reboot;
+pub mod sql_tools;
 
 use serde::Serialize;
 
@@ -22,11 +23,12 @@ use crate::templates::{TemplateError, Templates};
 
 /// The probe output format's version, printed first so a reader can refuse a stranger.
 /// Version 2 prints each section's exit code, the console's code page and the shell; version 3
-/// reads where Windows records a pending restart ([`reboot`]).
-pub const PROBE_VERSION: u32 = 3;
+/// reads where Windows records a pending restart ([`reboot`]); version 4 looks for `sqlcmd` and
+/// `osql` ([`sql_tools`]).
+pub const PROBE_VERSION: u32 = 4;
 /// The versions [`ProbeReader`] reads: every one a probe ever printed (saved output stays
 /// readable).
-pub const READS_VERSIONS: [u32; 3] = [1, 2, 3];
+pub const READS_VERSIONS: [u32; 4] = [1, 2, 3, 4];
 
 /// Why a probe could not be rendered for a host.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +56,7 @@ struct ProbeContext<'a> {
     pending_renames_value: &'a str,
     servicing_key: &'a str,
     windows_update_key: &'a str,
+    sql_tool_paths: Vec<String>,
 }
 
 /// Renders the probe command line for a host whose WSUS lives in `wsus_dir` (the inventory's
@@ -77,6 +80,7 @@ pub fn render(templates: &Templates, advisory: &Advisory, wsus_dir: &str) -> Res
         pending_renames_value: reboot::PENDING_RENAMES_VALUE,
         servicing_key: reboot::SERVICING_KEY,
         windows_update_key: reboot::WINDOWS_UPDATE_KEY,
+        sql_tool_paths: sql_tools::candidates(),
     };
     Ok(templates.render_command_line("probe.cmd.tera", &context)?)
 }
@@ -109,7 +113,9 @@ mod tests {
         let line = render(&Templates::embedded().unwrap(), &advisory, "C:\\Program Files\\Update Services").unwrap();
         assert!(!line.contains('\n'));
         for needle in [
-            ":probe:3 & echo ::wsusfix.",
+            ":probe:4 & echo ::wsusfix.",
+            "sql-tools& where sqlcmd.exe osql.exe 2>&1 & (if exist \"%ProgramFiles%\\Microsoft SQL Server\\90\\Tools\\Binn\\sqlcmd.exe\" echo \"%ProgramFiles%\\Microsoft SQL Server\\90\\Tools\\Binn\\sqlcmd.exe\")",
+            "(if exist \"%ProgramFiles(x86)%\\Microsoft SQL Server\\80\\Tools\\Binn\\osql.exe\" echo",
             "reg query \"HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\" /v PendingFileRenameOperations 2>&1",
             "reg.exe query \"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending\")",
             "reg query \"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired\" /reg:64",

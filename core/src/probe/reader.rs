@@ -3,7 +3,7 @@
 use crate::advisory::Advisory;
 use crate::facts::{Elevation, Facts, LogEvidence, ProbeProblem, RegistryView, WsusInstall};
 
-use super::reboot;
+use super::{reboot, sql_tools};
 
 use super::decode::{chcp_page, decode};
 use super::parse::{self, LogTally, RegLookup, Section, SectionStatus};
@@ -249,6 +249,7 @@ impl<'a> ProbeReader<'a> {
                 "server-log" => server.merge(section),
                 "client-log" => client.merge(section),
                 name if reboot::is_reboot_section(name) => {}
+                sql_tools::SECTION => facts.sql_tool = Some(sql_tools::read(section)),
                 other => note(other, parse::ParseError::UnknownSection),
             }
         }
@@ -287,8 +288,22 @@ impl<'a> ProbeReader<'a> {
             (_, None) => Elevation::Unknown,
         };
         let version_2 = self.sections.iter().any(|s| s.status.code().is_some());
-        let version_3 = self.version.parse::<u32>().is_ok_and(|v| v >= 3);
-        let expected: &[&str] = if version_3 {
+        let version = self.version.parse::<u32>().unwrap_or(0);
+        let expected: &[&str] = if version >= 4 {
+            &[
+                "chcp",
+                "ver",
+                "arch",
+                "whoami",
+                "reg-native",
+                "reg-wow64",
+                "dll",
+                "reboot-renames",
+                "reboot-servicing",
+                "reboot-wu",
+                sql_tools::SECTION,
+            ]
+        } else if version == 3 {
             &[
                 "chcp",
                 "ver",

@@ -49,6 +49,8 @@ pub struct ChangeRequest {
     pub backout: Option<BackoutView>,
     pub schedule: Schedule,
     pub attention: Vec<HostLine>,
+    /// What the plan says about hosts besides their steps (a SUSDB backup it cannot take).
+    pub notes: Vec<HostNote>,
     pub rtm_hosts: Vec<String>,
     pub evidence: Vec<EvidenceLine>,
 }
@@ -167,6 +169,13 @@ pub struct HostLine {
     pub reason: String,
 }
 
+/// One of a host's plan notes, as recorded (in English).
+#[derive(Clone, Debug, Serialize)]
+pub struct HostNote {
+    pub host: String,
+    pub note: String,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct EvidenceLine {
     pub host: String,
@@ -264,6 +273,10 @@ impl ChangeRequest {
             backout: backout_view(&hosts, esc, msg),
             schedule,
             attention,
+            notes: hosts
+                .iter()
+                .flat_map(|h| h.notes.iter().map(|n| HostNote { host: esc.text(&h.host), note: esc.text(n) }))
+                .collect(),
             rtm_hosts: hosts
                 .iter()
                 .filter(|h| h.verdict == crate::assess::Verdict::AffectedRtm)

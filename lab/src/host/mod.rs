@@ -7,6 +7,7 @@ pub mod clock;
 pub mod fs;
 pub mod reboot;
 pub mod registry;
+pub mod sql_tools;
 
 use std::collections::BTreeMap;
 

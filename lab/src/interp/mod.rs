@@ -24,6 +24,7 @@ mod schtasks;
 mod services;
 mod shutdown;
 mod sqlcmd;
+mod where_cmd;
 mod whoami;
 mod wmic;
 
@@ -557,7 +558,13 @@ impl<'h> Ctx<'h> {
             "whoami" if self.host.whoami => return whoami::run(self, io, args),
             "certutil" => return certutil::run(self, io, args),
             "schtasks" => return schtasks::run(self, io, args),
-            "sqlcmd" => return sqlcmd::run(self, io, args),
+            "sqlcmd" | "osql" => {
+                let flavour = if stem == "osql" { sqlcmd::Flavour::Osql } else { sqlcmd::Flavour::Sqlcmd };
+                if self.find_program(program).is_some() {
+                    return sqlcmd::run(self, io, args, flavour);
+                }
+            }
+            "where" => return where_cmd::run(self, io, args),
             "shutdown" => return shutdown::run(self, io, args),
             "hostname" => {
                 let name = self.var("COMPUTERNAME").unwrap_or_default();
@@ -583,6 +590,34 @@ impl<'h> Ctx<'h> {
         let text = self.lang().not_recognized(program);
         self.eprint(io, &text);
         Status::code(9009)
+    }
+
+    /// Finds a program that is a file of the host (the SQL tools): by its path, or a bare name
+    /// in the current directory or a folder of `PATH`; with `.exe` added when it has none.
+    fn find_program(&self, program: &str) -> Option<String> {
+        let name = crate::cmdline::unquote(program);
+        let names = if name.to_ascii_lowercase().ends_with(".exe") {
+            vec![name.clone()]
+        } else {
+            vec![name.clone(), format!("{name}.exe")]
+        };
+        let folders: Vec<String> = if name.contains(['\\', '/']) {
+            vec![self.cwd.clone()]
+        } else {
+            std::iter::once(self.cwd.clone())
+                .chain(
+                    self.var("PATH")
+                        .unwrap_or_default()
+                        .split(';')
+                        .filter(|d| !d.trim().is_empty())
+                        .map(str::to_string),
+                )
+                .collect()
+        };
+        folders
+            .iter()
+            .flat_map(|dir| names.iter().map(move |n| crate::host::fs::normalize(dir, n)))
+            .find(|p| self.host.fs.file(p).is_some())
     }
 
     /// Finds a program file: as given, or with `.exe`, in the current directory for bare names.

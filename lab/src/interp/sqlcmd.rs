@@ -9,8 +9,10 @@
 //! unknown query, a database that does not exist, a backup folder that does not exist) prints
 //! SQL Server's `Msg` lines and exits 1 with `-b`, 0 without (sqlcmd's documented behaviour).
 //!
-//! The lab's hosts all have `sqlcmd`, as if the SQL Server 2005 command-line utilities were
-//! installed; a real Windows Internal Database does not ship it.
+//! `osql` (SQL Server 2000's tool, also shipped with 2005's) takes the same switches here and
+//! answers the backup alike; only its connection failure reads otherwise. A host runs either
+//! only where the file is (a profile's `sql_tool`): a real Windows Internal Database ships
+//! neither.
 
 use super::{Ctx, Io, Status};
 use crate::host::fs::{parent, FileEntry};
@@ -32,6 +34,13 @@ const FLAG_OPTIONS: &str = "EbeIWXp";
 /// Options with an optional value written glued (`-r1`, `-k2`).
 const OPTIONAL_VALUE_OPTIONS: &str = "rk";
 
+/// Which of the two tools runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Flavour {
+    Sqlcmd,
+    Osql,
+}
+
 /// What the command line asked for.
 #[derive(Debug, Default)]
 struct Invocation {
@@ -40,7 +49,7 @@ struct Invocation {
     abort_on_error: bool,
 }
 
-pub(super) fn run(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
+pub(super) fn run(ctx: &mut Ctx, io: &Io, args: &[String], flavour: Flavour) -> Status {
     let inv = match parse_args(args) {
         Ok(inv) => inv,
         Err(message) => {
@@ -54,7 +63,7 @@ pub(super) fn run(ctx: &mut Ctx, io: &Io, args: &[String]) -> Status {
         return Status::ok();
     };
     if !connects(ctx, inv.server.as_deref()) {
-        ctx.print(io, &connection_failure());
+        ctx.print(io, &connection_failure(flavour));
         return Status::code(1);
     }
     // The internal database admits BUILTIN\Administrators; in a UAC-filtered token that
@@ -134,7 +143,11 @@ fn connects(ctx: &Ctx, server: Option<&str>) -> bool {
     names_instance && ctx.host.service(SERVICE).is_some_and(|s| s.state == ServiceState::Running)
 }
 
-fn connection_failure() -> String {
+fn connection_failure(flavour: Flavour) -> String {
+    if flavour == Flavour::Osql {
+        return "[Named Pipes]SQL Server does not exist or access denied.\r\n[Named Pipes]ConnectionOpen (Connect()).\r\n"
+            .to_string();
+    }
     [
         "HResult 0x2, Level 16, State 1",
         "Named Pipes Provider: Could not open a connection to SQL Server [2]. ",
@@ -320,6 +333,7 @@ fn literal(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<Strin
 
 #[cfg(test)]
 mod tests {
+    use crate::host::sql_tools::{install, SqlTools, SQL2005_BINN};
     use crate::host::{HostState, ServiceState};
     use crate::interp::{run_line, Output};
     use crate::profile::Profile;
@@ -330,6 +344,9 @@ mod tests {
 
     fn host(profile: &str) -> HostState {
         let mut h = Profile::builtin(profile).unwrap().instantiate("wsus01").unwrap();
+        if !h.env_var("Path").unwrap_or_default().contains(SQL2005_BINN) {
+            install(&mut h, SqlTools::Sqlcmd);
+        }
         h.fs.mkdir_all(r"C:\Windows\Temp\wsusfix");
         h
     }
@@ -456,5 +473,48 @@ mod tests {
         assert_eq!((text.as_str(), code), ("0\r\n", 1), "expanded before the line runs; cmd /c returns 1");
         let (text, _) = run(&mut h, &format!("{PLAN_BACKUP} >nul || echo backup failed"));
         assert_eq!(text, "backup failed\r\n");
+    }
+
+    #[test]
+    fn a_host_runs_only_the_tools_it_has_and_where_finds_them() {
+        let plain = |line: &str, profile: &str, tools: SqlTools| {
+            let (profile, zh) = profile.strip_suffix("@zh-CN").map_or((profile, false), |p| (p, true));
+            let mut h = Profile::builtin(profile).unwrap().instantiate("wsus01").unwrap();
+            if zh {
+                h.language = crate::locale::Language::ZhCn;
+            }
+            install(&mut h, tools);
+            h.fs.mkdir_all(r"C:\Windows\Temp\wsusfix");
+            let token = h.token;
+            let out = run_line(&mut h, line, crate::host::Principal::User(token));
+            let bak = h.fs.file(BAK).is_some();
+            let page = if zh { 936 } else { 437 };
+            (crate::locale::decode(&out.stdout, page), crate::locale::decode(&out.stderr, page), out.exit_code, bak)
+        };
+        // No tool: sqlcmd is not recognized, where finds nothing (localized, on stderr).
+        let (_, err, code, bak) = plain(PLAN_BACKUP, "w2008-sp1-unpatched-elevated", SqlTools::None);
+        assert_eq!((code, bak), (9009, false), "{err}");
+        let (out, err, code, _) =
+            plain("where sqlcmd.exe osql.exe", "w2008-sp1-unpatched-elevated@zh-CN", SqlTools::None);
+        assert_eq!((out.as_str(), code), ("", 1));
+        assert_eq!(err, "信息: 用提供的模式无法找到文件。\r\n");
+        // sqlcmd (with osql) on the PATH.
+        let (out, _, code, _) = plain("where sqlcmd.exe osql.exe", "w2008-sp1-unpatched-elevated", SqlTools::Sqlcmd);
+        assert_eq!(code, 0);
+        assert_eq!(out, format!("{SQL2005_BINN}\\SQLCMD.EXE\r\n{SQL2005_BINN}\\OSQL.EXE\r\n"));
+        // osql only, off the PATH, 32-bit on x64: found by its folder, and its backup writes the file.
+        let osql = r"C:\Program Files (x86)\Microsoft SQL Server\80\Tools\BINN\osql.exe";
+        let (_, _, code, _) = plain("where osql.exe", "w2008-sp1-unpatched-elevated", SqlTools::Osql);
+        assert_eq!(code, 1, "not on the PATH");
+        let line = r#"if exist "%ProgramFiles(x86)%\Microsoft SQL Server\80\Tools\Binn\osql.exe" echo found"#;
+        assert_eq!(plain(line, "w2008-sp1-unpatched-elevated", SqlTools::Osql).0, "found\r\n");
+        let backup = PLAN_BACKUP.replacen("sqlcmd", &format!("\"{osql}\""), 1);
+        let (out, _, code, bak) = plain(&backup, "w2008-sp1-unpatched-elevated", SqlTools::Osql);
+        assert_eq!((code, bak), (0, true), "{out}");
+        assert!(out.contains("BACKUP DATABASE successfully processed"), "{out}");
+        let backup = backup.replace(" (x86)", "");
+        let (out, _, code, _) = plain(&backup, "w2003-no-wsus", SqlTools::Osql);
+        assert_eq!(code, 1);
+        assert!(out.starts_with("[Named Pipes]SQL Server does not exist or access denied."), "{out}");
     }
 }

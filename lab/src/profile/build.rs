@@ -71,6 +71,7 @@ impl Profile {
             let entry = file_entry(&host, spec).map_err(|m| invalid(format!("file {}: {m}", spec.path)))?;
             host.fs.put(entry);
         }
+        crate::host::sql_tools::install(&mut host, d.sql_tool.unwrap_or_default());
         for &record in &d.pending_reboot {
             host.set_pending_reboot(record);
         }

@@ -160,6 +160,10 @@ struct ProfileDoc {
     /// `windows-update`.
     #[serde(default)]
     pending_reboot: Vec<crate::host::PendingReboot>,
+    /// The SQL command-line tools besides the internal database: `sqlcmd` (SQL Server 2005's,
+    /// with osql, on the PATH), `osql` (SQL Server 2000's only, off the PATH) or `none` (the
+    /// default: a Windows Internal Database ships neither).
+    sql_tool: Option<crate::host::sql_tools::SqlTools>,
 }
 
 /// Why a profile could not be loaded or used.
