@@ -11,6 +11,7 @@
 //! | a stop rule that lets more than 20% of the hosts fail | medium |
 //! | hosts installed through a SYSTEM scheduled task | medium |
 //! | RTM hosts fixed by a manual console workaround | medium |
+//! | hosts installed without a SUSDB backup first (no `sqlcmd` or `osql` on them, an older probe, or `--no-susdb-backup`) | medium |
 //! | RTM hosts upgraded to SP1 first (WSUS itself is reinstalled) | high |
 //! | hosts to change without back-out steps | high |
 
@@ -78,6 +79,14 @@ impl RiskView {
         let manual = count(Route::RtmWorkaround);
         if manual > 0 {
             add(Level::Medium, "risk.manual", &[("n", &manual)]);
+        }
+        // The install routes back SUSDB up first where the probe found a tool (`backup-susdb`).
+        let unbacked = changing
+            .iter()
+            .filter(|h| h.route != Route::RtmWorkaround && !h.steps.iter().any(|s| s.id.starts_with("backup-susdb")))
+            .count();
+        if unbacked > 0 {
+            add(Level::Medium, "risk.no_backup", &[("n", &unbacked)]);
         }
         let upgrade = count(Route::RtmUpgrade);
         if upgrade > 0 {
