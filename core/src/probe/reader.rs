@@ -287,41 +287,14 @@ impl<'a> ProbeReader<'a> {
             }
             (_, None) => Elevation::Unknown,
         };
-        let version_2 = self.sections.iter().any(|s| s.status.code().is_some());
-        let version = self.version.parse::<u32>().unwrap_or(0);
-        let expected: &[&str] = if version >= 4 {
-            &[
-                "chcp",
-                "ver",
-                "arch",
-                "whoami",
-                "reg-native",
-                "reg-wow64",
-                "dll",
-                "reboot-renames",
-                "reboot-servicing",
-                "reboot-wu",
-                sql_tools::SECTION,
-            ]
-        } else if version == 3 {
-            &[
-                "chcp",
-                "ver",
-                "arch",
-                "whoami",
-                "reg-native",
-                "reg-wow64",
-                "dll",
-                "reboot-renames",
-                "reboot-servicing",
-                "reboot-wu",
-            ]
-        } else if version_2 {
-            &["chcp", "ver", "arch", "whoami", "reg-native", "reg-wow64", "dll"]
-        } else {
-            &["ver", "arch", "whoami", "reg-native", "reg-wow64", "dll"]
+        // Version 2 is known by its exit codes (a version-2 line may lack its version).
+        let version = match self.version.parse::<u32>().unwrap_or(0) {
+            v if v >= 3 => v,
+            _ if self.sections.iter().any(|s| s.status.code().is_some()) => 2,
+            _ => 1,
         };
-        for &expected in expected {
+        let expected = EXPECTED_SECTIONS.iter().filter(|(_, since)| *since <= version).map(|(name, _)| *name);
+        for expected in expected {
             if !self.sections.iter().any(|s| s.name == expected) {
                 note(expected, parse::ParseError::MissingSection);
             }
@@ -330,6 +303,21 @@ impl<'a> ProbeReader<'a> {
         facts
     }
 }
+
+/// The sections every probe prints, with the version that began printing each.
+const EXPECTED_SECTIONS: [(&str, u32); 11] = [
+    ("chcp", 2),
+    ("ver", 1),
+    ("arch", 1),
+    ("whoami", 1),
+    ("reg-native", 1),
+    ("reg-wow64", 1),
+    ("dll", 1),
+    ("reboot-renames", 3),
+    ("reboot-servicing", 3),
+    ("reboot-wu", 3),
+    (sql_tools::SECTION, 4),
+];
 
 fn finish_tally(tally: LogTally, section: &str, note: &mut impl FnMut(&str, parse::ParseError)) -> LogEvidence {
     let (evidence, errors) = tally.finish();
