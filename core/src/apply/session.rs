@@ -56,9 +56,9 @@ impl RunOptions {
 /// `alice on ctl01`: the local account (the password database's name, else `USER`) and this
 /// machine.
 pub fn operator() -> String {
-    let name = crate::ssh_config::LocalUser::current().name;
-    let name = crate::report::text::printable(name.trim());
-    let user = match (name.is_empty() || name.chars().count() > 64, crate::ssh_config::LocalUser::current().uid) {
+    let local = crate::ssh_config::LocalUser::current();
+    let name = crate::report::text::printable(local.name.trim());
+    let user = match (name.is_empty() || name.chars().count() > 64, local.uid) {
         (false, _) => name,
         (true, Some(uid)) => format!("uid {uid}"),
         (true, None) => "an unnamed account".into(),

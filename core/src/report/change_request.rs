@@ -17,7 +17,7 @@ use super::risk::RiskView;
 use super::schedule::Schedule;
 use super::scope::{os_text, Bucket, PlanScope, NO_GROUP, OS_UNKNOWN};
 use super::steps::{durations, StepView};
-use super::text::{fence, serde_name, Escape};
+use super::text::{fence, file_names, serde_name, Escape};
 use crate::change::ChangeMeta;
 use crate::plan::{Action, Expect, HostPlan, Plan, Route};
 
@@ -252,7 +252,7 @@ impl ChangeRequest {
             advisory_id: esc.text(&header.advisory.id),
             fixed_version: header.advisory.fixed_file_version.to_string(),
             created_at: header.created_at.to_string(),
-            created_from: esc.text(&file_name(&header.created_from)),
+            created_from: esc.text(&file_names(&header.created_from)),
             wsusfix_version: esc.text(&header.wsusfix_version),
             rtm_choice: serde_name(&header.rtm_choice),
             packages: header
@@ -332,15 +332,6 @@ fn backout_view(hosts: &[&HostPlan], esc: Escape, msg: &Catalogue) -> Option<Bac
         typical: msg.duration(typical),
         longest: msg.duration(longest),
     })
-}
-
-/// The last part of a path (`inventory.yaml` of `/home/op/fleet/inventory.yaml`), so that a
-/// document names what the plan came from without the operator's folders.
-fn file_name(path: &str) -> String {
-    path.split(", ")
-        .map(|p| p.rsplit(['/', '\\']).find(|part| !part.is_empty()).unwrap_or(p))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The services the plan checks, in the order it first names them.

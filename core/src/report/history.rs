@@ -70,7 +70,7 @@ impl HistoryView {
                 Entry::RunStart { at, run_id, plan, options, hosts, .. } => {
                     let who = options.operator.as_deref().unwrap_or(&not_recorded);
                     operators.push(esc.text(who));
-                    let plan = plan.rsplit(['/', '\\']).next().unwrap_or(plan);
+                    let plan = super::text::file_names(plan);
                     let options_text = describe(options, msg);
                     let args: [(&str, &dyn std::fmt::Display); 5] = [
                         ("run_id", run_id),

@@ -105,6 +105,15 @@ fn quote_backticks(s: &str) -> String {
     out
 }
 
+/// The last part of each path of a `, `-separated list (several `-i`) (`inventory.yaml` of `/home/op/fleet/inventory.yaml`), so that a
+/// document names what the plan came from without the operator's folders.
+pub(super) fn file_names(path: &str) -> String {
+    path.split(", ")
+        .map(|p| p.rsplit(['/', '\\']).find(|part| !part.is_empty()).unwrap_or(p))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A Markdown code fence longer than any run of backticks in `texts`.
 pub fn fence<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
     let longest = texts.into_iter().flat_map(|t| t.split(|c| c != '`').map(str::len)).max().unwrap_or(0);
