@@ -102,14 +102,10 @@ impl RehearsalView {
             .filter(|h| !(h.outcome == Outcome::Skipped && h.reason == crate::apply::NOT_SELECTED))
             .collect();
         let good = |o: Outcome| matches!(o, Outcome::Remediated | Outcome::ManualAction);
-        let mut counts: Vec<(Outcome, usize)> = Vec::new();
+        let mut counts: std::collections::BTreeMap<Outcome, usize> = std::collections::BTreeMap::new();
         for h in &twins {
-            match counts.iter_mut().find(|(o, _)| *o == h.outcome) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((h.outcome, 1)),
-            }
+            *counts.entry(h.outcome).or_default() += 1;
         }
-        counts.sort();
         let slowest = twins
             .iter()
             .map(|h| (h.steps.iter().map(|s| s.duration_ms).sum::<u64>(), h.host.as_str()))
