@@ -13,6 +13,9 @@ mod reader;
 pub mod reboot;
 pub mod sql_tools;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use serde::Serialize;
 
 pub use reader::{ProbeError, ProbeReader};
@@ -41,8 +44,8 @@ pub enum RenderError {
 
 #[derive(Serialize)]
 struct ProbeContext<'a> {
-    /// The marker prefix, with this probe's nonce: `::wsusfix.3f9c02ab:`.
-    m: String,
+    /// The marker prefix, before it gets its nonce ([`stamp`]): `::wsusfix.00000000:`.
+    m: &'static str,
     probe_version: u32,
     setup_key: &'a str,
     setup_key_wow64: &'a str,
@@ -62,10 +65,48 @@ struct ProbeContext<'a> {
 /// Renders the probe command line for a host whose WSUS lives in `wsus_dir` (the inventory's
 /// `wsus_dir`, or the advisory's default).
 pub fn render(templates: &Templates, advisory: &Advisory, wsus_dir: &str) -> Result<String, RenderError> {
+    Ok(stamp(&render_unstamped(templates, advisory, wsus_dir)?))
+}
+
+/// The probe's command lines of one run, rendered once per WSUS folder: a fleet's hosts mostly
+/// share one folder, and each host's copy differs from the others only by its marker's nonce.
+pub struct ProbeCommands<'a> {
+    templates: &'a Templates,
+    advisory: &'a Advisory,
+    /// By WSUS folder: the command line with [`UNSTAMPED`] where each host's marker goes.
+    rendered: Mutex<HashMap<String, Arc<str>>>,
+}
+
+impl<'a> ProbeCommands<'a> {
+    pub fn new(templates: &'a Templates, advisory: &'a Advisory) -> Self {
+        ProbeCommands { templates, advisory, rendered: Mutex::default() }
+    }
+
+    /// The probe for a host whose WSUS lives in `wsus_dir`, with a marker of its own.
+    pub fn for_dir(&self, wsus_dir: &str) -> Result<String, RenderError> {
+        let cached = self.rendered.lock().unwrap_or_else(|e| e.into_inner()).get(wsus_dir).cloned();
+        let unstamped = match cached {
+            Some(line) => line,
+            None => {
+                let line: Arc<str> = render_unstamped(self.templates, self.advisory, wsus_dir)?.into();
+                let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
+                rendered.insert(wsus_dir.to_owned(), Arc::clone(&line));
+                line
+            }
+        };
+        Ok(stamp(&unstamped))
+    }
+}
+
+/// The marker a command line is rendered with before each copy gets its own nonce: the nonce's
+/// eight digits, all zero, in the marker's one fixed form (nothing else a probe prints has it).
+const UNSTAMPED: &str = "::wsusfix.00000000:";
+
+fn render_unstamped(templates: &Templates, advisory: &Advisory, wsus_dir: &str) -> Result<String, RenderError> {
     safe::windows_path(wsus_dir).map_err(RenderError::WsusDir)?;
     let dir = wsus_dir.trim_end_matches('\\');
     let context = ProbeContext {
-        m: format!("::wsusfix.{}:", nonce()),
+        m: UNSTAMPED,
         probe_version: PROBE_VERSION,
         setup_key: &advisory.setup_key,
         setup_key_wow64: &advisory.setup_key_wow64,
@@ -83,6 +124,11 @@ pub fn render(templates: &Templates, advisory: &Advisory, wsus_dir: &str) -> Res
         sql_tool_paths: sql_tools::candidates(),
     };
     Ok(templates.render_command_line("probe.cmd.tera", &context)?)
+}
+
+/// One copy of a command line, its markers carrying a fresh nonce.
+fn stamp(unstamped: &str) -> String {
+    unstamped.replace(UNSTAMPED, &format!("::wsusfix.{}:", nonce()))
 }
 
 /// Eight hex digits no one outside this process can guess: std's hasher keys are random per
@@ -155,6 +201,24 @@ mod tests {
         );
         let facts = read_output(output.as_bytes(), &advisory, "C:\\W").unwrap();
         assert_eq!(facts.server_log.matches, 3, "the imitations are log lines, counted as such");
+    }
+
+    #[test]
+    fn a_cached_probe_is_the_rendered_one_with_a_marker_of_its_own() {
+        let advisory = Advisory::embedded();
+        let templates = Templates::embedded().unwrap();
+        let probes = ProbeCommands::new(&templates, &advisory);
+        let nonce_of = |line: &str| line["echo ::wsusfix.".len()..line.find(":probe:").unwrap()].to_owned();
+        let blank = |line: &str| line.replace(&nonce_of(line), "NONCE");
+        let dir = "D:\\WSUS";
+        let (first, second) = (probes.for_dir(dir).unwrap(), probes.for_dir(dir).unwrap());
+        assert_ne!(nonce_of(&first), nonce_of(&second), "a nonce per probe");
+        assert_eq!(blank(&first), blank(&render(&templates, &advisory, dir).unwrap()));
+        assert_eq!(blank(&first), blank(&second));
+        assert!(!first.contains(UNSTAMPED) && first.matches(&nonce_of(&first)).count() > 20);
+        let other = probes.for_dir("C:\\Program Files\\Update Services").unwrap();
+        assert!(other.contains("Update Services") && !other.contains("D:\\WSUS"), "a cache entry per folder");
+        assert!(probes.for_dir("C:\\x\" & format c: & \"").is_err(), "an unsafe folder is refused, cached or not");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::audit::AuditLog;
 use crate::connector::Connector;
 use crate::fleet::{self, PoolEvent};
 use crate::inventory::Host;
-use crate::probe::{self, ProbeReader};
+use crate::probe::{ProbeCommands, ProbeReader};
 use crate::shell;
 use crate::templates::Templates;
 use crate::time::millis;
@@ -104,7 +104,8 @@ pub fn scan_streaming(
     let started = Instant::now();
     on_event(ScanEvent::Started { total: request.hosts.len() });
     let stop = || cancel.load(Ordering::SeqCst);
-    let work = |host: &Host, report: &dyn Fn(HostPhase)| scan_host(host, request, tools, report);
+    let probes = ProbeCommands::new(tools.templates, tools.advisory);
+    let work = |host: &Host, report: &dyn Fn(HostPhase)| scan_host(host, request, tools, &probes, report);
     fleet::run(&request.hosts, request.forks, stop, work, &mut |event| match event {
         PoolEvent::Done { index, result, .. } => on_event(ScanEvent::HostDone { index, result: Box::new(result) }),
         PoolEvent::Progress { index, progress } => {
@@ -149,7 +150,13 @@ impl std::fmt::Display for HostPhase {
 
 /// Probes one host: connect, run the probe, read its output as it streams, assess; `report`
 /// hears each phase as it begins.
-pub fn scan_host(host: &Host, request: &ScanRequest, tools: ScanTools<'_>, report: &dyn Fn(HostPhase)) -> HostResult {
+pub fn scan_host(
+    host: &Host,
+    request: &ScanRequest,
+    tools: ScanTools<'_>,
+    probes: &ProbeCommands<'_>,
+    report: &dyn Fn(HostPhase),
+) -> HostResult {
     let _span = tracing::info_span!("host", host = %host.name).entered();
     let started = Instant::now();
     report(HostPhase::Connecting);
@@ -159,17 +166,12 @@ pub fn scan_host(host: &Host, request: &ScanRequest, tools: ScanTools<'_>, repor
             let notices = shell.take_notices();
             let mut result = match &request.save_facts {
                 Some(dir) => match SavedOutput::create(dir, &host.name) {
-                    Ok(saved) => run_probe(
-                        &mut *shell,
-                        host,
-                        request.probe_timeout,
-                        Some(saved),
-                        tools.advisory,
-                        tools.templates,
-                    ),
+                    Ok(saved) => {
+                        run_probe(&mut *shell, host, request.probe_timeout, Some(saved), tools.advisory, probes)
+                    }
                     Err(e) => HostResult::new(&host.name, Assessment::unknown(e), None),
                 },
-                None => run_probe(&mut *shell, host, request.probe_timeout, None, tools.advisory, tools.templates),
+                None => run_probe(&mut *shell, host, request.probe_timeout, None, tools.advisory, probes),
             };
             if let Some(audit) = tools.audit {
                 audit.record(&host.name, shell.take_records());
@@ -194,7 +196,8 @@ pub fn probe_over(
     templates: &Templates,
 ) -> HostResult {
     let started = Instant::now();
-    let mut result = run_probe(shell, host, timeout, None, advisory, templates);
+    let probes = ProbeCommands::new(templates, advisory);
+    let mut result = run_probe(shell, host, timeout, None, advisory, &probes);
     result.duration_ms = Some(millis(started.elapsed()));
     result
 }
@@ -207,10 +210,10 @@ fn run_probe(
     timeout: Duration,
     saved: Option<SavedOutput>,
     advisory: &Advisory,
-    templates: &Templates,
+    probes: &ProbeCommands<'_>,
 ) -> HostResult {
     let wsus_dir = host.wsus_dir(advisory);
-    let command = match probe::render(templates, advisory, wsus_dir) {
+    let command = match probes.for_dir(wsus_dir) {
         Ok(command) => command,
         Err(e) => {
             return HostResult::new(&host.name, Assessment::unknown(format!("cannot build the probe: {e}")), None)
