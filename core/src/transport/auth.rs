@@ -121,8 +121,13 @@ pub(crate) fn authenticate(session: &Session, login: &Login<'_>) -> Result<(), T
         Auth::Agent => agent(session, login.user, &mut tried),
         Auth::KeyFile { path, passphrase } => {
             tried.push(login.auth.describe());
-            let phrase = passphrase.as_ref().map(Secret::expose);
-            session.userauth_pubkey_file(login.user, public_half(path).as_deref(), path, phrase)
+            match (passphrase, super::identity::ed25519_key(path)) {
+                (None, Some(key)) => key.authenticate(session, login.user),
+                _ => {
+                    let phrase = passphrase.as_ref().map(Secret::expose);
+                    session.userauth_pubkey_file(login.user, public_half(path).as_deref(), path, phrase)
+                }
+            }
         }
         Auth::Password(secret) => {
             tried.push(login.auth.describe());

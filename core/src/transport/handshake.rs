@@ -90,6 +90,7 @@ pub(crate) fn establish(
         reason: e.to_string(),
     })?;
     let known_as = known_host_name(ep.address, ep.port);
+    super::crypto::configure_once();
     let mut session = Session::new().map_err(|e| handshake_error(ep, &e, options.auth_timeout))?;
     session.set_timeout(u32::try_from(options.auth_timeout.as_millis()).unwrap_or(u32::MAX).max(1));
     let record = store.record_of(&known_as);

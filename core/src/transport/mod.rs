@@ -21,10 +21,12 @@
 //! ```
 
 mod auth;
+mod crypto;
 mod error;
 mod exec;
 mod handshake;
 mod host_key;
+mod identity;
 mod jump;
 mod known_hosts;
 mod record;
