@@ -163,3 +163,36 @@ fn strict_host_key_checking_no_is_accept_new_with_a_warning() {
     assert!(!real_key.is_empty());
     lab.shutdown();
 }
+
+#[test]
+fn kex_algorithms_chooses_the_key_exchange_and_a_name_libssh2_lacks_is_refused_with_its_line() {
+    let (lab, dir, files) = lab();
+    let ssh_config = dir.path().join("ssh_config");
+    let inventory = dir.path().join("alias.yaml");
+    write(&inventory, "all:\n  hosts:\n    wsus-alias:\n");
+    let negotiated = |kex_line: &str| {
+        let text = config(&lab, &files, "yes").replace("Host *\n", &format!("{kex_line}Host *\n"));
+        write(&ssh_config, &text);
+        let out = scan(&inventory, &["-F", ssh_config.to_str().unwrap(), "-vvv"]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        let kex = stderr.split("kex=").nth(1).and_then(|rest| rest.split_whitespace().next()).map(str::to_owned);
+        kex.unwrap_or_else(|| panic!("no kex in the trace: {stderr}"))
+    };
+    // The default is post-quantum; OpenSSH's list forms replace, remove and reorder it.
+    assert_eq!(negotiated(""), "mlkem768x25519-sha256");
+    assert_eq!(negotiated("  KexAlgorithms curve25519-sha256\n"), "curve25519-sha256");
+    assert_eq!(negotiated("  KexAlgorithms -mlkem*\n"), "curve25519-sha256");
+    assert_eq!(negotiated("  KexAlgorithms ^curve25519-sha256,mlkem768x25519-sha256\n"), "curve25519-sha256");
+
+    let text =
+        config(&lab, &files, "yes").replace("Host *\n", "  KexAlgorithms sntrup761x25519-sha512@openssh.com\nHost *\n");
+    write(&ssh_config, &text);
+    let out = scan(&inventory, &["-F", ssh_config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("{}:9: KexAlgorithms: ", ssh_config.display())), "{stderr}");
+    assert!(stderr.contains("\"sntrup761x25519-sha512@openssh.com\" is not a key exchange"), "{stderr}");
+    assert!(out.stdout.is_empty(), "no host was contacted");
+    lab.shutdown();
+}

@@ -206,6 +206,7 @@ fn options(known_hosts: Vec<PathBuf>) -> SshOptions {
         connect_timeout: Duration::from_secs(5),
         auth_timeout: Duration::from_secs(10),
         keepalive_interval: Duration::from_secs(5),
+        kex_algorithms: None,
     }
 }
 

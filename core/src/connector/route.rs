@@ -13,7 +13,8 @@
 //!   `/etc/ssh/ssh_known_hosts`); a first-seen key is trusted with `--accept-new-host-keys` or
 //!   `StrictHostKeyChecking accept-new` (`no` counts as `accept-new`, never as "any key");
 //! - timeouts: the inventory's `connect_timeout`, else `--connect-timeout`, else
-//!   `ConnectTimeout`, else [`DEFAULT_CONNECT_TIMEOUT`]; keepalives every `ServerAliveInterval`.
+//!   `ConnectTimeout`, else [`DEFAULT_CONNECT_TIMEOUT`]; keepalives every `ServerAliveInterval`;
+//! - key exchanges: `KexAlgorithms`, else the SSH library's list (post-quantum first).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -102,6 +103,14 @@ pub(super) fn route(
     options.auth_timeout = options.connect_timeout;
     if let Some(interval) = &found.server_alive_interval {
         options.keepalive_interval = interval.value;
+    }
+    if let Some(kex) = &found.kex_algorithms {
+        let offered = transport::key_exchanges();
+        let list = kex
+            .value
+            .apply(offered, offered)
+            .map_err(|reason| fail(SshConfigError::value(&kex.at, "KexAlgorithms", reason)))?;
+        options.kex_algorithms = Some(list);
     }
     Ok((target, options, warnings))
 }

@@ -15,6 +15,7 @@ pub(super) enum Applied {
     StrictHostKeyChecking,
     ConnectTimeout,
     ServerAliveInterval,
+    KexAlgorithms,
     IgnoreUnknown,
 }
 
@@ -41,6 +42,7 @@ const APPLIED: &[(&str, Applied)] = &[
     ("stricthostkeychecking", Applied::StrictHostKeyChecking),
     ("connecttimeout", Applied::ConnectTimeout),
     ("serveraliveinterval", Applied::ServerAliveInterval),
+    ("kexalgorithms", Applied::KexAlgorithms),
     ("ignoreunknown", Applied::IgnoreUnknown),
 ];
 
@@ -109,7 +111,6 @@ const SILENT: &[&str] = &[
     "ipqos",
     "kbdinteractiveauthentication",
     "kbdinteractivedevices",
-    "kexalgorithms",
     "localcommand",
     "localforward",
     "loglevel",
@@ -183,6 +184,7 @@ pub(super) fn spelled(keyword: &str) -> String {
         "StrictHostKeyChecking",
         "ConnectTimeout",
         "ServerAliveInterval",
+        "KexAlgorithms",
         "IgnoreUnknown",
         "ProxyCommand",
         "HostKeyAlias",

@@ -6,7 +6,7 @@
 //! `host`, `originalhost`, `user` and `localuser`, `Include` follows globs, and for each
 //! directive the first value obtained wins. wsusfix applies `HostName`, `Port`, `User`,
 //! `IdentityFile`, `ProxyJump`, `UserKnownHostsFile`, `GlobalKnownHostsFile`,
-//! `StrictHostKeyChecking`, `ConnectTimeout` and `ServerAliveInterval`; a directive that would
+//! `StrictHostKeyChecking`, `ConnectTimeout`, `ServerAliveInterval` and `KexAlgorithms`; a directive that would
 //! make ssh connect elsewhere or otherwise (`ProxyCommand`, `HostKeyAlias`, ...) is named in a
 //! warning when it applies to a host, and one that does not matter to a connection is ignored.
 //!
@@ -42,7 +42,7 @@ pub use error::{Located, Location, SshConfigError, SshConfigWarning};
 pub use local::LocalUser;
 pub use resolve::HostConfig;
 pub use tokens::Tokens;
-pub use values::{ProxyJump, StrictHostKeyChecking};
+pub use values::{AlgorithmList, ListChange, ProxyJump, StrictHostKeyChecking};
 
 use load::{ConfigFile, Owner, Reader};
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::error::{Located, Location, SshConfigError, SshConfigWarning};
 use super::keywords::{self, Applied, Keyword};
 use super::load::{ConfigFile, Item};
-use super::values::{self, ProxyJump, StrictHostKeyChecking};
+use super::values::{self, AlgorithmList, ProxyJump, StrictHostKeyChecking};
 use super::{pattern, tokens};
 use crate::inventory::validate;
 
@@ -31,6 +31,8 @@ pub struct HostConfig {
     pub connect_timeout: Option<Located<Duration>>,
     /// `ServerAliveInterval`; zero turns keepalives off.
     pub server_alive_interval: Option<Located<Duration>>,
+    /// `KexAlgorithms`: the key exchanges to offer, or how to change the defaults.
+    pub kex_algorithms: Option<Located<AlgorithmList>>,
     /// What applies to this host and is not done as ssh would do it.
     pub warnings: Vec<SshConfigWarning>,
 }
@@ -246,6 +248,12 @@ impl Walk<'_> {
                 if out.server_alive_interval.is_none() {
                     let value = values::duration(values::single(args).map_err(bad)?).map_err(bad)?;
                     set(&mut out.server_alive_interval, value, at);
+                }
+            }
+            Applied::KexAlgorithms => {
+                if out.kex_algorithms.is_none() {
+                    let value = values::algorithms(values::single(args).map_err(bad)?).map_err(bad)?;
+                    set(&mut out.kex_algorithms, value, at);
                 }
             }
             Applied::IgnoreUnknown => {

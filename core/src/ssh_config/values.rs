@@ -36,6 +36,84 @@ pub enum ProxyJump {
     Via { user: Option<String>, host: String, port: Option<u16> },
 }
 
+/// An algorithm list (`KexAlgorithms`), as ssh_config writes it: a list that replaces the
+/// defaults, or one that changes them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlgorithmList {
+    pub change: ListChange,
+    /// Names, or patterns with `*` and `?`.
+    pub names: Vec<String>,
+}
+
+/// How an [`AlgorithmList`] applies to the defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListChange {
+    /// `a,b`: these, in this order, instead of the defaults.
+    Replace,
+    /// `+a,b`: the defaults, then these.
+    Append,
+    /// `-a,b`: the defaults without these.
+    Remove,
+    /// `^a,b`: these, then the rest of the defaults.
+    Prepend,
+}
+
+impl AlgorithmList {
+    /// The list applied to `defaults` (in their order of preference); every name must be one
+    /// of `offered` (what the SSH library implements), or the reason it is not.
+    pub fn apply(&self, defaults: &[&str], offered: &[&str]) -> Result<Vec<String>, String> {
+        let matching = |name: &str| -> Vec<&str> {
+            let found =
+                offered.iter().copied().filter(|o| crate::wildcard::matches(o.as_bytes(), name.as_bytes(), b'*', b'?'));
+            found.collect()
+        };
+        let mut named = Vec::new();
+        for name in &self.names {
+            let found = matching(name);
+            if found.is_empty() && self.change != ListChange::Remove {
+                return Err(format!(
+                    "{name:?} is not a key exchange wsusfix's SSH library offers ({})",
+                    offered.join(", ")
+                ));
+            }
+            for f in found {
+                if !named.contains(&f) {
+                    named.push(f);
+                }
+            }
+        }
+        let rest = defaults.iter().copied().filter(|d| !named.contains(d));
+        let list: Vec<&str> = match self.change {
+            ListChange::Replace => named,
+            ListChange::Append => {
+                defaults.iter().copied().chain(named.iter().copied().filter(|n| !defaults.contains(n))).collect()
+            }
+            ListChange::Remove => rest.collect(),
+            ListChange::Prepend => named.iter().copied().chain(rest).collect(),
+        };
+        if list.is_empty() {
+            return Err("leaves no key exchange to offer".to_owned());
+        }
+        Ok(list.into_iter().map(str::to_owned).collect())
+    }
+}
+
+/// An algorithm list's text: `[+-^]name,name,...`, names of letters, digits and `-_.@*?`.
+pub(super) fn algorithms(text: &str) -> Result<AlgorithmList, String> {
+    let (change, rest) = match text.chars().next() {
+        Some('+') => (ListChange::Append, &text[1..]),
+        Some('-') => (ListChange::Remove, &text[1..]),
+        Some('^') => (ListChange::Prepend, &text[1..]),
+        _ => (ListChange::Replace, text),
+    };
+    let names: Vec<String> = rest.split(',').map(str::to_owned).collect();
+    let valid = |n: &String| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@*?".contains(c));
+    match names.iter().find(|n| !valid(n)) {
+        Some(bad) => Err(format!("{bad:?} in {text:?} is not an algorithm name (a comma-separated list of names)")),
+        None => Ok(AlgorithmList { change, names }),
+    }
+}
+
 pub(super) fn single(args: &[String]) -> Result<&str, String> {
     match args {
         [one] => Ok(one),

@@ -95,6 +95,11 @@ pub(crate) fn establish(
     session.set_timeout(u32::try_from(options.auth_timeout.as_millis()).unwrap_or(u32::MAX).max(1));
     let record = store.record_of(&known_as);
     prefer_known_key_types(&session, &record.key_types());
+    if let Some(list) = &options.kex_algorithms {
+        session
+            .method_pref(ssh2::MethodType::Kex, &list.join(","))
+            .map_err(|e| handshake_error(ep, &e, options.auth_timeout))?;
+    }
     session.set_tcp_stream(stream);
     session.handshake().map_err(|e| handshake_error(ep, &e, options.auth_timeout))?;
     if tracing::enabled!(tracing::Level::TRACE) {

@@ -49,7 +49,7 @@ pub use known_hosts::{known_host_name, HostKeyCheck, KnownHostEntry, KnownHostsS
 pub use record::{CommandKind, CommandRecord};
 pub use sink::{CollectSink, OutputSink};
 pub use ssh::SshTransport;
-pub use target::{default_known_hosts, JumpHost, SshOptions, SshTarget};
+pub use target::{default_known_hosts, key_exchanges, JumpHost, SshOptions, SshTarget};
 
 /// A shell on a remote host: runs commands, copies files, and records what it did.
 pub trait RemoteShell: Send {

@@ -64,6 +64,9 @@ pub struct SshOptions {
     pub auth_timeout: Duration,
     /// Interval of SSH keepalive messages while waiting on a host; zero sends none.
     pub keepalive_interval: Duration,
+    /// The key exchanges to offer, most preferred first (ssh_config's `KexAlgorithms`, already
+    /// applied to [`key_exchanges`]); `None` offers the SSH library's own list.
+    pub kex_algorithms: Option<Vec<String>>,
 }
 
 impl Default for SshOptions {
@@ -75,8 +78,21 @@ impl Default for SshOptions {
             connect_timeout: Duration::from_secs(10),
             auth_timeout: Duration::from_secs(30),
             keepalive_interval: Duration::from_secs(15),
+            kex_algorithms: None,
         }
     }
+}
+
+/// The key exchanges the SSH library implements, in its order of preference (which it offers
+/// unless told otherwise): post-quantum `mlkem768x25519-sha256` first where it is built in.
+pub fn key_exchanges() -> &'static [&'static str] {
+    static LIST: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| {
+        let session = ssh2::Session::new();
+        let all = session.and_then(|s| s.supported_algs(ssh2::MethodType::Kex)).unwrap_or_default();
+        // The two extension markers are not key exchanges; libssh2 adds them itself.
+        all.into_iter().filter(|k| *k != "ext-info-c" && !k.starts_with("kex-strict-")).collect()
+    })
 }
 
 /// `~/.ssh/known_hosts`, when a home directory is known.
