@@ -6,7 +6,8 @@
 //! (`docs/messages/LANG.yaml`, see [`crate::report::messages`]) are loaded the same way, and
 //! each is checked to have every message when it loads.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -56,7 +57,7 @@ const EMBEDDED: &[(&str, &str)] = embedded![
 
 /// Why a template could not be loaded or rendered. Names the template and carries Tera's
 /// message, which gives the line and column of a syntax error.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[error("template {name}: {message}")]
 pub struct TemplateError {
     pub name: String,
@@ -78,9 +79,34 @@ impl TemplateError {
 
 /// A set of templates ready to render, with the documents' message catalogues.
 pub struct Templates {
-    tera: tera::Tera,
+    /// The remote command scripts (the probe, the steps): small, and what every command that
+    /// connects needs.
+    commands: tera::Tera,
+    /// The documents (`docs/`): parsed when one is first rendered, since parsing them takes a
+    /// scan's whole start-up time otherwise; an override folder's are parsed at once, so that
+    /// its mistakes stop a command before any host is contacted.
+    docs: OnceLock<Result<tera::Tera, TemplateError>>,
+    /// The override folder, if any.
+    dir: Option<PathBuf>,
     /// One per language of [`Lang::ALL`], in that order.
     catalogues: Vec<Catalogue>,
+}
+
+/// Which embedded templates a [`tera::Tera`] holds.
+#[derive(Clone, Copy, PartialEq)]
+enum Family {
+    Commands,
+    Docs,
+}
+
+impl Family {
+    fn of(name: &str) -> Family {
+        if name.starts_with("docs/") {
+            Family::Docs
+        } else {
+            Family::Commands
+        }
+    }
 }
 
 impl Templates {
@@ -95,33 +121,10 @@ impl Templates {
     }
 
     fn build(dir: Option<&Path>) -> Result<Templates, TemplateError> {
-        let mut tera = tera::Tera::default();
-        tera.autoescape_on(vec![".html.tera", ".html"]);
-        // A template is text, not a program with access to this machine: the environment
-        // (where passwords are named) stays out of every command and document.
-        tera.register_function("get_env", |_: &std::collections::HashMap<String, tera::Value>| {
-            Err(tera::Error::msg("get_env is not available to wsusfix templates: they see only their context"))
-        });
-        // Filling a message is pure: it sees the message and its arguments, nothing else.
-        messages::register_filters(&mut tera);
-        for (name, text) in EMBEDDED {
-            let own = match dir {
-                Some(dir) if dir.join(name).is_file() => {
-                    Some(std::fs::read_to_string(dir.join(name)).map_err(|e| TemplateError {
-                        name: dir.join(name).display().to_string(),
-                        message: e.to_string(),
-                    })?)
-                }
-                _ => None,
-            };
-            let text = own.as_deref().unwrap_or(text);
-            if let Some((line, called)) = recursive_macro(text) {
-                return Err(TemplateError {
-                    name: format!("{name}:{line}"),
-                    message: format!("the macro `{called}` calls itself: recursion is not allowed in templates"),
-                });
-            }
-            tera.add_raw_template(name, text).map_err(|e| TemplateError::from_tera(name, &e))?;
+        let commands = load(Family::Commands, dir)?;
+        let docs = OnceLock::new();
+        if dir.is_some() {
+            let _ = docs.set(Ok(load(Family::Docs, dir)?));
         }
         let mut catalogues = Vec::with_capacity(Lang::ALL.len());
         for lang in Lang::ALL {
@@ -142,7 +145,17 @@ impl Templates {
             };
             catalogues.push(catalogue);
         }
-        Ok(Templates { tera, catalogues })
+        Ok(Templates { commands, docs, dir: dir.map(Path::to_path_buf), catalogues })
+    }
+
+    /// The set that holds the template `name`.
+    fn tera_for(&self, name: &str) -> Result<&tera::Tera, TemplateError> {
+        match Family::of(name) {
+            Family::Commands => Ok(&self.commands),
+            Family::Docs => {
+                self.docs.get_or_init(|| load(Family::Docs, self.dir.as_deref())).as_ref().map_err(Clone::clone)
+            }
+        }
     }
 
     /// The message catalogue of `lang`.
@@ -155,7 +168,7 @@ impl Templates {
         let ctx = tera::Context::from_serialize(context).map_err(|e| TemplateError::from_tera(name, &e))?;
         // The bound holds while rendering: a loop that would write gigabytes stops at it.
         let mut out = Bounded { bytes: Vec::new(), limit: MAX_RENDERED };
-        if let Err(e) = self.tera.render_to(name, &ctx, &mut out) {
+        if let Err(e) = self.tera_for(name)?.render_to(name, &ctx, &mut out) {
             if out.bytes.len() >= MAX_RENDERED {
                 return Err(TemplateError {
                     name: name.to_string(),
@@ -174,6 +187,39 @@ impl Templates {
         let text = self.render(name, context)?;
         Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" & "))
     }
+}
+
+/// One family of the templates, each from `dir` where it holds a file of that name.
+fn load(family: Family, dir: Option<&Path>) -> Result<tera::Tera, TemplateError> {
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(vec![".html.tera", ".html"]);
+    // A template is text, not a program with access to this machine: the environment
+    // (where passwords are named) stays out of every command and document.
+    tera.register_function("get_env", |_: &std::collections::HashMap<String, tera::Value>| {
+        Err(tera::Error::msg("get_env is not available to wsusfix templates: they see only their context"))
+    });
+    // Filling a message is pure: it sees the message and its arguments, nothing else.
+    messages::register_filters(&mut tera);
+    for (name, text) in EMBEDDED.iter().filter(|(name, _)| Family::of(name) == family) {
+        let own = match dir {
+            Some(dir) if dir.join(name).is_file() => {
+                Some(std::fs::read_to_string(dir.join(name)).map_err(|e| TemplateError {
+                    name: dir.join(name).display().to_string(),
+                    message: e.to_string(),
+                })?)
+            }
+            _ => None,
+        };
+        let text = own.as_deref().unwrap_or(text);
+        if let Some((line, called)) = recursive_macro(text) {
+            return Err(TemplateError {
+                name: format!("{name}:{line}"),
+                message: format!("the macro `{called}` calls itself: recursion is not allowed in templates"),
+            });
+        }
+        tera.add_raw_template(name, text).map_err(|e| TemplateError::from_tera(name, &e))?;
+    }
+    Ok(tera)
 }
 
 /// The most a template may render: documents of thousands of hosts stay far below it.
@@ -223,6 +269,21 @@ fn recursive_macro(text: &str) -> Option<(usize, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_broken_document_in_an_override_folder_stops_at_load_and_embedded_ones_parse_when_needed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("docs")).unwrap();
+        std::fs::write(dir.path().join("docs/scan.md.tera"), "# Scan\n{% if %}\n").unwrap();
+        let err = Templates::with_overrides(dir.path()).err().expect("refused at load").to_string();
+        assert!(err.starts_with("template docs/scan.md.tera: "), "{err}");
+
+        let templates = Templates::embedded().unwrap();
+        assert!(templates.docs.get().is_none(), "no document parsed before one is rendered");
+        let err = templates.render("docs/scan.md.tera", &serde_json::json!({})).unwrap_err().to_string();
+        assert!(err.starts_with("template docs/scan.md.tera: "), "a missing context is still named: {err}");
+        assert!(matches!(templates.docs.get(), Some(Ok(_))));
+    }
 
     #[test]
     fn a_template_cannot_read_the_environment() {
