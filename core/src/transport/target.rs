@@ -88,6 +88,7 @@ impl Default for SshOptions {
 pub fn key_exchanges() -> &'static [&'static str] {
     static LIST: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
     LIST.get_or_init(|| {
+        super::crypto::configure_once();
         let session = ssh2::Session::new();
         let all = session.and_then(|s| s.supported_algs(ssh2::MethodType::Kex)).unwrap_or_default();
         // The two extension markers are not key exchanges; libssh2 adds them itself.
