@@ -127,7 +127,7 @@ fn scan_audit_records_one_probe_per_reached_host_and_nothing_where_the_key_chang
 }
 
 #[test]
-fn a_wrong_key_passphrase_is_named_as_such() {
+fn a_wrong_key_passphrase_is_named_as_such_and_the_right_one_opens_the_key() {
     if std::process::Command::new("ssh-keygen").arg("-?").output().is_err() {
         assert!(std::env::var_os("CI").is_none(), "CI must have OpenSSH's ssh-keygen");
         eprintln!("skipped: OpenSSH's ssh-keygen is not installed");
@@ -186,5 +186,9 @@ fn a_wrong_key_passphrase_is_named_as_such() {
     let report = scan::scan(&request, tools, &AtomicBool::new(false), &mut |_| {});
     let reason = &report.hosts[0].reason;
     assert!(reason.contains("the passphrase given for key file") && reason.contains("does not open it"), "{reason}");
+    // The right passphrase opens the key (once per run) and the host is reached.
+    std::env::set_var("WSUSFIX_TEST_WRONG_PASSPHRASE", "the right one");
+    let report = scan::scan(&request, tools, &AtomicBool::new(false), &mut |_| {});
+    assert_eq!(report.hosts[0].verdict, Verdict::Affected, "{}", report.hosts[0].reason);
     lab.shutdown();
 }

@@ -121,12 +121,10 @@ pub(crate) fn authenticate(session: &Session, login: &Login<'_>) -> Result<(), T
         Auth::Agent => agent(session, login.user, &mut tried),
         Auth::KeyFile { path, passphrase } => {
             tried.push(login.auth.describe());
-            match (passphrase, super::identity::ed25519_key(path)) {
-                (None, Some(key)) => key.authenticate(session, login.user),
-                _ => {
-                    let phrase = passphrase.as_ref().map(Secret::expose);
-                    session.userauth_pubkey_file(login.user, public_half(path).as_deref(), path, phrase)
-                }
+            let phrase = passphrase.as_ref().map(Secret::expose);
+            match super::identity::ed25519_key(path, phrase) {
+                Some(key) => key.authenticate(session, login.user),
+                None => session.userauth_pubkey_file(login.user, public_half(path).as_deref(), path, phrase),
             }
         }
         Auth::Password(secret) => {

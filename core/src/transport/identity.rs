@@ -1,9 +1,12 @@
 //! Key files read once per run. libssh2 reads, parses and checks a key file again for every
-//! host it authenticates to, and derives the key's public half again each time: a fleet pays
-//! that a thousand times for one file. An unencrypted Ed25519 key in OpenSSH's format (what
-//! `ssh-keygen -t ed25519` writes without a passphrase) is read here once, checked, and each
-//! host's authentication request is signed with it in memory. Any other key (RSA, ECDSA, one
-//! with a passphrase, an older PEM file) goes through libssh2 as before.
+//! host it authenticates to, derives the key's public half again each time and, for a key with
+//! a passphrase, runs the passphrase's deliberately slow key derivation (bcrypt, 16 rounds)
+//! again each time: a fleet pays that a thousand times for one file. An Ed25519 key in
+//! OpenSSH's format (what `ssh-keygen -t ed25519` writes), without a passphrase or with one
+//! (`aes256-ctr` under `bcrypt`, ssh-keygen's default), is read here once, opened once, checked,
+//! and each host's authentication request is signed with it in memory. Any other key (RSA,
+//! ECDSA, another cipher, an older PEM file) and a passphrase that does not open the key go
+//! through libssh2 as before, which reports what is wrong.
 //!
 //! The key is checked as `ssh` checks it: the format, the key type, the two check numbers, and
 //! that the public half recorded in the file is the one the private half derives.
@@ -16,6 +19,7 @@ use std::time::SystemTime;
 
 use ed25519_dalek::{Signer, SigningKey};
 use libssh2_sys::LIBSSH2_SESSION;
+use sha2::Digest;
 use ssh2::Session;
 
 use super::host_key::base64_decode;
@@ -33,22 +37,30 @@ struct Stamp {
     modified: Option<SystemTime>,
 }
 
-type Cache = Mutex<HashMap<PathBuf, (Stamp, Option<Arc<Ed25519Identity>>)>>;
+/// By file and by the passphrase tried on it (its SHA-256: the process holds the opened key
+/// anyway): what came of reading it.
+type Cache = Mutex<HashMap<(PathBuf, Option<[u8; 32]>), (Stamp, Option<Arc<Ed25519Identity>>)>>;
 
-/// The key in `path`, read on first use; `None` for a key this module does not handle (libssh2
-/// then reads the file, and reports its problems).
-pub(crate) fn ed25519_key(path: &Path) -> Option<Arc<Ed25519Identity>> {
+/// The key in `path`, opened with `passphrase` if it has one, read on first use; `None` for a
+/// key this module does not handle or a passphrase that does not open it (libssh2 then reads
+/// the file, and reports its problems).
+pub(crate) fn ed25519_key(path: &Path, passphrase: Option<&str>) -> Option<Arc<Ed25519Identity>> {
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let meta = std::fs::metadata(path).ok()?;
     let stamp = Stamp { len: meta.len(), modified: meta.modified().ok() };
-    let cache = CACHE.get_or_init(Cache::default);
-    if let Some((seen, key)) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(path) {
+    let slot = (path.to_owned(), passphrase.map(|p| sha2::Sha256::digest(p.as_bytes()).into()));
+    // Locked while the file is read and opened: the first hosts of a run all ask at once, and
+    // one of them opening the key is what the cache is for (a passphrase's key derivation is
+    // made to be slow).
+    let mut cache = CACHE.get_or_init(Cache::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((seen, key)) = cache.get(&slot) {
         if *seen == stamp {
             return key.clone();
         }
     }
-    let key = std::fs::read_to_string(path).ok().and_then(|text| parse_openssh_ed25519(&text)).map(Arc::new);
-    cache.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_owned(), (stamp, key.clone()));
+    let text = std::fs::read_to_string(path).ok();
+    let key = text.and_then(|text| parse_openssh_ed25519(&text, passphrase)).map(Arc::new);
+    cache.insert(slot, (stamp, key.clone()));
     key
 }
 
@@ -138,18 +150,25 @@ const END: &str = "-----END OPENSSH PRIVATE KEY-----";
 const MAGIC: &[u8] = b"openssh-key-v1\0";
 const KEY_TYPE: &[u8] = b"ssh-ed25519";
 
-/// Reads an unencrypted `ssh-ed25519` key from OpenSSH's private key format (PROTOCOL.key in
-/// OpenSSH's sources); `None` for anything else.
-fn parse_openssh_ed25519(text: &str) -> Option<Ed25519Identity> {
+/// Reads an `ssh-ed25519` key from OpenSSH's private key format (PROTOCOL.key in OpenSSH's
+/// sources), unencrypted or, with its passphrase, `aes256-ctr` under `bcrypt`; `None` for
+/// anything else.
+fn parse_openssh_ed25519(text: &str, passphrase: Option<&str>) -> Option<Ed25519Identity> {
     let body = text.trim().strip_prefix(BEGIN)?.strip_suffix(END)?;
     let bytes = base64_decode(&body.split_whitespace().collect::<String>())?;
     let mut r = Reader(bytes.strip_prefix(MAGIC)?);
-    let (cipher, kdf, _kdf_options, keys) = (r.string()?, r.string()?, r.string()?, r.u32()?);
-    if cipher != b"none" || kdf != b"none" || keys != 1 {
+    let (cipher, kdf, kdf_options, keys) = (r.string()?, r.string()?, r.string()?, r.u32()?);
+    if keys != 1 {
         return None;
     }
     let public_blob = r.string()?.to_vec();
-    let mut private = Reader(r.string()?);
+    let mut section = r.string()?.to_vec();
+    match (cipher, kdf, passphrase) {
+        (b"none", b"none", _) => {}
+        (b"aes256-ctr", b"bcrypt", Some(passphrase)) => decrypt(&mut section, kdf_options, passphrase)?,
+        _ => return None,
+    }
+    let mut private = Reader(&section);
     if private.u32()? != private.u32()? || private.string()? != KEY_TYPE {
         return None;
     }
@@ -160,6 +179,21 @@ fn parse_openssh_ed25519(text: &str) -> Option<Ed25519Identity> {
     let blob = [&(KEY_TYPE.len() as u32).to_be_bytes()[..], KEY_TYPE, &32u32.to_be_bytes(), &derived].concat();
     (secret.len() == 64 && public == derived && secret[32..] == derived && public_blob == blob)
         .then_some(Ed25519Identity { signing, public_blob })
+}
+
+/// Opens a private section encrypted as ssh-keygen does by default: AES-256 in counter mode,
+/// its key and IV derived from the passphrase by bcrypt_pbkdf with the file's salt and rounds.
+/// A wrong passphrase yields garbage, which the check numbers then refuse.
+fn decrypt(section: &mut [u8], kdf_options: &[u8], passphrase: &str) -> Option<()> {
+    use ctr::cipher::{KeyIvInit, StreamCipher};
+    let mut options = Reader(kdf_options);
+    let (salt, rounds) = (options.string()?, options.u32()?);
+    let mut key_iv = [0u8; 48];
+    bcrypt_pbkdf::bcrypt_pbkdf(passphrase, salt, rounds, &mut key_iv).ok()?;
+    let mut cipher = ctr::Ctr128BE::<aes::Aes256>::new_from_slices(&key_iv[..32], &key_iv[32..]).ok()?;
+    key_iv.fill(0);
+    cipher.apply_keystream(section);
+    Some(())
 }
 
 /// Reads SSH wire-format fields (RFC 4251): `uint32`, and `string` as a length and bytes.
@@ -198,11 +232,11 @@ mod tests {
     #[test]
     fn an_ssh_keygen_ed25519_key_is_read_once_with_its_public_half() {
         let path = fixture("ed25519-ssh-keygen");
-        let key = ed25519_key(&path).expect("read");
+        let key = ed25519_key(&path, None).expect("read");
         assert_eq!(key.public_blob, public_blob_of(&fixture("ed25519-ssh-keygen.pub")));
         let signature = key.signing.sign(b"session id and request");
         assert!(key.signing.verifying_key().verify(b"session id and request", &signature).is_ok());
-        assert!(Arc::ptr_eq(&key, &ed25519_key(&path).expect("cached")), "read once");
+        assert!(Arc::ptr_eq(&key, &ed25519_key(&path, None).expect("cached")), "read once");
     }
 
     #[test]
@@ -210,18 +244,18 @@ mod tests {
         let key = wsusfix_lab::keys::MasterSeed::from_number(3).key("client");
         let text = wsusfix_lab::keys::private_openssh(&key).expect("encode");
         let line = wsusfix_lab::keys::public_openssh(key.public_key()).expect("encode");
-        let parsed = parse_openssh_ed25519(&text).expect("parse");
+        let parsed = parse_openssh_ed25519(&text, None).expect("parse");
         assert_eq!(Some(parsed.public_blob), base64_decode(line.split_whitespace().nth(1).expect("field")));
     }
 
     #[test]
     fn anything_else_is_left_to_libssh2() {
         for other in ["ed25519-passphrase", "ecdsa-ssh-keygen", "ed25519-ssh-keygen.pub", "missing"] {
-            assert!(ed25519_key(&fixture(other)).is_none(), "{other}");
+            assert!(ed25519_key(&fixture(other), None).is_none(), "{other}");
         }
         let text = std::fs::read_to_string(fixture("ed25519-ssh-keygen")).expect("read");
-        assert!(parse_openssh_ed25519(&text[..text.len() / 2]).is_none(), "truncated");
-        assert!(parse_openssh_ed25519(&text.replace("OPENSSH PRIVATE", "RSA PRIVATE")).is_none());
+        assert!(parse_openssh_ed25519(&text[..text.len() / 2], None).is_none(), "truncated");
+        assert!(parse_openssh_ed25519(&text.replace("OPENSSH PRIVATE", "RSA PRIVATE"), None).is_none());
         // A private half whose recorded public key is not the one it derives: refused.
         let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
         let mut bytes = base64_decode(&body).expect("base64");
@@ -229,7 +263,19 @@ mod tests {
         let last = bytes.windows(32).rposition(|w| w == public).expect("the copy inside the private half");
         bytes[last] ^= 1;
         let tampered = format!("{BEGIN}\n{}\n{END}\n", super::super::host_key::base64_encode(&bytes, true));
-        assert!(parse_openssh_ed25519(&tampered).is_none());
+        assert!(parse_openssh_ed25519(&tampered, None).is_none());
+    }
+
+    #[test]
+    fn a_key_with_a_passphrase_is_opened_once_with_it_and_not_with_another() {
+        let path = fixture("ed25519-passphrase");
+        let key = ed25519_key(&path, Some("test passphrase")).expect("opened");
+        assert_eq!(key.public_blob, public_blob_of(&fixture("ed25519-passphrase.pub")));
+        assert!(Arc::ptr_eq(&key, &ed25519_key(&path, Some("test passphrase")).expect("cached")), "opened once");
+        assert!(ed25519_key(&path, Some("not the passphrase")).is_none(), "left to libssh2, which says why");
+        assert!(ed25519_key(&path, None).is_none());
+        // A passphrase given for a key that has none does not matter, as with ssh.
+        assert!(ed25519_key(&fixture("ed25519-ssh-keygen"), Some("test passphrase")).is_some());
     }
 
     #[test]
@@ -237,8 +283,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("id_ed25519");
         std::fs::copy(fixture("ed25519-ssh-keygen"), &path).expect("copy");
-        assert!(ed25519_key(&path).is_some());
+        assert!(ed25519_key(&path, None).is_some());
         std::fs::write(&path, "no longer a key, and of another length").expect("write");
-        assert!(ed25519_key(&path).is_none());
+        assert!(ed25519_key(&path, None).is_none());
     }
 }
