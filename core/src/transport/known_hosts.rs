@@ -70,7 +70,8 @@ impl SaltedMac {
 /// One key line of a known_hosts file.
 #[derive(Clone, Debug)]
 pub struct KnownHostEntry {
-    file: PathBuf,
+    /// Shared by the entries of one file.
+    file: Arc<Path>,
     line: usize,
     marker: Option<Marker>,
     hosts: String,
@@ -82,6 +83,10 @@ pub struct KnownHostEntry {
 impl KnownHostEntry {
     /// Reads one line; `None` for blank and comment lines, `Some(Err)` for a malformed one.
     pub fn parse(file: &Path, line: usize, text: &str) -> Option<Result<Self, String>> {
+        Self::parse_in(&Arc::from(file), line, text)
+    }
+
+    fn parse_in(file: &Arc<Path>, line: usize, text: &str) -> Option<Result<Self, String>> {
         let text = text.trim();
         if text.is_empty() || text.starts_with('#') {
             return None;
@@ -116,7 +121,7 @@ impl KnownHostEntry {
             Names::Plain
         };
         Some(Ok(KnownHostEntry {
-            file: file.to_owned(),
+            file: Arc::clone(file),
             line,
             marker,
             hosts: hosts.to_owned(),
@@ -168,9 +173,33 @@ pub struct KnownHostsStore {
     entries: Vec<KnownHostEntry>,
     malformed: Vec<String>,
     /// Lower-cased plain names → the entries naming them, in file order.
-    by_name: HashMap<String, Vec<usize>>,
+    by_name: HashMap<String, Slot>,
     /// Entries with patterns or hashed names: checked at each lookup.
     scanned: Vec<usize>,
+}
+
+/// The entries naming one plain name: nearly always one, so no list is allocated for it.
+#[derive(Debug)]
+enum Slot {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl Slot {
+    fn push(&mut self, at: usize) {
+        match self {
+            Slot::One(first) if *first != at => *self = Slot::Many(vec![*first, at]),
+            Slot::Many(all) if all.last() != Some(&at) => all.push(at),
+            Slot::One(_) | Slot::Many(_) => {}
+        }
+    }
+
+    fn entries(&self) -> &[usize] {
+        match self {
+            Slot::One(at) => std::slice::from_ref(at),
+            Slot::Many(all) => all,
+        }
+    }
 }
 
 /// What a set of files looked like when it was read: a changed length or modification time
@@ -216,8 +245,9 @@ impl KnownHostsStore {
 
     /// Adds the lines of one file's text.
     pub fn add_text(&mut self, file: &Path, text: &str) {
+        let shared: Arc<Path> = Arc::from(file);
         for (index, line) in text.lines().enumerate() {
-            match KnownHostEntry::parse(file, index + 1, line) {
+            match KnownHostEntry::parse_in(&shared, index + 1, line) {
                 Some(Ok(entry)) => self.push(entry),
                 Some(Err(reason)) => self.malformed.push(format!("{}:{}: {reason}", file.display(), index + 1)),
                 None => {}
@@ -230,10 +260,10 @@ impl KnownHostsStore {
         match entry.names {
             Names::Plain => {
                 for name in entry.hosts.split(',').filter(|n| !n.is_empty()) {
-                    let slot = self.by_name.entry(name.to_ascii_lowercase()).or_default();
-                    if slot.last() != Some(&at) {
-                        slot.push(at);
-                    }
+                    self.by_name
+                        .entry(name.to_ascii_lowercase())
+                        .and_modify(|slot| slot.push(at))
+                        .or_insert(Slot::One(at));
                 }
             }
             Names::Patterns | Names::Hashed { .. } => self.scanned.push(at),
@@ -243,7 +273,8 @@ impl KnownHostsStore {
 
     /// Every entry naming `host` (markers included), in file order.
     fn naming(&self, host: &str) -> Vec<&KnownHostEntry> {
-        let mut found: Vec<usize> = self.by_name.get(&host.to_ascii_lowercase()).cloned().unwrap_or_default();
+        let mut found: Vec<usize> =
+            self.by_name.get(&host.to_ascii_lowercase()).map(|slot| slot.entries().to_vec()).unwrap_or_default();
         found.extend(self.scanned.iter().copied().filter(|&i| self.entries[i].names(host)));
         found.sort_unstable();
         found.into_iter().map(|i| &self.entries[i]).collect()
