@@ -168,7 +168,16 @@ fn parse_openssh_ed25519(text: &str, passphrase: Option<&str>) -> Option<Ed25519
         (b"aes256-ctr", b"bcrypt", Some(passphrase)) => decrypt(&mut section, kdf_options, passphrase)?,
         _ => return None,
     }
-    let mut private = Reader(&section);
+    let identity = read_private(&section, public_blob);
+    // The opened section holds the private key: it does not outlive the reading.
+    section.fill(0);
+    std::hint::black_box(&section);
+    identity
+}
+
+/// The private section's one `ssh-ed25519` key, if it is consistent with `public_blob`.
+fn read_private(section: &[u8], public_blob: Vec<u8>) -> Option<Ed25519Identity> {
+    let mut private = Reader(section);
     if private.u32()? != private.u32()? || private.string()? != KEY_TYPE {
         return None;
     }
