@@ -32,6 +32,22 @@ pub fn write_atomic_with(
     result
 }
 
+/// What a file looked like when it was read: its length and modification time. A file whose
+/// stamp changed since must be read again (caches of key files and known_hosts files).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Stamp {
+    /// The file's stamp now; `None` when it cannot be read (absent, say).
+    pub fn of(path: &Path) -> Option<Stamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some(Stamp { len: meta.len(), modified: meta.modified().ok() })
+    }
+}
+
 /// Reads a text file given by a user (an inventory, a plan), refusing what is not a regular
 /// file (a FIFO, `/dev/zero`) and what is larger than `limit` bytes, before reading it.
 pub fn read_input(path: &Path, limit: u64) -> std::io::Result<String> {

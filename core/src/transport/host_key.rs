@@ -27,9 +27,7 @@ impl HostKey {
 
     /// The key type named inside the blob (`ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-nistp256`).
     pub fn key_type(&self) -> Option<&str> {
-        let len = u32::from_be_bytes(self.blob.get(..4)?.try_into().ok()?) as usize;
-        let name = self.blob.get(4..4usize.checked_add(len)?)?;
-        std::str::from_utf8(name).ok()
+        std::str::from_utf8(WireReader(&self.blob).string()?).ok()
     }
 
     /// The OpenSSH fingerprint, `SHA256:` and unpadded base64.
@@ -46,6 +44,25 @@ impl HostKey {
 /// The OpenSSH fingerprint of a key blob: `SHA256:` followed by unpadded base64.
 pub fn fingerprint_sha256(blob: &[u8]) -> String {
     format!("SHA256:{}", base64_encode(&Sha256::digest(blob), false))
+}
+
+/// Reads SSH wire-format fields (RFC 4251) from the front of a buffer: `uint32`, and `string`
+/// as a length and that many bytes; `None` past the end.
+pub(crate) struct WireReader<'a>(pub &'a [u8]);
+
+impl<'a> WireReader<'a> {
+    pub fn u32(&mut self) -> Option<u32> {
+        let (head, rest) = self.0.split_first_chunk::<4>()?;
+        self.0 = rest;
+        Some(u32::from_be_bytes(*head))
+    }
+
+    pub fn string(&mut self) -> Option<&'a [u8]> {
+        let len = self.u32()? as usize;
+        let (field, rest) = (self.0.get(..len)?, self.0.get(len..)?);
+        self.0 = rest;
+        Some(field)
+    }
 }
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -15,26 +15,19 @@ use std::collections::HashMap;
 use std::ffi::{c_int, c_uchar, c_void, CString};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::SystemTime;
 
 use ed25519_dalek::{Signer, SigningKey};
 use libssh2_sys::LIBSSH2_SESSION;
 use sha2::Digest;
 use ssh2::Session;
 
-use super::host_key::base64_decode;
+use super::host_key::{base64_decode, WireReader};
+use crate::files::Stamp;
 
 /// An Ed25519 key read from a file: the signing half, and the public blob the server checks.
 pub(crate) struct Ed25519Identity {
     signing: SigningKey,
     public_blob: Vec<u8>,
-}
-
-/// What a key file was when it was read: a file changed since is read again.
-#[derive(Clone, PartialEq, Eq)]
-struct Stamp {
-    len: u64,
-    modified: Option<SystemTime>,
 }
 
 /// By file and by the passphrase tried on it (its SHA-256: the process holds the opened key
@@ -46,8 +39,8 @@ type Cache = Mutex<HashMap<(PathBuf, Option<[u8; 32]>), (Stamp, Option<Arc<Ed255
 /// the file, and reports its problems).
 pub(crate) fn ed25519_key(path: &Path, passphrase: Option<&str>) -> Option<Arc<Ed25519Identity>> {
     static CACHE: OnceLock<Cache> = OnceLock::new();
-    let meta = std::fs::metadata(path).ok()?;
-    let stamp = Stamp { len: meta.len(), modified: meta.modified().ok() };
+    // A file changed since it was read is read again.
+    let stamp = Stamp::of(path)?;
     let slot = (path.to_owned(), passphrase.map(|p| sha2::Sha256::digest(p.as_bytes()).into()));
     // Locked while the file is read and opened: the first hosts of a run all ask at once, and
     // one of them opening the key is what the cache is for (a passphrase's key derivation is
@@ -156,7 +149,7 @@ const KEY_TYPE: &[u8] = b"ssh-ed25519";
 fn parse_openssh_ed25519(text: &str, passphrase: Option<&str>) -> Option<Ed25519Identity> {
     let body = text.trim().strip_prefix(BEGIN)?.strip_suffix(END)?;
     let bytes = base64_decode(&body.split_whitespace().collect::<String>())?;
-    let mut r = Reader(bytes.strip_prefix(MAGIC)?);
+    let mut r = WireReader(bytes.strip_prefix(MAGIC)?);
     let (cipher, kdf, kdf_options, keys) = (r.string()?, r.string()?, r.string()?, r.u32()?);
     if keys != 1 {
         return None;
@@ -177,7 +170,7 @@ fn parse_openssh_ed25519(text: &str, passphrase: Option<&str>) -> Option<Ed25519
 
 /// The private section's one `ssh-ed25519` key, if it is consistent with `public_blob`.
 fn read_private(section: &[u8], public_blob: Vec<u8>) -> Option<Ed25519Identity> {
-    let mut private = Reader(section);
+    let mut private = WireReader(section);
     if private.u32()? != private.u32()? || private.string()? != KEY_TYPE {
         return None;
     }
@@ -195,7 +188,7 @@ fn read_private(section: &[u8], public_blob: Vec<u8>) -> Option<Ed25519Identity>
 /// A wrong passphrase yields garbage, which the check numbers then refuse.
 fn decrypt(section: &mut [u8], kdf_options: &[u8], passphrase: &str) -> Option<()> {
     use ctr::cipher::{KeyIvInit, StreamCipher};
-    let mut options = Reader(kdf_options);
+    let mut options = WireReader(kdf_options);
     let (salt, rounds) = (options.string()?, options.u32()?);
     let mut key_iv = [0u8; 48];
     bcrypt_pbkdf::bcrypt_pbkdf(passphrase, salt, rounds, &mut key_iv).ok()?;
@@ -203,24 +196,6 @@ fn decrypt(section: &mut [u8], kdf_options: &[u8], passphrase: &str) -> Option<(
     key_iv.fill(0);
     cipher.apply_keystream(section);
     Some(())
-}
-
-/// Reads SSH wire-format fields (RFC 4251): `uint32`, and `string` as a length and bytes.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn u32(&mut self) -> Option<u32> {
-        let (head, rest) = self.0.split_first_chunk::<4>()?;
-        self.0 = rest;
-        Some(u32::from_be_bytes(*head))
-    }
-
-    fn string(&mut self) -> Option<&'a [u8]> {
-        let len = self.u32()? as usize;
-        let (field, rest) = (self.0.get(..len)?, self.0.get(len..)?);
-        self.0 = rest;
-        Some(field)
-    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
 
 use hmac::{Hmac, Mac};
 
@@ -204,7 +203,7 @@ impl Slot {
 
 /// What a set of files looked like when it was read: a changed length or modification time
 /// means it must be read again.
-type Stamp = Vec<Option<(u64, SystemTime)>>;
+type Stamp = Vec<Option<crate::files::Stamp>>;
 
 /// A store read in this process: the files it was read from, and how they looked then.
 type Shared = (Vec<PathBuf>, Stamp, Arc<KnownHostsStore>);
@@ -216,10 +215,7 @@ impl KnownHostsStore {
     /// The store of `files`, read once per process and read again only when a file changed
     /// (a key recorded by `--accept-new-host-keys`, another process's edit).
     pub fn shared(files: &[PathBuf]) -> Result<Arc<Self>, (PathBuf, io::Error)> {
-        let stamp: Stamp = files
-            .iter()
-            .map(|f| fs::metadata(f).ok().map(|m| (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH))))
-            .collect();
+        let stamp: Stamp = files.iter().map(|f| crate::files::Stamp::of(f)).collect();
         let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, _, store)) = shared.iter().find(|(f, s, _)| f.as_slice() == files && *s == stamp) {
             return Ok(store.clone());
