@@ -1,0 +1,367 @@
+//! The keys of the built-in provider (see [`super`]) and what is done with them, in safe Rust:
+//! X25519 (key agreement), Ed25519 (signatures) and ML-KEM-768 (key encapsulation). A key holds
+//! what OpenSSL's own key object holds, in the same raw formats, and is checked at least as
+//! strictly: an X25519 agreement that comes out all zeros fails, an Ed25519 signature is
+//! checked by the strict rules (canonical encodings, no small-order points), and an ML-KEM
+//! private key passes FIPS 203's hash check before it decapsulates.
+
+use std::sync::OnceLock;
+
+use curve25519_dalek::montgomery::MontgomeryPoint;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use libcrux_ml_kem::mlkem768::{self, MlKem768Ciphertext, MlKem768PrivateKey, MlKem768PublicKey};
+use zeroize::Zeroizing;
+
+/// The algorithms the provider implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    X25519,
+    Ed25519,
+    MlKem768,
+}
+
+/// An ML-KEM-768 private key in FIPS 203's format: the decryption key (1,152 bytes), the
+/// public key, its SHA3-256 hash, and the implicit-rejection secret.
+pub(super) const ML_KEM_768_PRIVATE: usize = 2400;
+pub(super) const ML_KEM_768_PUBLIC: usize = 1184;
+pub(super) const ML_KEM_768_CIPHERTEXT: usize = 1088;
+/// Where the public key sits inside an ML-KEM-768 private key.
+const ML_KEM_768_PUBLIC_AT: usize = 1152;
+/// The length of a shared secret, of every algorithm here.
+pub(super) const SECRET: usize = 32;
+pub(super) const ED25519_SIGNATURE: usize = 64;
+
+impl Kind {
+    pub(super) fn private_len(self) -> usize {
+        match self {
+            Kind::X25519 | Kind::Ed25519 => 32,
+            Kind::MlKem768 => ML_KEM_768_PRIVATE,
+        }
+    }
+
+    pub(super) fn public_len(self) -> usize {
+        match self {
+            Kind::X25519 | Kind::Ed25519 => 32,
+            Kind::MlKem768 => ML_KEM_768_PUBLIC,
+        }
+    }
+
+    /// The figures OpenSSL reports for its own keys of this kind (`EVP_PKEY_get_bits` and
+    /// friends).
+    pub(super) fn bits(self) -> i32 {
+        match self {
+            Kind::X25519 => 253,
+            Kind::Ed25519 => 256,
+            Kind::MlKem768 => 768,
+        }
+    }
+
+    pub(super) fn security_bits(self) -> i32 {
+        match self {
+            Kind::X25519 | Kind::Ed25519 => 128,
+            Kind::MlKem768 => 192,
+        }
+    }
+
+    pub(super) fn security_category(self) -> i32 {
+        match self {
+            Kind::X25519 | Kind::Ed25519 => 0,
+            Kind::MlKem768 => 3,
+        }
+    }
+
+    /// The largest output of one operation: a shared secret, a signature, a ciphertext.
+    pub(super) fn max_size(self) -> i32 {
+        match self {
+            Kind::X25519 => SECRET as i32,
+            Kind::Ed25519 => ED25519_SIGNATURE as i32,
+            Kind::MlKem768 => ML_KEM_768_CIPHERTEXT as i32,
+        }
+    }
+}
+
+/// A key: its private half if it has one, and its public half, derived from the private one
+/// only when asked (libssh2 imports an X25519 private key only to agree on a secret).
+pub(super) struct Key {
+    kind: Kind,
+    private: Option<Zeroizing<Vec<u8>>>,
+    public: OnceLock<Vec<u8>>,
+}
+
+impl Key {
+    /// A key object with nothing in it yet, as OpenSSL creates one before importing into it.
+    pub(super) fn empty(kind: Kind) -> Key {
+        Key { kind, private: None, public: OnceLock::new() }
+    }
+
+    /// A new key pair from OpenSSL's random generator; `None` if it has no randomness to give.
+    pub(super) fn generate(kind: Kind) -> Option<Key> {
+        match kind {
+            Kind::X25519 | Kind::Ed25519 => {
+                let mut private = Zeroizing::new(vec![0u8; 32]);
+                random(&mut private)?;
+                Some(Key { kind, private: Some(private), public: OnceLock::new() })
+            }
+            Kind::MlKem768 => {
+                let mut seed = Zeroizing::new([0u8; 64]);
+                random(&mut *seed)?;
+                let pair = mlkem768::generate_key_pair(*seed);
+                let private = Zeroizing::new(pair.private_key().as_slice().to_vec());
+                Some(Key {
+                    kind,
+                    private: Some(private),
+                    public: OnceLock::from(pair.public_key().as_slice().to_vec()),
+                })
+            }
+        }
+    }
+
+    /// A key from its raw halves, either or both: each of the exact length, a public key that is
+    /// one, and both halves of the same pair when both are given.
+    pub(super) fn from_parts(kind: Kind, private: Option<&[u8]>, public: Option<&[u8]>) -> Option<Key> {
+        if private.is_some_and(|p| p.len() != kind.private_len())
+            || public.is_some_and(|p| p.len() != kind.public_len())
+        {
+            return None;
+        }
+        let key = Key {
+            kind,
+            private: private.map(|p| Zeroizing::new(p.to_vec())),
+            public: public.map(|p| OnceLock::from(p.to_vec())).unwrap_or_default(),
+        };
+        let sound = match (private, public) {
+            (None, None) => false,
+            (Some(_), Some(given)) => key.private_is_sound() && key.derive_public().is_some_and(|d| d == given),
+            (None, Some(given)) => public_key_is_valid(kind, given),
+            (Some(_), None) => key.private_is_sound(),
+        };
+        sound.then_some(key)
+    }
+
+    /// Whether the private half is one: any 32 bytes for X25519 and Ed25519; for ML-KEM, one
+    /// whose public part still matches the hash recorded beside it (FIPS 203's check).
+    fn private_is_sound(&self) -> bool {
+        match (self.kind, self.private()) {
+            (_, None) => false,
+            (Kind::MlKem768, Some(p)) => <[u8; ML_KEM_768_PRIVATE]>::try_from(p).is_ok_and(|p| {
+                let ciphertext = MlKem768Ciphertext::from([0u8; ML_KEM_768_CIPHERTEXT]);
+                // libcrux's check reads the key only; the ciphertext is there for its type.
+                mlkem768::validate_private_key(&MlKem768PrivateKey::from(p), &ciphertext)
+            }),
+            (_, Some(_)) => true,
+        }
+    }
+
+    pub(super) fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    pub(super) fn private(&self) -> Option<&[u8]> {
+        self.private.as_deref().map(Vec::as_slice)
+    }
+
+    /// The public half, derived from the private one on first use.
+    pub(super) fn public(&self) -> Option<&[u8]> {
+        if let Some(public) = self.public.get() {
+            return Some(public);
+        }
+        let derived = self.derive_public()?;
+        Some(self.public.get_or_init(|| derived))
+    }
+
+    pub(super) fn has_public(&self) -> bool {
+        self.public.get().is_some() || self.private.is_some()
+    }
+
+    fn derive_public(&self) -> Option<Vec<u8>> {
+        let private = self.private()?;
+        match self.kind {
+            Kind::X25519 => Some(MontgomeryPoint::mul_base_clamped(private.try_into().ok()?).to_bytes().to_vec()),
+            Kind::Ed25519 => Some(SigningKey::from_bytes(private.try_into().ok()?).verifying_key().to_bytes().to_vec()),
+            Kind::MlKem768 => {
+                private.get(ML_KEM_768_PUBLIC_AT..ML_KEM_768_PUBLIC_AT + ML_KEM_768_PUBLIC).map(<[u8]>::to_vec)
+            }
+        }
+    }
+
+    /// The X25519 secret agreed with `peer`; `None` if it is all zeros (the peer's point was of
+    /// small order), as OpenSSL refuses it.
+    pub(super) fn agree(&self, peer: &Key) -> Option<Zeroizing<[u8; SECRET]>> {
+        if self.kind != Kind::X25519 || peer.kind != Kind::X25519 {
+            return None;
+        }
+        let private: [u8; 32] = self.private()?.try_into().ok()?;
+        let private = Zeroizing::new(private);
+        let point = MontgomeryPoint(peer.public()?.try_into().ok()?);
+        let shared = Zeroizing::new(point.mul_clamped(*private).to_bytes());
+        let contributory = shared.iter().fold(0u8, |acc, b| acc | b) != 0;
+        contributory.then_some(shared)
+    }
+
+    /// An Ed25519 signature of `message`.
+    pub(super) fn sign(&self, message: &[u8]) -> Option<[u8; ED25519_SIGNATURE]> {
+        if self.kind != Kind::Ed25519 {
+            return None;
+        }
+        let signing = SigningKey::from_bytes(self.private()?.try_into().ok()?);
+        Some(signing.sign(message).to_bytes())
+    }
+
+    /// Whether `signature` is this Ed25519 key's signature of `message`, by the strict rules.
+    pub(super) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        let Some(key) = self.verifying_key() else { return false };
+        let Ok(signature) = <[u8; ED25519_SIGNATURE]>::try_from(signature) else { return false };
+        key.verify_strict(message, &Signature::from_bytes(&signature)).is_ok()
+    }
+
+    fn verifying_key(&self) -> Option<VerifyingKey> {
+        if self.kind != Kind::Ed25519 {
+            return None;
+        }
+        VerifyingKey::from_bytes(self.public()?.try_into().ok()?).ok()
+    }
+
+    /// A new ML-KEM-768 ciphertext to this public key, and the secret it carries.
+    pub(super) fn encapsulate(&self) -> Option<(Vec<u8>, Zeroizing<[u8; SECRET]>)> {
+        if self.kind != Kind::MlKem768 {
+            return None;
+        }
+        let public = MlKem768PublicKey::from(<[u8; ML_KEM_768_PUBLIC]>::try_from(self.public()?).ok()?);
+        if !mlkem768::validate_public_key(&public) {
+            return None;
+        }
+        let mut randomness = Zeroizing::new([0u8; SECRET]);
+        random(&mut *randomness)?;
+        let (ciphertext, secret) = mlkem768::encapsulate(&public, *randomness);
+        Some((ciphertext.as_slice().to_vec(), Zeroizing::new(secret)))
+    }
+
+    /// The secret an ML-KEM-768 ciphertext carries, once the private key passed its hash check.
+    pub(super) fn decapsulate(&self, ciphertext: &[u8]) -> Option<Zeroizing<[u8; SECRET]>> {
+        if self.kind != Kind::MlKem768 {
+            return None;
+        }
+        let ciphertext = MlKem768Ciphertext::from(<[u8; ML_KEM_768_CIPHERTEXT]>::try_from(ciphertext).ok()?);
+        let private = Zeroizing::new(<[u8; ML_KEM_768_PRIVATE]>::try_from(self.private()?).ok()?);
+        let private = MlKem768PrivateKey::from(&*private);
+        if !mlkem768::validate_private_key(&private, &ciphertext) {
+            return None;
+        }
+        Some(Zeroizing::new(mlkem768::decapsulate(&private, &ciphertext)))
+    }
+
+    /// Whether the key's parts are sound, as asked: the private half (see `private_is_sound`),
+    /// the public half (see [`public_key_is_valid`]).
+    pub(super) fn is_valid(&self, private: bool, public: bool) -> bool {
+        let public_ok = !public || self.public().is_some_and(|p| public_key_is_valid(self.kind, p));
+        public_ok && (!private || self.private_is_sound())
+    }
+}
+
+/// Whether `public` is a public key of this kind: any 32 bytes for X25519 (as RFC 7748 has
+/// it), a point on the curve for Ed25519, FIPS 203's modulus check for ML-KEM.
+fn public_key_is_valid(kind: Kind, public: &[u8]) -> bool {
+    match kind {
+        Kind::X25519 => public.len() == 32,
+        Kind::Ed25519 => <[u8; 32]>::try_from(public).is_ok_and(|p| VerifyingKey::from_bytes(&p).is_ok()),
+        Kind::MlKem768 => <[u8; ML_KEM_768_PUBLIC]>::try_from(public)
+            .is_ok_and(|p| mlkem768::validate_public_key(&MlKem768PublicKey::from(p))),
+    }
+}
+
+/// Fills `bytes` from OpenSSL's private random generator, the one its own key generation uses.
+fn random(bytes: &mut [u8]) -> Option<()> {
+    let len = std::ffi::c_int::try_from(bytes.len()).ok()?;
+    // SAFETY: `bytes` is a writable buffer of exactly `len` bytes.
+    let ok = unsafe { openssl_sys::RAND_priv_bytes(bytes.as_mut_ptr(), len) };
+    (ok == 1).then_some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex32(s: &str) -> Vec<u8> {
+        hex::decode(s).expect("test vector")
+    }
+
+    #[test]
+    fn x25519_agrees_as_rfc_7748_section_6_1() {
+        let alice = Key::from_parts(
+            Kind::X25519,
+            Some(&hex32("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")),
+            None,
+        )
+        .expect("Alice's key");
+        let bob = Key::from_parts(
+            Kind::X25519,
+            None,
+            Some(&hex32("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")),
+        )
+        .expect("Bob's public key");
+        assert_eq!(
+            alice.public().map(hex::encode).as_deref(),
+            Some("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
+        );
+        let shared = alice.agree(&bob).expect("a shared secret");
+        assert_eq!(hex::encode(*shared), "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+    }
+
+    #[test]
+    fn an_x25519_agreement_with_a_small_order_point_is_refused() {
+        let ours = Key::generate(Kind::X25519).expect("a key");
+        let zero = Key::from_parts(Kind::X25519, None, Some(&[0u8; 32])).expect("any 32 bytes are a point");
+        assert!(ours.agree(&zero).is_none());
+    }
+
+    #[test]
+    fn ed25519_signs_and_verifies_as_rfc_8032_test_1() {
+        let key = Key::from_parts(
+            Kind::Ed25519,
+            Some(&hex32("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")),
+            Some(&hex32("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")),
+        )
+        .expect("the RFC's key");
+        let signature = key.sign(b"").expect("a signature");
+        assert_eq!(
+            hex::encode(signature),
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+        );
+        assert!(key.verify(b"", &signature));
+        assert!(!key.verify(b"x", &signature), "another message");
+        let mut forged = signature;
+        forged[63] ^= 0x10;
+        assert!(!key.verify(b"", &forged), "a changed signature");
+        assert!(!key.verify(b"", &signature[..63]), "a short signature");
+    }
+
+    #[test]
+    fn halves_of_two_different_pairs_are_not_a_key() {
+        let one = Key::generate(Kind::Ed25519).expect("a key");
+        let other = Key::generate(Kind::Ed25519).expect("a key");
+        assert!(Key::from_parts(Kind::Ed25519, one.private(), other.public()).is_none());
+        assert!(Key::from_parts(Kind::Ed25519, one.private(), one.public()).is_some());
+        assert!(Key::from_parts(Kind::X25519, Some(&[1u8; 31]), None).is_none(), "a short key");
+    }
+
+    #[test]
+    fn ml_kem_768_round_trips_and_a_damaged_private_key_is_refused() {
+        let key = Key::generate(Kind::MlKem768).expect("a key");
+        assert_eq!(key.private().map(<[u8]>::len), Some(ML_KEM_768_PRIVATE));
+        let public = Key::from_parts(Kind::MlKem768, None, key.public()).expect("its public half");
+        let (ciphertext, sent) = public.encapsulate().expect("a ciphertext");
+        assert_eq!(ciphertext.len(), ML_KEM_768_CIPHERTEXT);
+        let imported = Key::from_parts(Kind::MlKem768, key.private(), None).expect("the private half");
+        assert_eq!(imported.decapsulate(&ciphertext).as_deref(), Some(&*sent));
+
+        // A private key whose public part no longer matches its recorded hash.
+        let mut damaged = key.private().expect("private").to_vec();
+        damaged[ML_KEM_768_PUBLIC_AT + 10] ^= 1;
+        assert!(Key::from_parts(Kind::MlKem768, Some(&damaged), None).is_none());
+        let mut unchecked = Key::empty(Kind::MlKem768);
+        unchecked.private = Some(Zeroizing::new(damaged));
+        assert!(!unchecked.is_valid(true, false));
+        assert!(unchecked.decapsulate(&ciphertext).is_none(), "decapsulation checks the hash too");
+        assert!(imported.decapsulate(&ciphertext[1..]).is_none(), "a short ciphertext");
+    }
+}
