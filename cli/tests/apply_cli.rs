@@ -715,14 +715,22 @@ fn a_manual_step_acknowledged_is_journaled_and_no_run_exits_4_for_it_again() {
     assert_eq!((rtm["manual_ack"]["by"].as_str(), rtm["manual_ack"]["note"].as_str()), (Some("alice"), Some(note)));
     assert!(!std::fs::read_to_string(first.join("failed-hosts")).unwrap().contains("rtm"));
 
-    // A later run of the same plan takes it over from the earlier run, and says so.
+    // A later run of the same plan takes it over from the earlier run, and says so. The run id is
+    // the time the first run started, whatever its folder is called.
+    let first_id = journal_of(&first)
+        .into_iter()
+        .find_map(|e| match e {
+            Entry::RunStart { run_id, .. } => Some(run_id),
+            _ => None,
+        })
+        .expect("a run-start entry");
     let later = runs.join("20261202T110000Z");
     let out = s.apply(&["--yes", "--run-dir"]).arg(&later).arg(&s.plan).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("(recorded by run 20261202T"), "{}", text(&out));
+    assert!(text(&out).contains(&format!("(recorded by run {first_id})")), "{}", text(&out));
     let rtm = host_json(&outcome_json(&later), "rtm").clone();
     assert_eq!(rtm["manual_ack"]["by"], "alice");
-    assert!(rtm["manual_ack"]["from_run"].as_str().is_some_and(|r| r.starts_with("20261202T")), "{rtm}");
+    assert_eq!(rtm["manual_ack"]["from_run"].as_str(), Some(first_id.as_str()), "{rtm}");
     assert!(journal_of(&later).iter().any(|e| matches!(e, Entry::ManualAck { host, .. } if host == "rtm")));
 }
 
