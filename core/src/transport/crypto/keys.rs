@@ -3,7 +3,7 @@
 //! what OpenSSL's own key object holds, in the same raw formats, and is checked at least as
 //! strictly: an X25519 agreement that comes out all zeros fails, an Ed25519 signature is
 //! checked by the strict rules (canonical encodings, no small-order points), and an ML-KEM
-//! private key passes FIPS 203's hash check before it decapsulates.
+//! private key must pass FIPS 203's hash check to be imported at all.
 
 use std::sync::OnceLock;
 
@@ -81,17 +81,21 @@ impl Kind {
 }
 
 /// A key: its private half if it has one, and its public half, derived from the private one
-/// only when asked (libssh2 imports an X25519 private key only to agree on a secret).
+/// only when asked (libssh2 imports an X25519 private key only to agree on a secret). Every
+/// key was checked when it was made (see [`Key::from_parts`]): an ML-KEM private half passed
+/// its hash check, an Ed25519 public half is a point on the curve.
 pub(super) struct Key {
     kind: Kind,
     private: Option<Zeroizing<Vec<u8>>>,
     public: OnceLock<Vec<u8>>,
+    /// An Ed25519 public half, decoded once for the signatures it checks.
+    verifying: OnceLock<VerifyingKey>,
 }
 
 impl Key {
     /// A key object with nothing in it yet, as OpenSSL creates one before importing into it.
     pub(super) fn empty(kind: Kind) -> Key {
-        Key { kind, private: None, public: OnceLock::new() }
+        Key { kind, private: None, public: OnceLock::new(), verifying: OnceLock::new() }
     }
 
     /// A new key pair from OpenSSL's random generator; `None` if it has no randomness to give.
@@ -100,18 +104,15 @@ impl Key {
             Kind::X25519 | Kind::Ed25519 => {
                 let mut private = Zeroizing::new(vec![0u8; 32]);
                 random(&mut private)?;
-                Some(Key { kind, private: Some(private), public: OnceLock::new() })
+                Some(Key { private: Some(private), ..Key::empty(kind) })
             }
             Kind::MlKem768 => {
                 let mut seed = Zeroizing::new([0u8; 64]);
                 random(&mut *seed)?;
                 let pair = mlkem768::generate_key_pair(*seed);
                 let private = Zeroizing::new(pair.private_key().as_slice().to_vec());
-                Some(Key {
-                    kind,
-                    private: Some(private),
-                    public: OnceLock::from(pair.public_key().as_slice().to_vec()),
-                })
+                let public = OnceLock::from(pair.public_key().as_slice().to_vec());
+                Some(Key { private: Some(private), public, ..Key::empty(kind) })
             }
         }
     }
@@ -125,17 +126,30 @@ impl Key {
             return None;
         }
         let key = Key {
-            kind,
             private: private.map(|p| Zeroizing::new(p.to_vec())),
             public: public.map(|p| OnceLock::from(p.to_vec())).unwrap_or_default(),
+            ..Key::empty(kind)
         };
         let sound = match (private, public) {
             (None, None) => false,
             (Some(_), Some(given)) => key.private_is_sound() && key.derive_public().is_some_and(|d| d == given),
-            (None, Some(given)) => public_key_is_valid(kind, given),
+            (None, Some(_)) => key.public_is_sound(),
             (Some(_), None) => key.private_is_sound(),
         };
         sound.then_some(key)
+    }
+
+    /// Whether the public half is one: any 32 bytes for X25519 (as RFC 7748 has it), a point
+    /// on the curve for Ed25519 (kept, decoded, for the checks to come), FIPS 203's modulus
+    /// check for ML-KEM.
+    fn public_is_sound(&self) -> bool {
+        let Some(public) = self.public() else { return false };
+        match self.kind {
+            Kind::X25519 => public.len() == 32,
+            Kind::Ed25519 => self.verifying_key().is_some(),
+            Kind::MlKem768 => <[u8; ML_KEM_768_PUBLIC]>::try_from(public)
+                .is_ok_and(|p| mlkem768::validate_public_key(&MlKem768PublicKey::from(p))),
+        }
     }
 
     /// Whether the private half is one: any 32 bytes for X25519 and Ed25519; for ML-KEM, one
@@ -214,11 +228,15 @@ impl Key {
         key.verify_strict(message, &Signature::from_bytes(&signature)).is_ok()
     }
 
-    fn verifying_key(&self) -> Option<VerifyingKey> {
+    fn verifying_key(&self) -> Option<&VerifyingKey> {
         if self.kind != Kind::Ed25519 {
             return None;
         }
-        VerifyingKey::from_bytes(self.public()?.try_into().ok()?).ok()
+        if let Some(key) = self.verifying.get() {
+            return Some(key);
+        }
+        let key = VerifyingKey::from_bytes(self.public()?.try_into().ok()?).ok()?;
+        Some(self.verifying.get_or_init(|| key))
     }
 
     /// A new ML-KEM-768 ciphertext to this public key, and the secret it carries.
@@ -236,7 +254,8 @@ impl Key {
         Some((ciphertext.as_slice().to_vec(), Zeroizing::new(secret)))
     }
 
-    /// The secret an ML-KEM-768 ciphertext carries, once the private key passed its hash check.
+    /// The secret an ML-KEM-768 ciphertext carries (the private half passed its hash check
+    /// when the key was made).
     pub(super) fn decapsulate(&self, ciphertext: &[u8]) -> Option<Zeroizing<[u8; SECRET]>> {
         if self.kind != Kind::MlKem768 {
             return None;
@@ -244,28 +263,12 @@ impl Key {
         let ciphertext = MlKem768Ciphertext::from(<[u8; ML_KEM_768_CIPHERTEXT]>::try_from(ciphertext).ok()?);
         let private = Zeroizing::new(<[u8; ML_KEM_768_PRIVATE]>::try_from(self.private()?).ok()?);
         let private = MlKem768PrivateKey::from(&*private);
-        if !mlkem768::validate_private_key(&private, &ciphertext) {
-            return None;
-        }
         Some(Zeroizing::new(mlkem768::decapsulate(&private, &ciphertext)))
     }
 
-    /// Whether the key's parts are sound, as asked: the private half (see `private_is_sound`),
-    /// the public half (see [`public_key_is_valid`]).
+    /// Whether the key's parts are sound, as asked (OpenSSL's `EVP_PKEY_check` and friends).
     pub(super) fn is_valid(&self, private: bool, public: bool) -> bool {
-        let public_ok = !public || self.public().is_some_and(|p| public_key_is_valid(self.kind, p));
-        public_ok && (!private || self.private_is_sound())
-    }
-}
-
-/// Whether `public` is a public key of this kind: any 32 bytes for X25519 (as RFC 7748 has
-/// it), a point on the curve for Ed25519, FIPS 203's modulus check for ML-KEM.
-fn public_key_is_valid(kind: Kind, public: &[u8]) -> bool {
-    match kind {
-        Kind::X25519 => public.len() == 32,
-        Kind::Ed25519 => <[u8; 32]>::try_from(public).is_ok_and(|p| VerifyingKey::from_bytes(&p).is_ok()),
-        Kind::MlKem768 => <[u8; ML_KEM_768_PUBLIC]>::try_from(public)
-            .is_ok_and(|p| mlkem768::validate_public_key(&MlKem768PublicKey::from(p))),
+        (!public || self.public_is_sound()) && (!private || self.private_is_sound())
     }
 }
 
@@ -358,10 +361,8 @@ mod tests {
         let mut damaged = key.private().expect("private").to_vec();
         damaged[ML_KEM_768_PUBLIC_AT + 10] ^= 1;
         assert!(Key::from_parts(Kind::MlKem768, Some(&damaged), None).is_none());
-        let mut unchecked = Key::empty(Kind::MlKem768);
-        unchecked.private = Some(Zeroizing::new(damaged));
+        let unchecked = Key { private: Some(Zeroizing::new(damaged)), ..Key::empty(Kind::MlKem768) };
         assert!(!unchecked.is_valid(true, false));
-        assert!(unchecked.decapsulate(&ciphertext).is_none(), "decapsulation checks the hash too");
         assert!(imported.decapsulate(&ciphertext[1..]).is_none(), "a short ciphertext");
     }
 }
