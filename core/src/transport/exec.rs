@@ -164,31 +164,12 @@ fn stream_output(
     sink: &mut dyn OutputSink,
     bytes_out: &mut u64,
 ) -> Result<(), TransportError> {
-    // One buffer per thread, kept between commands: zeroing 32 KiB for each host showed in a
-    // scan's profile. Taken out while in use, so nothing else can hold it meanwhile.
-    thread_local! {
-        static BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
-    }
-    let mut buf = BUFFER.take();
-    buf.resize(CHUNK, 0);
-    let streamed = stream_into(link, channel, budget, sink, bytes_out, &mut buf);
-    BUFFER.set(buf);
-    streamed
-}
-
-fn stream_into(
-    link: &Link<'_>,
-    channel: &mut Channel,
-    budget: &Budget,
-    sink: &mut dyn OutputSink,
-    bytes_out: &mut u64,
-    buf: &mut [u8],
-) -> Result<(), TransportError> {
+    let mut buf = vec![0u8; CHUNK];
     let (mut out_done, mut err_done) = (false, false);
     while !(out_done && err_done) {
         let mut progress = false;
         if !out_done {
-            match read_chunk(link, channel, buf, "reading the output")? {
+            match read_chunk(link, channel, &mut buf, "reading the output")? {
                 Chunk::Data(n) => {
                     sink.stdout(&buf[..n]);
                     *bytes_out += n as u64;
@@ -199,7 +180,7 @@ fn stream_into(
             }
         }
         if !err_done {
-            match read_chunk(link, &mut channel.stderr(), buf, "reading the error output")? {
+            match read_chunk(link, &mut channel.stderr(), &mut buf, "reading the error output")? {
                 Chunk::Data(n) => {
                     sink.stderr(&buf[..n]);
                     *bytes_out += n as u64;
