@@ -87,7 +87,7 @@ pub struct ConnectArgs {
     /// trips (connect, key exchange, authentication, the probe), so a scan lasts about
     /// hosts / forks x 8 x the round-trip time. For a scan to end within T, choose forks of about
     /// hosts x 8 x RTT / T: 1,000 hosts 100 ms away scan in about 4 s with 256 forks. Each
-    /// host in flight costs about 0.14 MiB of memory and up to 4 open files (the soft limit is
+    /// host in flight costs about 0.16 MiB of memory and up to 4 open files (the soft limit is
     /// raised to fit); on a LAN, a few dozen keep the cores busy.
     #[arg(short, long, value_name = "N", default_value_t = wsusfix_core::fleet::default_forks(), env = "WSUSFIX_FORKS")]
     pub forks: std::num::NonZeroUsize,
