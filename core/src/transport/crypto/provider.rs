@@ -174,7 +174,8 @@ unsafe extern "C" fn query_operation(
     }
 }
 
-const fn algorithm(names: &'static CStr, implementation: &'static Table<Dispatch, { KEYMGMT_LEN }>) -> Algorithm {
+/// An entry of an algorithm table: names, this provider's property, the implementation.
+const fn algorithm<const N: usize>(names: &'static CStr, implementation: &'static Table<Dispatch, N>) -> Algorithm {
     Algorithm {
         names: names.as_ptr(),
         properties: PROPERTIES.as_ptr(),
@@ -191,33 +192,10 @@ static KEYMGMT_ALGORITHMS: Table<Algorithm, 4> = Table([
     algorithm(c"ML-KEM-768", &ML_KEM_768_KEYMGMT),
     NO_ALGORITHM,
 ]);
-static KEYEXCH_ALGORITHMS: Table<Algorithm, 2> = Table([
-    Algorithm {
-        names: c"X25519".as_ptr(),
-        properties: PROPERTIES.as_ptr(),
-        implementation: X25519_KEYEXCH.0.as_ptr(),
-        description: null(),
-    },
-    NO_ALGORITHM,
-]);
-static SIGNATURE_ALGORITHMS: Table<Algorithm, 2> = Table([
-    Algorithm {
-        names: c"ED25519".as_ptr(),
-        properties: PROPERTIES.as_ptr(),
-        implementation: ED25519_SIGNATURE_FUNCTIONS.0.as_ptr(),
-        description: null(),
-    },
-    NO_ALGORITHM,
-]);
-static KEM_ALGORITHMS: Table<Algorithm, 2> = Table([
-    Algorithm {
-        names: c"ML-KEM-768".as_ptr(),
-        properties: PROPERTIES.as_ptr(),
-        implementation: ML_KEM_768_KEM.0.as_ptr(),
-        description: null(),
-    },
-    NO_ALGORITHM,
-]);
+static KEYEXCH_ALGORITHMS: Table<Algorithm, 2> = Table([algorithm(c"X25519", &X25519_KEYEXCH), NO_ALGORITHM]);
+static SIGNATURE_ALGORITHMS: Table<Algorithm, 2> =
+    Table([algorithm(c"ED25519", &ED25519_SIGNATURE_FUNCTIONS), NO_ALGORITHM]);
+static KEM_ALGORITHMS: Table<Algorithm, 2> = Table([algorithm(c"ML-KEM-768", &ML_KEM_768_KEM), NO_ALGORITHM]);
 
 // ---- key objects ----
 
