@@ -3,7 +3,9 @@
 //! what OpenSSL's own key object holds, in the same raw formats, and is checked at least as
 //! strictly: an X25519 agreement that comes out all zeros fails, an Ed25519 signature is
 //! checked by the strict rules (canonical encodings, no small-order points), and an ML-KEM
-//! private key must pass FIPS 203's hash check to be imported at all.
+//! private key must pass the checks OpenSSL makes on one it imports (FIPS 203's hash check, a
+//! sound public key inside it, every coefficient of its secret reduced) to be imported at all.
+//! libcrux's key types do not wipe themselves: the copies made for them are wiped here.
 
 use std::sync::OnceLock;
 
@@ -109,10 +111,10 @@ impl Key {
             Kind::MlKem768 => {
                 let mut seed = Zeroizing::new([0u8; 64]);
                 random(&mut *seed)?;
-                let pair = mlkem768::generate_key_pair(*seed);
-                let private = Zeroizing::new(pair.private_key().as_slice().to_vec());
-                let public = OnceLock::from(pair.public_key().as_slice().to_vec());
-                Some(Key { private: Some(private), public, ..Key::empty(kind) })
+                let (private, public) = mlkem768::generate_key_pair(*seed).into_parts();
+                let private = Zeroizing::new(<[u8; ML_KEM_768_PRIVATE]>::from(private));
+                let public = OnceLock::from(public.as_slice().to_vec());
+                Some(Key { private: Some(Zeroizing::new(private.to_vec())), public, ..Key::empty(kind) })
             }
         }
     }
@@ -147,20 +149,23 @@ impl Key {
         match self.kind {
             Kind::X25519 => public.len() == 32,
             Kind::Ed25519 => self.verifying_key().is_some(),
-            Kind::MlKem768 => <[u8; ML_KEM_768_PUBLIC]>::try_from(public)
-                .is_ok_and(|p| mlkem768::validate_public_key(&MlKem768PublicKey::from(p))),
+            Kind::MlKem768 => ml_kem_public_is_sound(public),
         }
     }
 
     /// Whether the private half is one: any 32 bytes for X25519 and Ed25519; for ML-KEM, one
-    /// whose public part still matches the hash recorded beside it (FIPS 203's check).
+    /// whose public part still matches the hash recorded beside it (FIPS 203's check), is itself
+    /// a sound public key, and whose secret vector is reduced: what OpenSSL checks on import.
     fn private_is_sound(&self) -> bool {
         match (self.kind, self.private()) {
             (_, None) => false,
-            (Kind::MlKem768, Some(p)) => <[u8; ML_KEM_768_PRIVATE]>::try_from(p).is_ok_and(|p| {
+            (Kind::MlKem768, Some(p)) => <&[u8; ML_KEM_768_PRIVATE]>::try_from(p).is_ok_and(|p| {
                 let ciphertext = MlKem768Ciphertext::from([0u8; ML_KEM_768_CIPHERTEXT]);
                 // libcrux's check reads the key only; the ciphertext is there for its type.
-                mlkem768::validate_private_key(&MlKem768PrivateKey::from(p), &ciphertext)
+                let hash_matches = with_ml_kem_private(p, |k| mlkem768::validate_private_key(k, &ciphertext));
+                hash_matches
+                    && ml_kem_public_is_sound(&p[ML_KEM_768_PUBLIC_AT..ML_KEM_768_PUBLIC_AT + ML_KEM_768_PUBLIC])
+                    && secret_vector_is_reduced(&p[..ML_KEM_768_PUBLIC_AT])
             }),
             (_, Some(_)) => true,
         }
@@ -204,8 +209,7 @@ impl Key {
         if self.kind != Kind::X25519 || peer.kind != Kind::X25519 {
             return None;
         }
-        let private: [u8; 32] = self.private()?.try_into().ok()?;
-        let private = Zeroizing::new(private);
+        let private = Zeroizing::new(<[u8; 32]>::try_from(self.private()?).ok()?);
         let point = MontgomeryPoint(peer.public()?.try_into().ok()?);
         let shared = Zeroizing::new(point.mul_clamped(*private).to_bytes());
         let contributory = shared.iter().fold(0u8, |acc, b| acc | b) != 0;
@@ -261,15 +265,45 @@ impl Key {
             return None;
         }
         let ciphertext = MlKem768Ciphertext::from(<[u8; ML_KEM_768_CIPHERTEXT]>::try_from(ciphertext).ok()?);
-        let private = Zeroizing::new(<[u8; ML_KEM_768_PRIVATE]>::try_from(self.private()?).ok()?);
-        let private = MlKem768PrivateKey::from(&*private);
-        Some(Zeroizing::new(mlkem768::decapsulate(&private, &ciphertext)))
+        let private = <&[u8; ML_KEM_768_PRIVATE]>::try_from(self.private()?).ok()?;
+        Some(Zeroizing::new(with_ml_kem_private(private, |k| mlkem768::decapsulate(k, &ciphertext))))
     }
 
     /// Whether the key's parts are sound, as asked (OpenSSL's `EVP_PKEY_check` and friends).
     pub(super) fn is_valid(&self, private: bool, public: bool) -> bool {
         (!public || self.public_is_sound()) && (!private || self.private_is_sound())
     }
+}
+
+/// Whether `public` is an ML-KEM-768 public key: of its length, every coefficient reduced
+/// (FIPS 203's check on an encapsulation key).
+fn ml_kem_public_is_sound(public: &[u8]) -> bool {
+    <[u8; ML_KEM_768_PUBLIC]>::try_from(public)
+        .is_ok_and(|p| mlkem768::validate_public_key(&MlKem768PublicKey::from(p)))
+}
+
+/// Runs `f` on a copy of `private` in libcrux's key type, and wipes the copy afterwards (the
+/// type does not wipe itself).
+fn with_ml_kem_private<T>(private: &[u8; ML_KEM_768_PRIVATE], f: impl FnOnce(&MlKem768PrivateKey) -> T) -> T {
+    let key = MlKem768PrivateKey::from(private);
+    let result = f(&key);
+    drop(Zeroizing::new(<[u8; ML_KEM_768_PRIVATE]>::from(key)));
+    result
+}
+
+/// Whether every 12-bit coefficient of an ML-KEM secret vector, as FIPS 203 encodes it, is
+/// below q = 3329, as OpenSSL requires of a private key it imports. Without a branch on the
+/// secret's values: the bytes are secret.
+fn secret_vector_is_reduced(encoded: &[u8]) -> bool {
+    const Q: u16 = 3329;
+    let mut over = 0u16;
+    for c in encoded.chunks_exact(3) {
+        let (b0, b1, b2) = (u16::from(c[0]), u16::from(c[1]), u16::from(c[2]));
+        let (d1, d2) = (b0 | ((b1 & 0x0f) << 8), (b1 >> 4) | (b2 << 4));
+        // (Q - 1) - d borrows, setting the top bit, exactly when d >= Q (d < 4096).
+        over |= ((Q - 1).wrapping_sub(d1) | (Q - 1).wrapping_sub(d2)) & 0x8000;
+    }
+    encoded.len() % 3 == 0 && over == 0
 }
 
 /// Fills `bytes` from OpenSSL's private random generator, the one its own key generation uses.
@@ -364,5 +398,21 @@ mod tests {
         let unchecked = Key { private: Some(Zeroizing::new(damaged)), ..Key::empty(Kind::MlKem768) };
         assert!(!unchecked.is_valid(true, false));
         assert!(imported.decapsulate(&ciphertext[1..]).is_none(), "a short ciphertext");
+
+        // A private key whose secret vector holds a coefficient of q or more (OpenSSL refuses
+        // it on import; its hash check alone would not see it).
+        let mut unreduced = key.private().expect("private").to_vec();
+        unreduced[..3].copy_from_slice(&[0xff, 0xff, 0xff]);
+        assert!(Key::from_parts(Kind::MlKem768, Some(&unreduced), None).is_none());
+    }
+
+    #[test]
+    fn a_secret_vector_is_reduced_only_if_every_coefficient_is_below_q() {
+        // Two 12-bit coefficients in three bytes: d1 = b0 | (b1 & 0xf) << 8, d2 = b1 >> 4 | b2 << 4.
+        let encode = |d1: u16, d2: u16| [(d1 & 0xff) as u8, ((d1 >> 8) | ((d2 & 0xf) << 4)) as u8, (d2 >> 4) as u8];
+        assert!(secret_vector_is_reduced(&[encode(0, 0), encode(3328, 3328)].concat()));
+        assert!(!secret_vector_is_reduced(&[encode(0, 0), encode(3329, 0)].concat()));
+        assert!(!secret_vector_is_reduced(&[encode(0, 4095), encode(1, 2)].concat()));
+        assert!(!secret_vector_is_reduced(&[0u8; 4]), "a length that is not whole coefficients");
     }
 }

@@ -246,8 +246,11 @@ unsafe fn share(keydata: *mut c_void) -> Option<Arc<Key>> {
     }
 }
 
-/// Runs `fill` on the key behind `keydata` if nothing else holds it yet (OpenSSL imports into
-/// a key object it has just made).
+/// Runs `fill` on the key behind `keydata` if nothing else holds it yet.
+///
+/// `Arc::get_mut` rules out another `Arc`, not a [`borrow`], which takes no reference of its
+/// own: this is sound because OpenSSL imports only into a key object `keymgmt_new` has just
+/// made, before anything else can see it.
 ///
 /// # Safety
 /// As [`borrow`].
@@ -467,8 +470,9 @@ unsafe extern "C" fn matches(one: *const c_void, other: *const c_void, selection
 }
 
 unsafe extern "C" fn import(keydata: *mut c_void, selection: c_int, params: *const Param) -> c_int {
+    // These keys have no parameters apart from their halves: OpenSSL's own refuse the same.
     if selection & SELECT_KEYPAIR == 0 {
-        return 1;
+        return 0;
     }
     // SAFETY: OpenSSL's array, alive for this call; the key is copied out of it.
     let private = if selection & SELECT_PRIVATE_KEY != 0 { unsafe { octets(params, c"priv") } } else { None };
@@ -497,8 +501,9 @@ unsafe extern "C" fn key_types(_selection: c_int) -> *const Param {
 unsafe extern "C" fn export(keydata: *mut c_void, selection: c_int, callback: Callback, arg: *mut c_void) -> c_int {
     // SAFETY: a key object of ours, or null.
     let Some(key) = (unsafe { borrow(keydata) }) else { return 0 };
+    // As in `import`.
     if selection & SELECT_KEYPAIR == 0 {
-        return 1;
+        return 0;
     }
     let Some(public) = key.public() else { return 0 };
     let mut params = [Param::octets(c"pub", public), Param::END, Param::END];
