@@ -404,6 +404,36 @@ mod tests {
         let mut unreduced = key.private().expect("private").to_vec();
         unreduced[..3].copy_from_slice(&[0xff, 0xff, 0xff]);
         assert!(Key::from_parts(Kind::MlKem768, Some(&unreduced), None).is_none());
+
+        // A private key whose embedded public key is not one, its hash recorded to match.
+        let hash_at = ML_KEM_768_PUBLIC_AT + ML_KEM_768_PUBLIC;
+        let rehash = |private: &mut Vec<u8>| {
+            let hash = sha3_256(&private[ML_KEM_768_PUBLIC_AT..hash_at]);
+            private[hash_at..hash_at + 32].copy_from_slice(&hash);
+        };
+        let mut same = key.private().expect("private").to_vec();
+        rehash(&mut same);
+        assert_eq!(same, key.private().expect("private"), "the hash is SHA3-256 of the public key");
+        let mut unsound = same;
+        unsound[ML_KEM_768_PUBLIC_AT..ML_KEM_768_PUBLIC_AT + 3].copy_from_slice(&[0xff, 0xff, 0xff]);
+        rehash(&mut unsound);
+        assert!(Key::from_parts(Kind::MlKem768, Some(&unsound), None).is_none());
+    }
+
+    fn sha3_256(data: &[u8]) -> [u8; 32] {
+        let (mut out, mut len) = ([0u8; 32], 0u32);
+        // SAFETY: a context made and freed here; `data` and `out` are live buffers of the
+        // lengths given (SHA3-256 writes 32 bytes).
+        unsafe {
+            let ctx = openssl_sys::EVP_MD_CTX_new();
+            assert!(!ctx.is_null());
+            assert_eq!(openssl_sys::EVP_DigestInit_ex(ctx, openssl_sys::EVP_sha3_256(), std::ptr::null_mut()), 1);
+            assert_eq!(openssl_sys::EVP_DigestUpdate(ctx, data.as_ptr().cast(), data.len()), 1);
+            assert_eq!(openssl_sys::EVP_DigestFinal_ex(ctx, out.as_mut_ptr(), &mut len), 1);
+            openssl_sys::EVP_MD_CTX_free(ctx);
+        }
+        assert_eq!(len, 32);
+        out
     }
 
     #[test]
