@@ -215,3 +215,26 @@ fn an_ml_kem_private_key_that_fails_its_hash_check_is_refused_on_import() {
     };
     assert!(key.is_null(), "a damaged private key was imported");
 }
+
+#[test]
+fn a_key_made_from_parameters_alone_is_refused_as_openssl_refuses_it() {
+    super::configure_once();
+    for name in [c"X25519", c"ED25519", c"ML-KEM-768"] {
+        for (propq, provider) in [(null(), "the built-in provider"), (OPENSSL.as_ptr(), "OpenSSL")] {
+            let mut end = OSSL_PARAM { key: null(), data_type: 0, data: null_mut(), data_size: 0, return_size: 0 };
+            // SAFETY: plain EVP calls on a context made and freed here; the parameter list is the
+            // empty one, alive for the call.
+            let made = unsafe {
+                let ctx = EVP_PKEY_CTX_new_from_name(null_mut(), name.as_ptr(), propq);
+                assert!(!ctx.is_null(), "{name:?}");
+                assert_eq!(EVP_PKEY_fromdata_init(ctx), 1);
+                let mut key = null_mut();
+                let made = EVP_PKEY_fromdata(ctx, &mut key, EVP_PKEY_KEY_PARAMETERS, &mut end);
+                EVP_PKEY_free(key);
+                EVP_PKEY_CTX_free(ctx);
+                made
+            };
+            assert_ne!(made, 1, "{name:?} from parameters alone, by {provider}");
+        }
+    }
+}
