@@ -85,7 +85,7 @@ impl Kind {
 /// A key: its private half if it has one, and its public half, derived from the private one
 /// only when asked (libssh2 imports an X25519 private key only to agree on a secret). Every
 /// key was checked when it was made (see [`Key::from_parts`]): an ML-KEM private half passed
-/// its hash check, an Ed25519 public half is a point on the curve.
+/// OpenSSL's import checks, an Ed25519 public half is a point on the curve.
 pub(super) struct Key {
     kind: Kind,
     private: Option<Zeroizing<Vec<u8>>>,
@@ -181,11 +181,7 @@ impl Key {
 
     /// The public half, derived from the private one on first use.
     pub(super) fn public(&self) -> Option<&[u8]> {
-        if let Some(public) = self.public.get() {
-            return Some(public);
-        }
-        let derived = self.derive_public()?;
-        Some(self.public.get_or_init(|| derived))
+        cached(&self.public, || self.derive_public()).map(Vec::as_slice)
     }
 
     pub(super) fn has_public(&self) -> bool {
@@ -236,11 +232,7 @@ impl Key {
         if self.kind != Kind::Ed25519 {
             return None;
         }
-        if let Some(key) = self.verifying.get() {
-            return Some(key);
-        }
-        let key = VerifyingKey::from_bytes(self.public()?.try_into().ok()?).ok()?;
-        Some(self.verifying.get_or_init(|| key))
+        cached(&self.verifying, || VerifyingKey::from_bytes(self.public()?.try_into().ok()?).ok())
     }
 
     /// A new ML-KEM-768 ciphertext to this public key, and the secret it carries.
@@ -273,6 +265,15 @@ impl Key {
     pub(super) fn is_valid(&self, private: bool, public: bool) -> bool {
         (!public || self.public_is_sound()) && (!private || self.private_is_sound())
     }
+}
+
+/// The value in `cell`, made by `make` on first use; `None`, and nothing kept, if it cannot be.
+fn cached<T>(cell: &OnceLock<T>, make: impl FnOnce() -> Option<T>) -> Option<&T> {
+    if let Some(value) = cell.get() {
+        return Some(value);
+    }
+    let value = make()?;
+    Some(cell.get_or_init(|| value))
 }
 
 /// Whether `public` is an ML-KEM-768 public key: of its length, every coefficient reduced
